@@ -1,0 +1,930 @@
+// Bytecode → register IR, one function at a time, on its first call (see compile/README.md).
+//
+// The operand stack disappears: stack height h is frame slot (numLocals + h). The compiler tracks an
+// abstract stack whose entries are either in their own slot (STACK), still a local (LOCAL: a
+// `local.get` not yet copied), or a constant (CONST); instructions read locals and constants
+// in place, so `local.get`/`const` cost nothing, and a `local.set` right after the instruction
+// that computed its value rewrites that instruction's destination. Before anything that can be
+// a control-flow join, a call or a suspension point — block, loop, if, else, end, call — every
+// entry is materialised in its own slot, so at those points the frame holds exactly what the
+// bytecode's operand stack holds.
+
+import { Module, FuncType, Code } from "../binary/module";
+import { Reader } from "../binary/reader";
+import { Op, PREFIX_FC, numericSig } from "../binary/opcodes";
+import {
+  IR, irSize, lowerUnary, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, lowerMem, negatedCmp, swappedCmp,
+  isCommutative,
+} from "../ir/ops";
+import {
+  FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, canonicalType,
+} from "../runtime/store";
+import { Instance, instances } from "../runtime/instance";
+
+const STACK: u8 = 0;
+const LOCAL: u8 = 1;
+const CONST32: u8 = 2; // i32, f32 and references: the low 4 bytes of the slot
+const CONST64: u8 = 3; // i64, f64
+
+const BLOCK: u8 = 0;
+const LOOP: u8 = 1;
+const IF: u8 = 2;
+const ELSE: u8 = 3;
+const FUNC: u8 = 4;
+
+const NONE: i32 = -1;
+
+// One entry of the control stack.
+class Ctl {
+  kind: u8 = BLOCK;
+  height: u32 = 0; // abstract stack height below the block's parameters
+  params: u32 = 0;
+  results: u32 = 0;
+  label: u32 = 0; // loop: IR offset of the header
+  elseField: i32 = NONE; // if: the conditional branch to patch at else/end
+  elseInstr: u32 = 0;
+  patches: u32[] = []; // pairs (field offset, instruction offset) of forward branches to the end
+  unreachable: bool = false;
+}
+
+// A condition about to be branched on: either a slot, or a fused comparison.
+class Cond {
+  fused: bool = false;
+  cmp: u32 = 0; // wasm comparison opcode (fused)
+  a: u32 = 0; // slot
+  b: u32 = 0; // slot, or immediate bits when `imm`
+  bImm: u64 = 0;
+  imm: bool = false;
+  immWide: bool = false;
+  eqz: bool = false; // cond = (a == 0) (fused eqz)
+  wide: bool = false; // operand a is an i64 (for eqz)
+}
+
+export class Compiler {
+  m!: Module;
+  inst!: Instance;
+  r!: Reader;
+  numLocals: u32 = 0;
+
+  // IR buffer.
+  buf: usize = 0;
+  cap: u32 = 0;
+  len: u32 = 0;
+
+  // Abstract operand stack.
+  kinds: u8[] = [];
+  vals: u64[] = [];
+  maxHeight: u32 = 0;
+
+  // Control stack (entries reused across functions).
+  ctls: Ctl[] = [];
+  depth: i32 = 0; // number of live entries
+
+  // The last emitted instruction, for peephole fusion; lastStart = NONE after a label.
+  lastStart: i32 = NONE;
+  lastDst: i32 = NONE; // its destination slot when it wrote a stack slot
+  lastWasm: u32 = 0; // the wasm instruction it implements (comparisons, eqz)
+  cond: Cond = new Cond();
+
+  // ── IR buffer ────────────────────────────────────────────────────────────────────────────
+  reserve(n: u32): void {
+    if (this.len + n <= this.cap) return;
+    let cap: u32 = this.cap == 0 ? 1024 : this.cap * 2;
+    while (cap < this.len + n) cap *= 2;
+    this.buf = this.buf == 0 ? heap.alloc(cap) : heap.realloc(this.buf, cap);
+    this.cap = cap;
+  }
+  w32(v: u32): void {
+    this.reserve(4);
+    store<u32>(this.buf + this.len, v);
+    this.len += 4;
+  }
+  w64(v: u64): void {
+    this.reserve(8);
+    store<u64>(this.buf + this.len, v);
+    this.len += 8;
+  }
+  begin(op: u32): u32 {
+    const start = this.len;
+    this.w32(op);
+    this.lastStart = <i32>start;
+    this.lastDst = NONE;
+    this.lastWasm = 0;
+    return start;
+  }
+  noPeephole(): void {
+    this.lastStart = NONE;
+    this.lastDst = NONE;
+  }
+
+  // ── abstract stack ───────────────────────────────────────────────────────────────────────
+  @inline get height(): u32 { return <u32>this.kinds.length; }
+  @inline slot(h: u32): u32 { return (this.numLocals + h) << 3; }
+  push(kind: u8, val: u64): void {
+    this.kinds.push(kind);
+    this.vals.push(val);
+    if (<u32>this.kinds.length > this.maxHeight) this.maxHeight = <u32>this.kinds.length;
+  }
+  pushStack(): u32 {
+    this.push(STACK, 0);
+    return this.slot(this.height - 1);
+  }
+  pop(): void {
+    this.kinds.pop();
+    this.vals.pop();
+  }
+  truncate(h: u32): void {
+    this.kinds.length = h;
+    this.vals.length = h;
+  }
+  // Writes entry h's value into its own slot.
+  materialize(h: u32): void {
+    const kind = unchecked(this.kinds[h]);
+    if (kind == STACK) return;
+    const dst = this.slot(h);
+    const v = unchecked(this.vals[h]);
+    if (kind == LOCAL) {
+      this.begin(IR.copy);
+      this.w32(dst);
+      this.w32(<u32>v << 3);
+    } else if (kind == CONST32) {
+      this.begin(IR.const32);
+      this.w32(dst);
+      this.w32(<u32>v);
+    } else {
+      this.begin(IR.const64);
+      this.w32(dst);
+      this.w64(v);
+    }
+    this.lastDst = <i32>dst;
+    unchecked((this.kinds[h] = STACK));
+  }
+  materializeAll(): void {
+    for (let h: u32 = 0; h < this.height; h++) this.materialize(h);
+  }
+  // The slot an instruction reads entry h from (constants are materialised).
+  operand(h: u32): u32 {
+    const kind = unchecked(this.kinds[h]);
+    if (kind == LOCAL) return <u32>unchecked(this.vals[h]) << 3;
+    if (kind != STACK) this.materialize(h);
+    return this.slot(h);
+  }
+  isConst(h: u32): bool { return unchecked(this.kinds[h]) >= CONST32; }
+
+  // ── control ──────────────────────────────────────────────────────────────────────────────
+  pushCtl(kind: u8, params: u32, results: u32): Ctl {
+    if (this.depth == this.ctls.length) this.ctls.push(new Ctl());
+    const c = unchecked(this.ctls[this.depth++]);
+    c.kind = kind;
+    c.params = params;
+    c.results = results;
+    c.height = this.height - params;
+    c.label = 0;
+    c.elseField = NONE;
+    c.patches.length = 0;
+    c.unreachable = false;
+    return c;
+  }
+  @inline ctl(d: u32): Ctl { return unchecked(this.ctls[this.depth - 1 - <i32>d]); }
+  @inline arity(c: Ctl): u32 { return c.kind == LOOP ? c.params : c.results; }
+
+  // Emits a branch to the label of `c` (its offset word at `field`).
+  branchTo(c: Ctl, instr: u32, field: u32): void {
+    if (c.kind == LOOP) store<i32>(this.buf + field, <i32>c.label - <i32>instr);
+    else {
+      c.patches.push(field);
+      c.patches.push(instr);
+    }
+  }
+  placeLabel(c: Ctl): void {
+    const here = this.len;
+    const p = c.patches;
+    for (let i = 0; i < p.length; i += 2) {
+      store<i32>(this.buf + unchecked(p[i]), <i32>here - <i32>unchecked(p[i + 1]));
+    }
+    this.noPeephole();
+  }
+  // Whether the top `n` entries already sit in the slots of a label at height `h`.
+  inPlace(n: u32, h: u32): bool {
+    if (n == 0) return true;
+    if (this.height - n != h) return false;
+    for (let i = h; i < this.height; i++) if (unchecked(this.kinds[i]) != STACK) return false;
+    return true;
+  }
+  // Copies the top `n` entries to the slots of heights h.. (without popping them).
+  moveTo(n: u32, h: u32): void {
+    const from = this.height - n;
+    for (let i: u32 = 0; i < n; i++) {
+      const src = from + i;
+      const dst = this.slot(h + i);
+      const kind = unchecked(this.kinds[src]);
+      if (kind == STACK) {
+        if (src == h + i) continue;
+        this.begin(IR.copy);
+        this.w32(dst);
+        this.w32(this.slot(src));
+      } else if (kind == LOCAL) {
+        this.begin(IR.copy);
+        this.w32(dst);
+        this.w32(<u32>unchecked(this.vals[src]) << 3);
+      } else {
+        const v = unchecked(this.vals[src]);
+        this.begin(IR.const64);
+        this.w32(dst);
+        this.w64(v);
+      }
+    }
+  }
+  // Unconditional branch to depth d.
+  br(d: u32): void {
+    const c = this.ctl(d);
+    this.moveTo(this.arity(c), c.height);
+    const at = this.begin(IR.br);
+    this.w32(0);
+    this.branchTo(c, at, at + 4);
+  }
+  setUnreachable(): void {
+    const c = this.ctl(0);
+    c.unreachable = true;
+    this.truncate(c.height);
+    this.noPeephole();
+  }
+
+  // Pops the condition on top of the stack, fusing it with the comparison that produced it.
+  takeCond(): Cond {
+    const c = this.cond;
+    c.fused = false;
+    c.eqz = false;
+    c.imm = false;
+    c.wide = false;
+    const h = this.height - 1;
+    if (unchecked(this.kinds[h]) == STACK && this.lastStart != NONE && this.lastDst == <i32>this.slot(h) && this.lastWasm != 0) {
+      const at = <usize>this.lastStart;
+      const op = this.lastWasm;
+      if (op == Op.I32_EQZ || op == Op.I64_EQZ) {
+        c.eqz = true;
+        c.wide = op == Op.I64_EQZ;
+        c.a = load<u32>(this.buf + at, 8);
+        this.len = <u32>at;
+        this.noPeephole();
+        this.pop();
+        return c;
+      }
+      const irOp = load<u32>(this.buf + at);
+      if (lowerBrSs(op) == 0xffff) {
+        c.a = this.operand(h);
+        this.pop();
+        return c;
+      }
+      c.fused = true;
+      c.cmp = op;
+      c.a = load<u32>(this.buf + at, 8);
+      c.imm = irOp == lowerBinSi(op);
+      if (c.imm) {
+        c.immWide = irSize(irOp) == 20;
+        c.bImm = c.immWide ? load<u64>(this.buf + at, 12) : <u64>load<u32>(this.buf + at, 12);
+      } else {
+        c.b = load<u32>(this.buf + at, 12);
+      }
+      this.len = <u32>at;
+      this.noPeephole();
+      this.pop();
+      return c;
+    }
+    c.a = this.operand(h);
+    this.pop();
+    return c;
+  }
+
+  // Emits "if cond (negated when `negate`) then branch", returning the branch's (field, instr).
+  // Returns the field offset; the instruction offset is in `lastBranchInstr`.
+  lastBranchInstr: u32 = 0;
+  condBranch(c: Cond, negate: bool): u32 {
+    let at: u32;
+    if (c.eqz) {
+      // branch if a == 0, or (negated) if a != 0
+      const op = negate ? (c.wide ? IR.br_nez_i64 : IR.br_nez) : (c.wide ? IR.br_eqz_i64 : IR.br_eqz);
+      at = this.begin(op);
+      this.w32(c.a);
+    } else if (c.fused) {
+      let cmp = c.cmp;
+      if (negate) cmp = negatedCmp(cmp);
+      if (cmp == 0xffff) {
+        // A float comparison cannot be negated: compute it, then branch on zero.
+        const dst = this.slot(this.height);
+        this.reserveHeight(this.height + 1);
+        if (c.imm) {
+          this.begin(lowerBinSi(c.cmp));
+          this.w32(dst);
+          this.w32(c.a);
+          if (c.immWide) this.w64(c.bImm); else this.w32(<u32>c.bImm);
+        } else {
+          this.begin(lowerBinSs(c.cmp));
+          this.w32(dst);
+          this.w32(c.a);
+          this.w32(c.b);
+        }
+        at = this.begin(IR.br_eqz);
+        this.w32(dst);
+      } else if (c.imm) {
+        at = this.begin(lowerBrSi(cmp));
+        this.w32(c.a);
+        if (c.immWide) this.w64(c.bImm); else this.w32(<u32>c.bImm);
+      } else {
+        at = this.begin(lowerBrSs(cmp));
+        this.w32(c.a);
+        this.w32(c.b);
+      }
+    } else {
+      at = this.begin(negate ? IR.br_eqz : IR.br_nez);
+      this.w32(c.a);
+    }
+    const field = this.len;
+    this.w32(0);
+    this.lastBranchInstr = at;
+    this.noPeephole();
+    return field;
+  }
+  reserveHeight(h: u32): void {
+    if (h > this.maxHeight) this.maxHeight = h;
+  }
+  patchHere(field: u32, instr: u32): void {
+    store<i32>(this.buf + field, <i32>this.len - <i32>instr);
+  }
+
+  // ── block types ──────────────────────────────────────────────────────────────────────────
+  btParams: u32 = 0;
+  btResults: u32 = 0;
+  blockType(): void {
+    const bt = this.r.s33();
+    if (bt == -64) { this.btParams = 0; this.btResults = 0; }
+    else if (bt < 0) { this.btParams = 0; this.btResults = 1; }
+    else {
+      const t = unchecked(this.m.types[<i32>bt]);
+      this.btParams = <u32>t.params.length;
+      this.btResults = <u32>t.results.length;
+    }
+  }
+
+  // ── the function ─────────────────────────────────────────────────────────────────────────
+  compile(rec: usize): usize {
+    const inst = unchecked(instances[load<u32>(rec, FUNC_INSTANCE)]);
+    const m = inst.module;
+    const index = load<u32>(rec, FUNC_INDEX);
+    const code = unchecked(m.codes[index - m.numImportedFuncs]);
+    const type = m.funcType(index);
+    this.m = m;
+    this.inst = inst;
+    this.numLocals = <u32>type.params.length + code.numLocals;
+    this.r = new Reader(m.bytes, m.bytes + code.bodyStart, m.bytes + code.bodyEnd);
+    this.len = 0;
+    this.truncate(0);
+    this.maxHeight = 0;
+    this.depth = 0;
+    this.noPeephole();
+    this.pushCtl(FUNC, 0, <u32>type.results.length);
+    this.body(type);
+    const ir = heap.alloc(this.len);
+    memory.copy(ir, this.buf, this.len);
+    store<u32>(rec, (this.numLocals + this.maxHeight) << 3, FUNC_FRAME_BYTES);
+    store<u32>(rec, code.numLocals << 3, FUNC_ZERO_BYTES);
+    store<usize>(rec, ir, FUNC_CODE);
+    return ir;
+  }
+
+  ret(n: u32): void {
+    if (n == 0) {
+      this.begin(IR.ret0);
+    } else if (n == 1) {
+      const s = this.operand(this.height - 1);
+      this.begin(IR.ret1);
+      this.w32(s);
+    } else {
+      for (let h = this.height - n; h < this.height; h++) this.materialize(h);
+      this.begin(IR.retn);
+      this.w32(this.slot(this.height - n));
+      this.w32(n);
+    }
+  }
+
+  // Skips to the else/end that closes the current unreachable region.
+  skipDead(): u32 {
+    const r = this.r;
+    let nest = 0;
+    while (true) {
+      let op = r.u8();
+      if (op == 0xfc) op = PREFIX_FC + r.u32();
+      switch (op) {
+        case Op.BLOCK: case Op.LOOP: case Op.IF: r.s33(); nest++; break;
+        case Op.ELSE: if (nest == 0) return op; break;
+        case Op.END: if (nest == 0) return op; nest--; break;
+        default: skipImmediates(r, op);
+      }
+      if (r.atEnd) return Op.END;
+    }
+  }
+
+  body(type: FuncType): void {
+    const r = this.r;
+    while (true) {
+      let op: u32;
+      if (this.ctl(0).unreachable) op = this.skipDead();
+      else {
+        op = r.u8();
+        if (op == 0xfc) op = PREFIX_FC + r.u32();
+      }
+      switch (op) {
+        case Op.UNREACHABLE: {
+          this.begin(IR.unreachable);
+          this.setUnreachable();
+          break;
+        }
+        case Op.NOP: break;
+        case Op.BLOCK: {
+          this.blockType();
+          this.materializeAll();
+          this.noPeephole();
+          this.pushCtl(BLOCK, this.btParams, this.btResults);
+          break;
+        }
+        case Op.LOOP: {
+          this.blockType();
+          this.materializeAll();
+          this.noPeephole();
+          const c = this.pushCtl(LOOP, this.btParams, this.btResults);
+          c.label = this.len;
+          break;
+        }
+        case Op.IF: {
+          this.blockType();
+          const cond = this.takeCond();
+          this.materializeAll();
+          const field = this.condBranch(cond, true);
+          const c = this.pushCtl(IF, this.btParams, this.btResults);
+          c.elseField = <i32>field;
+          c.elseInstr = this.lastBranchInstr;
+          break;
+        }
+        case Op.ELSE: {
+          const c = this.ctl(0);
+          if (!c.unreachable) {
+            this.moveTo(c.results, c.height);
+            const at = this.begin(IR.br);
+            this.w32(0);
+            c.patches.push(at + 4);
+            c.patches.push(at);
+          }
+          this.patchHere(<u32>c.elseField, c.elseInstr);
+          c.elseField = NONE;
+          c.kind = ELSE;
+          c.unreachable = false;
+          this.truncate(c.height);
+          for (let i: u32 = 0; i < c.params; i++) this.push(STACK, 0);
+          this.noPeephole();
+          break;
+        }
+        case Op.END: {
+          const c = this.ctl(0);
+          const fell = !c.unreachable;
+          if (c.kind == FUNC) {
+            if (fell) this.ret(c.results);
+            if (c.patches.length > 0) {
+              this.placeLabel(c);
+              // Branches to the function's label carry its results into place: return them.
+              this.truncate(c.height);
+              for (let i: u32 = 0; i < c.results; i++) this.push(STACK, 0);
+              this.ret(c.results);
+            }
+            return;
+          }
+          if (fell) this.moveTo(c.results, c.height);
+          let reachable = fell || c.patches.length > 0;
+          if (c.elseField != NONE) {
+            // `if` without `else`: the false path arrives here with the parameters as results.
+            this.patchHere(<u32>c.elseField, c.elseInstr);
+            reachable = true;
+          }
+          if (c.kind != LOOP) this.placeLabel(c);
+          this.noPeephole();
+          this.truncate(c.height);
+          for (let i: u32 = 0; i < c.results; i++) this.push(STACK, 0);
+          this.depth--;
+          if (!reachable) this.setUnreachable();
+          break;
+        }
+        case Op.BR: {
+          this.br(r.u32());
+          this.setUnreachable();
+          break;
+        }
+        case Op.BR_IF: {
+          const d = r.u32();
+          const target = this.ctl(d);
+          const n = this.arity(target);
+          const cond = this.takeCond();
+          if (this.inPlace(n, target.height)) {
+            const field = this.condBranch(cond, false);
+            this.branchTo(target, this.lastBranchInstr, field);
+          } else {
+            const skip = this.condBranch(cond, true);
+            const skipInstr = this.lastBranchInstr;
+            this.br(d);
+            this.patchHere(skip, skipInstr);
+            this.noPeephole();
+          }
+          break;
+        }
+        case Op.BR_TABLE: {
+          const count = r.u32();
+          const start = r.pos;
+          for (let i: u32 = 0; i <= count; i++) r.u32();
+          const idx = this.operand(this.height - 1);
+          this.pop();
+          const at = this.begin(IR.br_table);
+          this.w32(idx);
+          this.w32(count);
+          const fields = this.len;
+          for (let i: u32 = 0; i <= count; i++) this.w32(0);
+          // Targets whose values are in place are branched to directly; others through a stub
+          // that moves the values first.
+          const r2 = new Reader(this.m.bytes, start, r.pos);
+          for (let i: u32 = 0; i <= count; i++) {
+            const d = r2.u32();
+            const c = this.ctl(d);
+            const field = fields + (i << 2);
+            if (this.inPlace(this.arity(c), c.height)) this.branchTo(c, at, field);
+            else {
+              store<i32>(this.buf + field, <i32>this.len - <i32>at);
+              this.br(d);
+            }
+          }
+          this.setUnreachable();
+          break;
+        }
+        case Op.RETURN: {
+          this.ret(<u32>type.results.length);
+          this.setUnreachable();
+          break;
+        }
+        case Op.CALL: {
+          const f = r.u32();
+          const callee = unchecked(this.inst.funcs[f]);
+          const t = this.m.funcType(f);
+          this.call(IR.call, <u32>t.params.length, <u32>t.results.length, callee, 0, 0);
+          break;
+        }
+        case Op.CALL_INDIRECT: {
+          const y = r.u32();
+          const table = r.u32();
+          const t = unchecked(this.m.types[y]);
+          this.materializeAll();
+          const idx = this.slot(this.height - 1);
+          this.pop();
+          this.call(IR.call_indirect, <u32>t.params.length, <u32>t.results.length, unchecked(this.inst.tables[table]), canonicalType(t), idx);
+          break;
+        }
+        case Op.DROP: {
+          if (this.lastDst == <i32>this.slot(this.height - 1)) this.lastDst = NONE;
+          this.pop();
+          break;
+        }
+        case Op.SELECT: case Op.SELECT_T: {
+          if (op == Op.SELECT_T) { const n = r.u32(); for (let i: u32 = 0; i < n; i++) r.u8(); }
+          const h = this.height;
+          const c = this.operand(h - 1);
+          const b = this.operand(h - 2);
+          const a = this.operand(h - 3);
+          this.truncate(h - 3);
+          const dst = this.pushStack();
+          this.begin(IR.select);
+          this.w32(dst);
+          this.w32(c);
+          this.w32(a);
+          this.w32(b);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.LOCAL_GET: this.push(LOCAL, r.u32()); break;
+        case Op.LOCAL_SET: this.localSet(r.u32(), false); break;
+        case Op.LOCAL_TEE: this.localSet(r.u32(), true); break;
+        case Op.GLOBAL_GET: {
+          const g = unchecked(this.inst.globals[r.u32()]);
+          const dst = this.pushStack();
+          this.begin(IR.global_get);
+          this.w32(dst);
+          this.w32(<u32>g);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.GLOBAL_SET: {
+          const g = unchecked(this.inst.globals[r.u32()]);
+          const s = this.operand(this.height - 1);
+          this.pop();
+          this.begin(IR.global_set);
+          this.w32(<u32>g);
+          this.w32(s);
+          break;
+        }
+        case Op.TABLE_GET: {
+          const t = unchecked(this.inst.tables[r.u32()]);
+          const i = this.operand(this.height - 1);
+          this.pop();
+          const dst = this.pushStack();
+          this.begin(IR.table_get);
+          this.w32(dst);
+          this.w32(<u32>t);
+          this.w32(i);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.TABLE_SET: {
+          const t = unchecked(this.inst.tables[r.u32()]);
+          const h = this.height;
+          const v = this.operand(h - 1);
+          const i = this.operand(h - 2);
+          this.truncate(h - 2);
+          this.begin(IR.table_set);
+          this.w32(<u32>t);
+          this.w32(i);
+          this.w32(v);
+          break;
+        }
+        case Op.MEMORY_SIZE: {
+          r.u8();
+          const dst = this.pushStack();
+          this.begin(IR.memory_size);
+          this.w32(dst);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.MEMORY_GROW: {
+          r.u8();
+          const n = this.operand(this.height - 1);
+          this.pop();
+          const dst = this.pushStack();
+          this.begin(IR.memory_grow);
+          this.w32(dst);
+          this.w32(n);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.I32_CONST: this.push(CONST32, <u64><u32>r.i32()); break;
+        case Op.I64_CONST: this.push(CONST64, <u64>r.i64()); break;
+        case Op.F32_CONST: this.push(CONST32, <u64>r.fixed32()); break;
+        case Op.F64_CONST: this.push(CONST64, r.fixed64()); break;
+        case Op.REF_NULL: r.u8(); this.push(CONST32, 0); break;
+        case Op.REF_IS_NULL: this.numeric(Op.I32_EQZ); break;
+        case Op.REF_FUNC: {
+          const f = unchecked(this.inst.funcs[r.u32()]);
+          this.push(CONST32, <u64>(load<u32>(f, FUNC_ADDR) + 1));
+          break;
+        }
+        case Op.MEMORY_INIT: {
+          const seg = unchecked(this.inst.datas[r.u32()]);
+          r.u8();
+          this.bulk3(IR.memory_init, <u32>seg, 0, true, false);
+          break;
+        }
+        case Op.DATA_DROP: {
+          this.begin(IR.seg_drop);
+          this.w32(<u32>unchecked(this.inst.datas[r.u32()]));
+          break;
+        }
+        case Op.MEMORY_COPY: r.u8(); r.u8(); this.bulk3(IR.memory_copy, 0, 0, false, false); break;
+        case Op.MEMORY_FILL: r.u8(); this.bulk3(IR.memory_fill, 0, 0, false, false); break;
+        case Op.TABLE_INIT: {
+          const seg = unchecked(this.inst.elems[r.u32()]);
+          const t = unchecked(this.inst.tables[r.u32()]);
+          this.bulk3(IR.table_init, <u32>t, <u32>seg, true, true);
+          break;
+        }
+        case Op.ELEM_DROP: {
+          this.begin(IR.seg_drop);
+          this.w32(<u32>unchecked(this.inst.elems[r.u32()]));
+          break;
+        }
+        case Op.TABLE_COPY: {
+          const dt = unchecked(this.inst.tables[r.u32()]);
+          const st = unchecked(this.inst.tables[r.u32()]);
+          this.bulk3(IR.table_copy, <u32>dt, <u32>st, true, true);
+          break;
+        }
+        case Op.TABLE_GROW: {
+          const t = unchecked(this.inst.tables[r.u32()]);
+          const h = this.height;
+          const n = this.operand(h - 1);
+          const v = this.operand(h - 2);
+          this.truncate(h - 2);
+          const dst = this.pushStack();
+          this.begin(IR.table_grow);
+          this.w32(dst);
+          this.w32(<u32>t);
+          this.w32(v);
+          this.w32(n);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.TABLE_SIZE: {
+          const t = unchecked(this.inst.tables[r.u32()]);
+          const dst = this.pushStack();
+          this.begin(IR.table_size);
+          this.w32(dst);
+          this.w32(<u32>t);
+          this.lastDst = <i32>dst;
+          break;
+        }
+        case Op.TABLE_FILL: {
+          const t = unchecked(this.inst.tables[r.u32()]);
+          this.bulk3(IR.table_fill, <u32>t, 0, true, false);
+          break;
+        }
+        default: {
+          if (op >= <u32>Op.I32_LOAD && op <= <u32>Op.I64_STORE32) { this.memoryAccess(op); break; }
+          this.numeric(op);
+        }
+      }
+    }
+  }
+
+  // An instruction with three stack operands [x y z] and up to two immediates.
+  bulk3(irOp: u32, imm1: u32, imm2: u32, has1: bool, has2: bool): void {
+    const h = this.height;
+    const z = this.operand(h - 1);
+    const y = this.operand(h - 2);
+    const x = this.operand(h - 3);
+    this.truncate(h - 3);
+    this.begin(irOp);
+    if (has1) this.w32(imm1);
+    if (has2) this.w32(imm2);
+    this.w32(x);
+    this.w32(y);
+    this.w32(z);
+  }
+
+  call(irOp: u32, np: u32, nr: u32, target: usize, typeId: u32, idx: u32): void {
+    this.materializeAll();
+    const base = this.height - np;
+    this.truncate(base);
+    this.begin(irOp);
+    this.w32(<u32>target);
+    if (irOp == IR.call_indirect) {
+      this.w32(typeId);
+      this.w32(idx);
+    }
+    this.w32(this.slot(base));
+    for (let i: u32 = 0; i < nr; i++) this.push(STACK, 0);
+    this.noPeephole();
+  }
+
+  localSet(x: u32, tee: bool): void {
+    const h = this.height - 1;
+    const kind = unchecked(this.kinds[h]);
+    const v = unchecked(this.vals[h]);
+    const dst = x << 3;
+    this.pop();
+    if (!(kind == LOCAL && <u32>v == x)) {
+      // Entries still reading local x must get their value before it changes.
+      for (let i: u32 = 0; i < this.height; i++) {
+        if (unchecked(this.kinds[i]) == LOCAL && <u32>unchecked(this.vals[i]) == x) this.materialize(i);
+      }
+      if (kind == STACK && this.lastStart != NONE && this.lastDst == <i32>this.slot(h)) {
+        // The instruction that computed the value writes the local directly.
+        store<u32>(this.buf + <usize>this.lastStart, dst, 4);
+        this.lastDst = NONE;
+        this.lastWasm = 0;
+      } else if (kind == STACK) {
+        this.begin(IR.copy);
+        this.w32(dst);
+        this.w32(this.slot(h));
+      } else if (kind == LOCAL) {
+        this.begin(IR.copy);
+        this.w32(dst);
+        this.w32(<u32>v << 3);
+      } else {
+        this.begin(IR.const64);
+        this.w32(dst);
+        this.w64(v);
+      }
+    }
+    if (tee) this.push(LOCAL, x);
+  }
+
+  memoryAccess(op: u32): void {
+    const r = this.r;
+    r.u32(); // alignment
+    const offset = r.u32();
+    const irOp = lowerMem(op);
+    const h = this.height;
+    if (op >= <u32>Op.I32_STORE) {
+      const v = this.operand(h - 1);
+      const p = this.operand(h - 2);
+      this.truncate(h - 2);
+      this.begin(irOp);
+      this.w32(p);
+      this.w32(v);
+      this.w32(offset);
+    } else {
+      const p = this.operand(h - 1);
+      this.pop();
+      const dst = this.pushStack();
+      this.begin(irOp);
+      this.w32(dst);
+      this.w32(p);
+      this.w32(offset);
+      this.lastDst = <i32>dst;
+    }
+  }
+
+  numeric(op: u32): void {
+    const sig = numericSig(op);
+    const h = this.height;
+    if ((sig >>> 24) == 1) {
+      const irOp = lowerUnary(op);
+      // Reinterpretations and i32.wrap_i64 leave the slot's low bits as they are: nothing to do.
+      if (irOp == IR.copy || op == Op.I32_WRAP_I64) return;
+      const a = this.operand(h - 1);
+      this.pop();
+      const dst = this.pushStack();
+      this.begin(irOp);
+      this.w32(dst);
+      this.w32(a);
+      this.lastDst = <i32>dst;
+      this.lastWasm = op == Op.I32_EQZ || op == Op.I64_EQZ ? op : 0;
+      return;
+    }
+    const wideImm = ((sig >>> 8) & 0xff) == 0x7e || ((sig >>> 8) & 0xff) == 0x7c;
+    let wasmOp = op;
+    let immForm = lowerBinSi(op);
+    let immAt: u32 = h - 1; // the constant operand
+    let regAt: u32 = h - 2; // the other one
+    if (immForm != 0xffff && !this.isConst(h - 1) && this.isConst(h - 2)) {
+      // Constant on the left: swap the operands where the operation allows it.
+      const swapped = isCommutative(op) ? op : swappedCmp(op);
+      if (swapped != 0xffff && lowerBinSi(swapped) != 0xffff) {
+        wasmOp = swapped;
+        immForm = lowerBinSi(swapped);
+        immAt = h - 2;
+        regAt = h - 1;
+      }
+    }
+    if (immForm != 0xffff && this.isConst(immAt)) {
+      const imm = unchecked(this.vals[immAt]);
+      const a = this.operand(regAt);
+      this.truncate(h - 2);
+      const dst = this.pushStack();
+      this.begin(immForm);
+      this.w32(dst);
+      this.w32(a);
+      if (wideImm) this.w64(imm); else this.w32(<u32>imm);
+      this.lastDst = <i32>dst;
+      this.lastWasm = lowerBrSs(wasmOp) != 0xffff ? wasmOp : 0;
+      return;
+    }
+    const b = this.operand(h - 1);
+    const a = this.operand(h - 2);
+    this.truncate(h - 2);
+    const dst = this.pushStack();
+    this.begin(lowerBinSs(wasmOp));
+    this.w32(dst);
+    this.w32(a);
+    this.w32(b);
+    this.lastDst = <i32>dst;
+    this.lastWasm = lowerBrSs(wasmOp) != 0xffff ? wasmOp : 0;
+  }
+}
+
+// Skips the immediates of an instruction (bytecode already validated).
+export function skipImmediates(r: Reader, op: u32): void {
+  switch (op) {
+    case Op.BR: case Op.BR_IF: case Op.CALL: case Op.LOCAL_GET: case Op.LOCAL_SET: case Op.LOCAL_TEE:
+    case Op.GLOBAL_GET: case Op.GLOBAL_SET: case Op.TABLE_GET: case Op.TABLE_SET: case Op.REF_FUNC:
+    case Op.DATA_DROP: case Op.ELEM_DROP: case Op.TABLE_GROW: case Op.TABLE_SIZE: case Op.TABLE_FILL:
+      r.u32(); return;
+    case Op.BR_TABLE: {
+      const n = r.u32();
+      for (let i: u32 = 0; i <= n; i++) r.u32();
+      return;
+    }
+    case Op.CALL_INDIRECT: case Op.TABLE_INIT: case Op.TABLE_COPY: r.u32(); r.u32(); return;
+    case Op.SELECT_T: {
+      const n = r.u32();
+      for (let i: u32 = 0; i < n; i++) r.u8();
+      return;
+    }
+    case Op.MEMORY_SIZE: case Op.MEMORY_GROW: case Op.REF_NULL: case Op.MEMORY_FILL: r.u8(); return;
+    case Op.MEMORY_COPY: r.u8(); r.u8(); return;
+    case Op.MEMORY_INIT: r.u32(); r.u8(); return;
+    case Op.I32_CONST: r.i32(); return;
+    case Op.I64_CONST: r.i64(); return;
+    case Op.F32_CONST: r.fixed32(); return;
+    case Op.F64_CONST: r.fixed64(); return;
+  }
+  if (op >= <u32>Op.I32_LOAD && op <= <u32>Op.I64_STORE32) { r.u32(); r.u32(); }
+}
+
+const compiler = new Compiler();
+
+// Compiles the function `rec` (a FuncInst of a validated module) and returns its IR.
+export function compileFunction(rec: usize): usize {
+  return compiler.compile(rec);
+}

@@ -1,0 +1,131 @@
+// The ABI's result blobs (see ABI.md "Modules"): module descriptions, type descriptors and
+// messages, written into one reused unmanaged block that the host reads before its next call.
+
+import { ExternKind, FuncType, GlobalType, Limits, Module, TableType } from "./binary/module";
+import { NO_MAX } from "./runtime/store";
+
+// Allocated up front: heap.realloc needs an existing block.
+let capacity: usize = 256;
+let base: usize = heap.alloc(capacity);
+let used: usize = 0;
+
+// Byte length of the blob last returned (ABI `result_length`).
+export let resultLength: u32 = 0;
+
+function reserve(n: usize): usize {
+  if (used + n > capacity) {
+    let cap = capacity;
+    while (cap < used + n) cap <<= 1;
+    base = heap.realloc(base, cap);
+    capacity = cap;
+  }
+  const p = base + used;
+  used += n;
+  return p;
+}
+
+function begin(): void {
+  used = 0;
+}
+
+function finish(): usize {
+  resultLength = <u32>used;
+  return base;
+}
+
+function putU8(v: u32): void {
+  store<u8>(reserve(1), <u8>v);
+}
+
+function putU32(v: u32): void {
+  store<u32>(reserve(4), v);
+}
+
+// Raw UTF-8, without a length prefix.
+function putUtf8(s: string): void {
+  const n = <usize>String.UTF8.byteLength(s);
+  const p = reserve(n);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, p);
+}
+
+// `str`: u32 byte length, then the UTF-8 bytes.
+function putStr(s: string): void {
+  putU32(<u32>String.UTF8.byteLength(s));
+  putUtf8(s);
+}
+
+function putFuncType(t: FuncType): void {
+  putU32(<u32>t.params.length);
+  for (let i = 0; i < t.params.length; i++) putU8(unchecked(t.params[i]));
+  putU32(<u32>t.results.length);
+  for (let i = 0; i < t.results.length; i++) putU8(unchecked(t.results[i]));
+}
+
+function putLimits(l: Limits): void {
+  putU32(l.min);
+  putU32(l.hasMax ? l.max : NO_MAX);
+}
+
+function putTableType(t: TableType): void {
+  putU8(t.elemType);
+  putLimits(t.limits);
+}
+
+function putGlobalType(g: GlobalType): void {
+  putU8(g.valType);
+  putU8(g.mutable ? 1 : 0);
+}
+
+// A failed describe call: pointer 0, length 0.
+export function noResult(): usize {
+  resultLength = 0;
+  return 0;
+}
+
+// The message as a blob: UTF-8 bytes, no prefix.
+export function describeMessage(message: string): usize {
+  begin();
+  putUtf8(message);
+  return finish();
+}
+
+export function describeFuncType(t: FuncType): usize {
+  begin();
+  putFuncType(t);
+  return finish();
+}
+
+// Imports then exports, each with its type. The module is validated, so every index is in range.
+export function describeModule(m: Module): usize {
+  begin();
+  const imports = m.imports;
+  putU32(<u32>imports.length);
+  for (let i = 0; i < imports.length; i++) {
+    const imp = unchecked(imports[i]);
+    putStr(imp.module);
+    putStr(imp.name);
+    putU8(imp.kind);
+    switch (<u32>imp.kind) {
+      case ExternKind.Func: putFuncType(unchecked(m.types[imp.typeIndex])); break;
+      case ExternKind.Table: putTableType(imp.table!); break;
+      case ExternKind.Memory: putLimits(imp.memory!); break;
+      case ExternKind.Global: putGlobalType(imp.global!); break;
+    }
+  }
+  const exports = m.exports;
+  putU32(<u32>exports.length);
+  for (let i = 0; i < exports.length; i++) {
+    const exp = unchecked(exports[i]);
+    const index = exp.index;
+    putStr(exp.name);
+    putU8(exp.kind);
+    putU32(index);
+    switch (<u32>exp.kind) {
+      case ExternKind.Func: putFuncType(m.funcType(index)); break;
+      case ExternKind.Table: putTableType(unchecked(m.tableTypes[index])); break;
+      case ExternKind.Memory: putLimits(unchecked(m.memoryTypes[index])); break;
+      case ExternKind.Global: putGlobalType(unchecked(m.globalTypes[index])); break;
+    }
+  }
+  return finish();
+}

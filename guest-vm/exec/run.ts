@@ -1,0 +1,190 @@
+// Activations: how the host enters the dispatch loop (invoke), continues it (resume), and what it
+// learns when the loop stops. An activation is one host-initiated call; a host function may start
+// another one (nested) before answering, so activations form a stack.
+
+import { FuncType } from "../binary/module";
+import {
+  FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_NPARAMS,
+  FUNC_NRESULTS, FUNC_SIZE, FUNC_MEM, EMPTY_MEM, allocRecord, funcType, normalise,
+} from "../runtime/store";
+import { IR } from "../ir/ops";
+import { interp } from "./interp";
+import { compileFunction } from "../compile/compiler";
+import {
+  FRAME_RECORD, STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED, TRAP_STACK,
+  statePc, stateFp, stateCsp, stateFunc, hostCallee, hostFp, stackBase, stackLimit, callBase, callLimit,
+  ensureStacks, setSliceBudget, trapMessage as messageOf,
+} from "./state";
+import * as state from "./state";
+
+export {
+  STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED,
+  TRAP_UNREACHABLE, TRAP_DIV_ZERO, TRAP_OVERFLOW, TRAP_CONVERSION, TRAP_MEMORY, TRAP_TABLE, TRAP_UNDEFINED,
+  TRAP_UNINITIALIZED, TRAP_SIGNATURE, TRAP_STACK, trapCode, hostCallee,
+} from "./state";
+
+export function trapMessage(code: u32): string {
+  return messageOf(code);
+}
+
+// The IR every activation returns to, and the FuncInst that "calls" the invoked function.
+let haltCode: usize = 0;
+let entryFunc: usize = 0;
+
+// Per activation: the function invoked, where its frame starts, the call-stack depth it began at,
+// and whether it is a direct call of a host function.
+const actFunc: usize[] = [];
+const actBase: usize[] = [];
+const actCsp: usize[] = [];
+const actDirectHost: bool[] = [];
+
+function setup(): void {
+  ensureStacks();
+  if (haltCode != 0) return;
+  haltCode = allocRecord(8);
+  store<u32>(haltCode, IR.halt);
+  entryFunc = allocRecord(FUNC_SIZE);
+  store<usize>(entryFunc, EMPTY_MEM, FUNC_MEM);
+}
+
+// Where a new activation's frame may start: above everything the live activation uses.
+function nextBase(): usize {
+  if (actFunc.length == 0) return stackBase;
+  const top = actFunc.length - 1;
+  if (unchecked(actDirectHost[top])) return unchecked(actBase[top]) + 8 * 1024;
+  return stateFp + <usize>load<u32>(stateFunc, FUNC_FRAME_BYTES) + 8 * 1024;
+}
+
+function nextCsp(): usize {
+  if (actFunc.length == 0) return callBase;
+  return stateCsp;
+}
+
+function pop(): void {
+  const top = actFunc.length - 1;
+  actFunc.length = top;
+  actBase.length = top;
+  actCsp.length = top;
+  actDirectHost.length = top;
+  // The enclosing activation (if any) resumes from its saved state, which a nested run
+  // overwrote: restore it.
+  if (top > 0) restoreSaved();
+}
+
+// Saved machine state of enclosing activations while a nested one runs.
+const savedPc: usize[] = [];
+const savedFp: usize[] = [];
+const savedCsp: usize[] = [];
+const savedFunc: usize[] = [];
+const savedHostCallee: usize[] = [];
+const savedHostFp: usize[] = [];
+
+function saveState(): void {
+  savedPc.push(statePc);
+  savedFp.push(stateFp);
+  savedCsp.push(stateCsp);
+  savedFunc.push(stateFunc);
+  savedHostCallee.push(hostCallee);
+  savedHostFp.push(hostFp);
+}
+
+function restoreSaved(): void {
+  state.statePc = savedPc.pop();
+  state.stateFp = savedFp.pop();
+  state.stateCsp = savedCsp.pop();
+  state.stateFunc = savedFunc.pop();
+  state.hostCallee = savedHostCallee.pop();
+  state.hostFp = savedHostFp.pop();
+}
+
+function copyOut(type: FuncType, from: usize, io: usize): void {
+  const results = type.results;
+  for (let i = 0; i < results.length; i++) {
+    const k = <usize>i << 3;
+    store<u64>(io + k, normalise(unchecked(results[i]), load<u64>(from + k)));
+  }
+}
+
+// Calls the function `rec` with its arguments in the 8-byte cells at `io`; on completion its
+// results are written back to `io`.
+export function invoke(rec: usize, io: usize): i32 {
+  setup();
+  const base = nextBase();
+  const csp = nextCsp();
+  if (actFunc.length > 0) saveState();
+  actFunc.push(rec);
+  actBase.push(base);
+  actCsp.push(csp);
+  const np = <usize>load<u16>(rec, FUNC_NPARAMS);
+  const nr = <usize>load<u16>(rec, FUNC_NRESULTS);
+  if (load<u32>(rec, FUNC_KIND) == FUNC_HOST) {
+    actDirectHost.push(true);
+    state.hostCallee = rec;
+    state.hostFp = base;
+    return STATUS_HOST_CALL; // arguments are already in io
+  }
+  actDirectHost.push(false);
+  let code = load<usize>(rec, FUNC_CODE);
+  if (code == 0) code = compileFunction(rec);
+  const frame = <usize>load<u32>(rec, FUNC_FRAME_BYTES);
+  if (base + frame + (np > nr ? np : nr) * 8 > stackLimit || csp >= callLimit) {
+    state.trapCode = TRAP_STACK;
+    pop();
+    return STATUS_TRAP;
+  }
+  memory.copy(base, io, np << 3);
+  const zs = base + <usize>load<u32>(rec, FUNC_ZERO_START);
+  memory.fill(zs, 0, <usize>load<u32>(rec, FUNC_ZERO_BYTES));
+  store<usize>(csp, haltCode);
+  store<usize>(csp, base, 4);
+  store<usize>(csp, entryFunc, 8);
+  state.statePc = code;
+  state.stateFp = base;
+  state.stateCsp = csp + FRAME_RECORD;
+  state.stateFunc = rec;
+  return run(io);
+}
+
+// Continues after STATUS_HOST_CALL (the host call's results in the cells at `io`) or
+// STATUS_SUSPENDED.
+export function resume(io: usize): i32 {
+  if (actFunc.length == 0) {
+    state.trapCode = 0;
+    return STATUS_TRAP;
+  }
+  const top = actFunc.length - 1;
+  if (state.hostCallee != 0) {
+    const callee = state.hostCallee;
+    state.hostCallee = 0;
+    if (unchecked(actDirectHost[top])) {
+      pop();
+      return STATUS_COMPLETED; // results are already in io
+    }
+    memory.copy(state.hostFp, io, <usize>load<u16>(callee, FUNC_NRESULTS) << 3);
+  }
+  return run(io);
+}
+
+function run(io: usize): i32 {
+  const status = interp();
+  const top = actFunc.length - 1;
+  if (status == STATUS_COMPLETED) {
+    copyOut(funcType(unchecked(actFunc[top])), stateFp, io);
+    pop();
+  } else if (status == STATUS_TRAP) {
+    pop();
+  } else if (status == STATUS_HOST_CALL) {
+    memory.copy(io, hostFp, <usize>load<u16>(hostCallee, FUNC_NPARAMS) << 3);
+  }
+  return status;
+}
+
+// Abandons the innermost activation (after a host function failed, say).
+export function abort(): void {
+  if (actFunc.length > 0) pop();
+  state.hostCallee = 0;
+}
+
+export function setSlice(n: u32): void {
+  setSliceBudget(n == 0 || n > <u32>i32.MAX_VALUE ? i32.MAX_VALUE : <i32>n);
+}

@@ -1,0 +1,318 @@
+// The VM core module's exports: exactly the boundary described in ABI.md. Each export checks its
+// arguments (ids, addresses, host pointers) before touching anything, so the host's mistakes come
+// back as failure values, never as a trap out of the VM.
+
+import { ErrorKind, clearError, fail, lastError } from "./binary/error";
+import { ExternKind, FuncType, Module, ValType } from "./binary/module";
+import { decodeModule } from "./binary/decode";
+import { validateModule } from "./valid/validate";
+import {
+  describeFuncType, describeMessage, describeModule, noResult, resultLength,
+} from "./describe";
+import { instances } from "./runtime/instance";
+import { instantiate } from "./runtime/instantiate";
+import { externAddress, externRecord } from "./runtime/link";
+import {
+  FUNC_ADDR, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
+  funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
+} from "./runtime/store";
+import {
+  STATUS_TRAP, hostCallee, invoke as runInvoke, resume as runResume, setSlice, trapCode,
+  trapMessage,
+} from "./exec/run";
+
+// ── buffers ───────────────────────────────────────────────────────────────────────────────────
+const IO_CELLS: usize = 1024;
+const ioBuffer: usize = heap.alloc(IO_CELLS << 3);
+
+// The allocator's largest block (TLSF's BLOCK_MAXSIZE, less headroom); larger requests would trap.
+const MAX_ALLOC: usize = (1 << 30) - 64;
+
+// Modules by id. Never removed: instances, data segments and compiled code point into them.
+const modules: Module[] = [];
+
+export function io_buffer(): usize {
+  return ioBuffer;
+}
+
+// 0 when the request cannot be met.
+export function alloc(size: usize): usize {
+  if (size > MAX_ALLOC) return 0;
+  return heap.alloc(size);
+}
+
+export function free(ptr: usize): void {
+  if (ptr != 0) heap.free(ptr);
+}
+
+export function result_length(): u32 {
+  return resultLength;
+}
+
+// Whether [ptr, ptr + len) lies inside the VM's memory: a host pointer is checked before it is
+// read, because a load out of bounds would trap out of the export.
+function inMemory(ptr: usize, len: usize): bool {
+  return <u64>ptr + <u64>len <= (<u64>memory.size() << 16);
+}
+
+// A host error (a bad id, address or argument). The ABI has no kind for it; Limit is the nearest
+// ("this VM cannot do that") and the message names the problem.
+function misuse(message: string): void {
+  fail(ErrorKind.Limit, message, 0);
+}
+
+// ── errors ────────────────────────────────────────────────────────────────────────────────────
+// The message of the last status 1, for error_message when no error was recorded.
+let trapText: string = "";
+let lastTrapCode: u32 = 0;
+
+export function error_kind(): u32 {
+  return lastError.kind;
+}
+
+export function error_offset(): u32 {
+  return lastError.offset;
+}
+
+export function error_message(): usize {
+  return describeMessage(lastError.kind != ErrorKind.None ? lastError.message : trapText);
+}
+
+// ── modules ───────────────────────────────────────────────────────────────────────────────────
+export function module_new(ptr: usize, len: u32): i32 {
+  clearError();
+  if (!inMemory(ptr, len)) {
+    misuse("module bytes outside the VM's memory");
+    return -1;
+  }
+  const m = decodeModule(ptr, len);
+  let ok = m !== null;
+  if (!ok) fail(ErrorKind.Malformed, "malformed module", 0); // in case the decoder said nothing
+  if (ok) {
+    ok = validateModule(m!);
+    if (!ok) fail(ErrorKind.Invalid, "invalid module", 0);
+  }
+  if (!ok) {
+    // The block was handed over to the VM, and no module keeps it.
+    heap.free(ptr);
+    return -1;
+  }
+  modules.push(m!);
+  return modules.length - 1;
+}
+
+export function module_describe(id: u32): usize {
+  clearError();
+  if (id >= <u32>modules.length) {
+    misuse("no module " + id.toString());
+    return noResult();
+  }
+  return describeModule(unchecked(modules[id]));
+}
+
+// ── host-provided store objects ───────────────────────────────────────────────────────────────
+function isNumOrRef(t: u32): bool {
+  switch (t) {
+    case ValType.I32: case ValType.I64: case ValType.F32: case ValType.F64:
+    case ValType.FuncRef: case ValType.ExternRef:
+      return true;
+  }
+  return false;
+}
+
+function isRef(t: u32): bool {
+  return t == ValType.FuncRef || t == ValType.ExternRef;
+}
+
+// A funcref the host hands in must name an existing function: the dispatch loop trusts it.
+function validRef(t: u32, bits: u64): bool {
+  return t != ValType.FuncRef || bits == 0 || bits - 1 < <u64>funcCount;
+}
+
+// Reads `n` value types from the host's typedesc into `out`; false if any is not usable here.
+// (v128 is not: an io cell holds 8 bytes.)
+function readValTypes(p: usize, n: u32, out: u8[]): bool {
+  for (let i: u32 = 0; i < n; i++) {
+    const t = <u32>load<u8>(p + i);
+    if (!isNumOrRef(t)) return false;
+    out.push(<u8>t);
+  }
+  return true;
+}
+
+export function host_func_new(ptr: usize): i32 {
+  clearError();
+  const t = new FuncType();
+  let p = ptr;
+  let ok = inMemory(p, 4);
+  const np = ok ? load<u32>(p) : 0;
+  p += 4;
+  ok = ok && np <= <u32>IO_CELLS && inMemory(p, <usize>np + 4) && readValTypes(p, np, t.params);
+  p += np;
+  const nr = ok ? load<u32>(p) : 0;
+  p += 4;
+  ok = ok && nr <= <u32>IO_CELLS && inMemory(p, nr) && readValTypes(p, nr, t.results);
+  if (!ok) {
+    misuse("bad function type descriptor");
+    return -1;
+  }
+  return <i32>load<u32>(newFunc(t, FUNC_HOST, NO_INSTANCE, 0), FUNC_ADDR);
+}
+
+export function global_new(valtype: u32, mutable: u32): i32 {
+  clearError();
+  const bits = normalise(<u8>valtype, load<u64>(ioBuffer));
+  if (!isNumOrRef(valtype) || !validRef(valtype, bits)) {
+    misuse("bad global type or value");
+    return -1;
+  }
+  newGlobal(<u8>valtype, mutable != 0, bits);
+  return globals.length - 1;
+}
+
+export function table_new(elemtype: u32, min: u32, max: u32): i32 {
+  clearError();
+  if (!isRef(elemtype) || (max != NO_MAX && max < min)) {
+    misuse("bad table type");
+    return -1;
+  }
+  if (newTable(<u8>elemtype, min, max) == 0) {
+    fail(ErrorKind.Limit, "table size exceeds the VM's limit", 0);
+    return -1;
+  }
+  return tables.length - 1;
+}
+
+const MAX_MEMORY_PAGES: u32 = 65536; // the spec's limit for a 32-bit memory
+
+export function memory_new(min: u32, max: u32): i32 {
+  clearError();
+  if (min > MAX_MEMORY_PAGES || (max != NO_MAX && (max < min || max > MAX_MEMORY_PAGES))) {
+    misuse("bad memory type");
+    return -1;
+  }
+  if (newMemory(min, max) == 0) {
+    fail(ErrorKind.Limit, "memory size exceeds the VM's limit", 0);
+    return -1;
+  }
+  return memories.length - 1;
+}
+
+export function global_read(addr: u32): i32 {
+  clearError();
+  const rec = externRecord(ExternKind.Global, addr);
+  if (rec == 0) {
+    misuse("no global " + addr.toString());
+    return -1;
+  }
+  store<u64>(ioBuffer, load<u64>(rec, GLOBAL_VALUE));
+  return 0;
+}
+
+// The host may write any global, mutable or not (it initialises its own).
+export function global_write(addr: u32): i32 {
+  clearError();
+  const rec = externRecord(ExternKind.Global, addr);
+  if (rec == 0) {
+    misuse("no global " + addr.toString());
+    return -1;
+  }
+  const t = <u32>load<u8>(rec, GLOBAL_TYPE);
+  const bits = normalise(<u8>t, load<u64>(ioBuffer));
+  if (!validRef(t, bits)) {
+    misuse("bad function reference");
+    return -1;
+  }
+  store<u64>(rec, bits, GLOBAL_VALUE);
+  return 0;
+}
+
+// ── instances ─────────────────────────────────────────────────────────────────────────────────
+export function instance_new(moduleId: u32, importsPtr: usize): i32 {
+  clearError();
+  if (moduleId >= <u32>modules.length) {
+    misuse("no module " + moduleId.toString());
+    return -1;
+  }
+  const m = unchecked(modules[moduleId]);
+  if (!inMemory(importsPtr, <usize>m.imports.length << 2)) {
+    misuse("import list outside the VM's memory");
+    return -1;
+  }
+  const inst = instantiate(m, importsPtr);
+  return inst === null ? -1 : <i32>inst.id;
+}
+
+// An instance id the host was given (a failed instantiation's id never is, but is in range).
+function validInstance(id: u32): bool {
+  return id < <u32>instances.length;
+}
+
+export function instance_start(id: u32): i32 {
+  clearError();
+  if (!validInstance(id)) {
+    misuse("no instance " + id.toString());
+    return -1;
+  }
+  const inst = unchecked(instances[id]);
+  const start = inst.module.start;
+  if (start < 0) return -1;
+  return <i32>load<u32>(unchecked(inst.funcs[start]), FUNC_ADDR);
+}
+
+export function instance_extern(id: u32, kind: u32, index: u32): i32 {
+  clearError();
+  const addr = validInstance(id) ? externAddress(unchecked(instances[id]), kind, index) : -1;
+  if (addr < 0) misuse("no such extern");
+  return addr;
+}
+
+export function func_describe(addr: u32): usize {
+  clearError();
+  const rec = externRecord(ExternKind.Func, addr);
+  if (rec == 0) {
+    misuse("no function " + addr.toString());
+    return noResult();
+  }
+  return describeFuncType(funcType(rec));
+}
+
+// ── running ───────────────────────────────────────────────────────────────────────────────────
+// Status 1 leaves its message where error_message finds it.
+function settle(status: i32): i32 {
+  if (status == STATUS_TRAP) {
+    lastTrapCode = trapCode;
+    trapText = trapMessage(trapCode);
+  }
+  return status;
+}
+
+export function invoke(funcaddr: u32): i32 {
+  clearError();
+  lastTrapCode = 0;
+  trapText = "";
+  if (funcaddr >= funcCount) {
+    trapText = "unknown function address " + funcaddr.toString();
+    return STATUS_TRAP;
+  }
+  return settle(runInvoke(funcRecord(funcaddr), ioBuffer));
+}
+
+export function resume(): i32 {
+  clearError();
+  lastTrapCode = 0;
+  trapText = "";
+  return settle(runResume(ioBuffer));
+}
+
+export function set_slice(n: u32): void {
+  setSlice(n);
+}
+
+export function trap_code(): u32 {
+  return lastTrapCode;
+}
+
+export function host_call_func(): i32 {
+  return hostCallee == 0 ? -1 : <i32>load<u32>(hostCallee, FUNC_ADDR);
+}

@@ -1,0 +1,276 @@
+// The data formats of the VM core module's boundary (guest-vm/ABI.md) as pure functions: value
+// cells, type descriptors, describe blobs, status/trap/error codes. No I/O and no Node APIs, so every
+// host adapter and the unit tests share one codec.
+
+export type NumType = 'i32' | 'i64' | 'f32' | 'f64';
+export type RefType = 'funcref' | 'externref';
+export type ValType = NumType | 'v128' | RefType;
+
+/**
+ * A Wasm value as it crosses the boundary. Floats travel as bit patterns so NaN payloads and signs
+ * stay exact. On output i32/i64 are signed (as in the JS API); on input any 32/64-bit pattern is
+ * accepted. A funcref is a store function address, an externref a host reference number N.
+ */
+export type Value =
+  | { type: 'i32'; value: number }
+  | { type: 'i64'; value: bigint }
+  | { type: 'f32'; bits: number }
+  | { type: 'f64'; bits: bigint }
+  | { type: 'funcref'; value: number | null }
+  | { type: 'externref'; value: number | null };
+
+export interface FuncType {
+  params: ValType[];
+  results: ValType[];
+}
+export interface Limits {
+  min: number;
+  max: number | null;
+}
+export interface TableType extends Limits {
+  elem: RefType;
+}
+export type MemoryType = Limits;
+export interface GlobalType {
+  type: ValType;
+  mutable: boolean;
+}
+
+export type ExternKind = 'func' | 'table' | 'memory' | 'global';
+export type ExternType =
+  | { kind: 'func'; type: FuncType }
+  | { kind: 'table'; type: TableType }
+  | { kind: 'memory'; type: MemoryType }
+  | { kind: 'global'; type: GlobalType };
+export type ImportDesc = ExternType & { module: string; name: string };
+export type ExportDesc = ExternType & { name: string; index: number };
+export interface ModuleDesc {
+  imports: ImportDesc[];
+  exports: ExportDesc[];
+}
+
+export const CELL_SIZE = 8;
+export const IO_CELLS = 1024;
+/** `max` of a table or memory without an upper limit. */
+export const NO_MAX = 0xffffffff;
+
+export const Status = { Completed: 0, Trapped: 1, HostCall: 2, Suspended: 3 } as const;
+
+export const EXTERN_KINDS: readonly ExternKind[] = ['func', 'table', 'memory', 'global'];
+
+export const VALTYPE_CODES: Readonly<Record<ValType, number>> = {
+  i32: 0x7f,
+  i64: 0x7e,
+  f32: 0x7d,
+  f64: 0x7c,
+  v128: 0x7b,
+  funcref: 0x70,
+  externref: 0x6f,
+};
+
+/** The spec's trap messages by the VM's trap code. */
+export const TRAP_MESSAGES: Readonly<Record<number, string>> = {
+  1: 'unreachable',
+  2: 'integer divide by zero',
+  3: 'integer overflow',
+  4: 'invalid conversion to integer',
+  5: 'out of bounds memory access',
+  6: 'out of bounds table access',
+  7: 'undefined element',
+  8: 'uninitialized element',
+  9: 'indirect call type mismatch',
+  10: 'call stack exhausted',
+};
+export const TRAP_STACK_EXHAUSTED = 10;
+
+export type ErrorKind = 'malformed' | 'invalid' | 'unlinkable' | 'uninstantiable' | 'limit' | 'unknown';
+const ERROR_KINDS: readonly ErrorKind[] = ['unknown', 'malformed', 'invalid', 'unlinkable', 'uninstantiable', 'limit'];
+
+/** Something crossed the boundary that does not follow the ABI: a VM bug or a host misuse. */
+export class AbiError extends Error {
+  override name = 'AbiError';
+}
+
+export function errorKindFromCode(code: number): ErrorKind {
+  return ERROR_KINDS[code] ?? 'unknown';
+}
+
+export function valTypeFromCode(code: number): ValType {
+  for (const [name, c] of Object.entries(VALTYPE_CODES)) if (c === code) return name as ValType;
+  throw new AbiError(`unknown value type code 0x${code.toString(16)}`);
+}
+
+function refTypeFromCode(code: number): RefType {
+  const t = valTypeFromCode(code);
+  if (t !== 'funcref' && t !== 'externref') throw new AbiError(`expected a reference type, got ${t}`);
+  return t;
+}
+
+export function externKindFromCode(code: number): ExternKind {
+  const kind = EXTERN_KINDS[code];
+  if (kind === undefined) throw new AbiError(`unknown extern kind ${code}`);
+  return kind;
+}
+
+export function externKindCode(kind: ExternKind): number {
+  return EXTERN_KINDS.indexOf(kind);
+}
+
+/** Bounds-checked little-endian reader over a blob the VM returned. */
+class BlobReader {
+  private pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  private need(n: number): number {
+    if (this.pos + n > this.bytes.length) throw new AbiError(`blob truncated at byte ${this.pos} (length ${this.bytes.length})`);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  u8(): number {
+    return this.view.getUint8(this.need(1));
+  }
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+  str(): string {
+    const len = this.u32();
+    const at = this.need(len);
+    return utf8.decode(this.bytes.subarray(at, at + len));
+  }
+  valTypes(): ValType[] {
+    const types: ValType[] = [];
+    for (let n = this.u32(); n > 0; n--) types.push(valTypeFromCode(this.u8()));
+    return types;
+  }
+  end(): void {
+    if (this.pos !== this.bytes.length) throw new AbiError(`${this.bytes.length - this.pos} unread bytes at the end of a blob`);
+  }
+}
+
+// ignoreBOM: a leading U+FEFF is part of a name (names.wast exports one), not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+function readLimits(r: BlobReader): Limits {
+  const min = r.u32();
+  const max = r.u32();
+  return { min, max: max === NO_MAX ? null : max };
+}
+
+function readExternType(r: BlobReader, kind: ExternKind): ExternType {
+  switch (kind) {
+    case 'func': {
+      const params = r.valTypes();
+      return { kind, type: { params, results: r.valTypes() } };
+    }
+    case 'table': {
+      const elem = refTypeFromCode(r.u8());
+      return { kind, type: { elem, ...readLimits(r) } };
+    }
+    case 'memory':
+      return { kind, type: readLimits(r) };
+    case 'global': {
+      const type = valTypeFromCode(r.u8());
+      return { kind, type: { type, mutable: r.u8() !== 0 } };
+    }
+  }
+}
+
+/** Decodes the blob of `module_describe`. */
+export function decodeModuleDesc(bytes: Uint8Array): ModuleDesc {
+  const r = new BlobReader(bytes);
+  const imports: ImportDesc[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    const module = r.str();
+    const name = r.str();
+    imports.push({ module, name, ...readExternType(r, externKindFromCode(r.u8())) });
+  }
+  const exports: ExportDesc[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    const name = r.str();
+    const kind = externKindFromCode(r.u8());
+    const index = r.u32();
+    exports.push({ name, index, ...readExternType(r, kind) });
+  }
+  r.end();
+  return { imports, exports };
+}
+
+/** Decodes the blob of `func_describe`. */
+export function decodeFuncType(bytes: Uint8Array): FuncType {
+  const r = new BlobReader(bytes);
+  const t = readExternType(r, 'func');
+  r.end();
+  return t.type as FuncType;
+}
+
+/** The func typedesc that `host_func_new` reads. */
+export function encodeFuncType(type: FuncType): Uint8Array {
+  const out = new Uint8Array(8 + type.params.length + type.results.length);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  for (const list of [type.params, type.results]) {
+    view.setUint32(pos, list.length, true);
+    pos += 4;
+    for (const t of list) out[pos++] = VALTYPE_CODES[t];
+  }
+  return out;
+}
+
+/** Reads the value of type `type` from the 8-byte cell at `offset`. */
+export function readCell(view: DataView, offset: number, type: ValType): Value {
+  switch (type) {
+    case 'i32':
+      return { type, value: view.getInt32(offset, true) };
+    case 'i64':
+      return { type, value: view.getBigInt64(offset, true) };
+    case 'f32':
+      return { type, bits: view.getUint32(offset, true) };
+    case 'f64':
+      return { type, bits: view.getBigUint64(offset, true) };
+    case 'funcref':
+    case 'externref': {
+      const raw = view.getUint32(offset, true);
+      return { type, value: raw === 0 ? null : raw - 1 };
+    }
+    case 'v128':
+      throw new AbiError('v128 values cannot cross the ABI (cells are 8 bytes)');
+  }
+}
+
+/** Writes `value` to the 8-byte cell at `offset`; the unused upper half of 32-bit values is zeroed. */
+export function writeCell(view: DataView, offset: number, value: Value): void {
+  switch (value.type) {
+    case 'i32':
+      view.setBigUint64(offset, 0n, true);
+      view.setInt32(offset, value.value | 0, true);
+      return;
+    case 'i64':
+      view.setBigUint64(offset, BigInt.asUintN(64, value.value), true);
+      return;
+    case 'f32':
+      view.setBigUint64(offset, 0n, true);
+      view.setUint32(offset, value.bits >>> 0, true);
+      return;
+    case 'f64':
+      view.setBigUint64(offset, BigInt.asUintN(64, value.bits), true);
+      return;
+    case 'funcref':
+    case 'externref': {
+      const n = value.value;
+      if (n !== null && !(Number.isInteger(n) && n >= 0 && n < NO_MAX)) {
+        throw new AbiError(`${value.type} ${n} is not representable (0 <= N < 0xffffffff)`);
+      }
+      view.setBigUint64(offset, 0n, true);
+      view.setUint32(offset, n === null ? 0 : n + 1, true);
+      return;
+    }
+  }
+}
+

@@ -1,0 +1,428 @@
+// The minimal Node host for the VM core module: finds and compiles build/vm.wasm once, gives each
+// Vm its own instance (one instance = one store), and wraps the raw exports of guest-vm/ABI.md in a
+// typed API. Failures the VM reports come back as values; an exception means host misuse or a VM bug
+// (for example a WebAssembly.RuntimeError out of an export), after which the Vm refuses further use.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AbiError,
+  CELL_SIZE,
+  IO_CELLS,
+  NO_MAX,
+  Status,
+  VALTYPE_CODES,
+  decodeFuncType,
+  decodeUtf8,
+  decodeModuleDesc,
+  encodeFuncType,
+  errorKindFromCode,
+  externKindCode,
+  readCell,
+  writeCell,
+  type ErrorKind,
+  type ExternKind,
+  type ExternType,
+  type FuncType,
+  type GlobalType,
+  type MemoryType,
+  type ModuleDesc,
+  type TableType,
+  type ValType,
+  type Value,
+} from './abi.js';
+
+export * from './abi.js';
+
+/** The import namespace through which the VM will call host intrinsics (see wit/). */
+export const INTRINSICS_NAMESPACE = 'handover:vm/intrinsics';
+
+const ABI_FUNCTIONS = [
+  'io_buffer', 'alloc', 'free', 'result_length',
+  'error_kind', 'error_offset', 'error_message',
+  'module_new', 'module_describe',
+  'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write',
+  'instance_new', 'instance_start', 'instance_extern', 'func_describe',
+  'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func',
+] as const;
+
+// Every ABI function takes and returns i32 (void ones return undefined, which is never read).
+type VmExports = { memory: WebAssembly.Memory } & Record<(typeof ABI_FUNCTIONS)[number], (...args: number[]) => number>;
+
+export interface VmError {
+  ok: false;
+  /** The VM's error kind, or 'timeout' when a start function ran past InvokeOptions.timeoutMs. */
+  kind: ErrorKind | 'timeout';
+  message: string;
+  offset: number;
+  /** Set when instantiation failed because the start function trapped. */
+  trap?: Trap;
+}
+export interface Trap {
+  kind: 'trap';
+  code: number;
+  message: string;
+}
+export type Outcome =
+  | { kind: 'completed'; values: Value[] }
+  | Trap
+  /** The deadline passed while the activation was still running; the Vm is unusable afterwards. */
+  | { kind: 'timeout'; message: string };
+
+export interface LoadedModule extends ModuleDesc {
+  ok: true;
+  id: number;
+}
+export type Extern = ExternType & { addr: number };
+/** A host function; it must not call back into its own Vm. */
+export type HostFuncImpl = (args: Value[]) => Value[] | void;
+
+export interface InvokeOptions {
+  /** Give up after this long; only checked when the VM returns to the host (slices, host calls). */
+  timeoutMs?: number;
+}
+export interface VmOptions {
+  /** Path of the VM core module; defaults to $HANDOVER_VM_WASM or <package root>/build/vm.wasm. */
+  wasmPath?: string;
+  /** Functions for the `handover:vm/intrinsics` import namespace, once the VM imports any. */
+  intrinsics?: WebAssembly.ModuleImports;
+}
+
+/** The nearest folder at or above the file at `fromUrl` holding a package.json. */
+export function packageRoot(fromUrl: string = import.meta.url): string {
+  const start = path.dirname(fileURLToPath(fromUrl));
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json at or above ${start}`);
+  }
+}
+
+export function defaultVmWasmPath(): string {
+  return process.env.HANDOVER_VM_WASM ?? path.join(packageRoot(), 'build', 'vm.wasm');
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+// Checked before entering the VM, so that a mistake on the host side does not leave the Vm unusable.
+function checkCellTypes(types: readonly ValType[], what: string): void {
+  if (types.length > IO_CELLS) throw new AbiError(`${what}: ${types.length} values do not fit the ${IO_CELLS} io cells`);
+  if (types.includes('v128')) throw new AbiError(`${what}: v128 values cannot cross the ABI (8-byte cells)`);
+}
+
+function checkValues(values: readonly Value[], types: readonly ValType[], what: string): void {
+  checkCellTypes(types, what);
+  if (values.length === types.length && values.every((v, i) => v.type === types[i])) return;
+  throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
+}
+
+export class Vm {
+  /** Compiles (once per path) the VM core module, synchronously. */
+  static compile(wasmPath: string = defaultVmWasmPath()): WebAssembly.Module {
+    let module = compiled.get(wasmPath);
+    if (!module) {
+      // Copied into a plain Uint8Array: Node's Buffer type admits a SharedArrayBuffer, which the
+      // WebAssembly API's types refuse.
+      module = new WebAssembly.Module(new Uint8Array(readFileSync(wasmPath)));
+      compiled.set(wasmPath, module);
+    }
+    return module;
+  }
+
+  static async compileAsync(wasmPath: string = defaultVmWasmPath()): Promise<WebAssembly.Module> {
+    let module = compiled.get(wasmPath);
+    if (!module) {
+      module = await WebAssembly.compile(new Uint8Array(await readFile(wasmPath)));
+      compiled.set(wasmPath, module);
+    }
+    return module;
+  }
+
+  static async create(options: VmOptions = {}): Promise<Vm> {
+    return Vm.fromModule(await Vm.compileAsync(options.wasmPath), options);
+  }
+
+  static createSync(options: VmOptions = {}): Vm {
+    return Vm.fromModule(Vm.compile(options.wasmPath), options);
+  }
+
+  /** A fresh store from an already compiled VM core module. */
+  static fromModule(module: WebAssembly.Module, options: VmOptions = {}): Vm {
+    const intrinsics = options.intrinsics ?? {};
+    const wanted = WebAssembly.Module.imports(module);
+    const missing = wanted.filter((i) => i.module !== INTRINSICS_NAMESPACE || !(i.name in intrinsics));
+    if (missing.length > 0) {
+      const names = missing.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ');
+      throw new Error(`the VM core module imports what this host does not provide: ${names}`);
+    }
+    const imports: WebAssembly.Imports = wanted.length > 0 ? { [INTRINSICS_NAMESPACE]: intrinsics } : {};
+    return Vm.fromExports(new WebAssembly.Instance(module, imports).exports);
+  }
+
+  /** Wraps exports that follow the ABI, however they were instantiated. */
+  static fromExports(exports: WebAssembly.Exports): Vm {
+    const missing: string[] = ABI_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+    if (!(exports.memory instanceof WebAssembly.Memory)) missing.push('memory');
+    if (missing.length > 0) throw new Error(`the VM core module lacks ABI exports: ${missing.join(', ')}`);
+    return new Vm(exports as unknown as VmExports);
+  }
+
+  private readonly io: number;
+  private buffer: ArrayBuffer;
+  private dataView: DataView;
+  // 'busy' while inside an export; an exception leaves it there, so a Vm whose state may be torn
+  // (a VM trap out of an export, a throwing host function) is never entered again.
+  private state: 'idle' | 'busy' | 'abandoned' = 'idle';
+  private readonly hostFuncs = new Map<number, { type: FuncType; impl: HostFuncImpl }>();
+  private readonly funcTypes = new Map<number, FuncType>();
+  private readonly modules = new Map<number, ModuleDesc>();
+  private readonly instances = new Map<number, ModuleDesc>();
+
+  private constructor(private readonly ex: VmExports) {
+    this.buffer = ex.memory.buffer;
+    this.dataView = new DataView(this.buffer);
+    this.io = ex.io_buffer() >>> 0;
+  }
+
+  /** False once an exception escaped from a call or an invoke timed out: use a fresh Vm. */
+  get usable(): boolean {
+    return this.state === 'idle';
+  }
+
+  /** Decodes and validates a module; it stays in the store for `instantiate`. */
+  loadModule(bytes: Uint8Array): LoadedModule | VmError {
+    return this.guarded(() => {
+      const ptr = this.copyIn(bytes);
+      if (ptr === null) return this.allocFailure(bytes.length);
+      const id = this.ex.module_new(ptr, bytes.length);
+      if (id < 0) return this.lastError('module_new');
+      const desc = decodeModuleDesc(this.blob(this.ex.module_describe(id)));
+      this.modules.set(id, desc);
+      return { ok: true, id, ...desc };
+    });
+  }
+
+  newHostFunc(type: FuncType, impl: HostFuncImpl): { ok: true; addr: number } | VmError {
+    checkCellTypes(type.params, 'host function parameters');
+    checkCellTypes(type.results, 'host function results');
+    return this.guarded(() => {
+      const desc = encodeFuncType(type);
+      const ptr = this.copyIn(desc);
+      if (ptr === null) return this.allocFailure(desc.length);
+      const addr = this.ex.host_func_new(ptr);
+      this.ex.free(ptr);
+      if (addr === -1) return this.lastError('host_func_new');
+      this.hostFuncs.set(addr >>> 0, { type, impl });
+      this.funcTypes.set(addr >>> 0, type);
+      return { ok: true, addr: addr >>> 0 };
+    });
+  }
+
+  newGlobal(type: GlobalType, init: Value): { ok: true; addr: number } | VmError {
+    checkValues([init], [type.type], 'initial value of a global');
+    return this.guarded(() => {
+      writeCell(this.view(), this.io, init);
+      const addr = this.ex.global_new(VALTYPE_CODES[type.type], type.mutable ? 1 : 0);
+      return addr === -1 ? this.lastError('global_new') : { ok: true, addr: addr >>> 0 };
+    });
+  }
+
+  newTable(type: TableType): { ok: true; addr: number } | VmError {
+    return this.guarded(() => {
+      const addr = this.ex.table_new(VALTYPE_CODES[type.elem], type.min, type.max ?? NO_MAX);
+      return addr === -1 ? this.lastError('table_new') : { ok: true, addr: addr >>> 0 };
+    });
+  }
+
+  newMemory(type: MemoryType): { ok: true; addr: number } | VmError {
+    return this.guarded(() => {
+      const addr = this.ex.memory_new(type.min, type.max ?? NO_MAX);
+      return addr === -1 ? this.lastError('memory_new') : { ok: true, addr: addr >>> 0 };
+    });
+  }
+
+  /** The VM keeps no global types on the host side: the caller says what `addr` holds. */
+  globalRead(addr: number, type: ValType): Value {
+    checkCellTypes([type], `global ${addr}`);
+    return this.guarded(() => {
+      this.ex.global_read(addr);
+      return readCell(this.view(), this.io, type);
+    });
+  }
+
+  globalWrite(addr: number, value: Value): void {
+    this.guarded(() => {
+      writeCell(this.view(), this.io, value);
+      this.ex.global_write(addr);
+    });
+  }
+
+  /**
+   * Instantiates module `moduleId` with one store address per import (in import order, of the
+   * import's kind), then runs its start function: a trap there is an 'uninstantiable' failure.
+   */
+  instantiate(moduleId: number, importAddrs: readonly number[], options: InvokeOptions = {}): { ok: true; id: number } | VmError {
+    const desc = this.modules.get(moduleId);
+    if (!desc) throw new Error(`module ${moduleId} was not loaded by this Vm`);
+    if (importAddrs.length !== desc.imports.length) {
+      throw new TypeError(`module ${moduleId} has ${desc.imports.length} imports, got ${importAddrs.length} addresses`);
+    }
+    const created = this.guarded(() => {
+      let ptr = 0;
+      if (importAddrs.length > 0) {
+        const list = new Uint8Array(importAddrs.length * 4);
+        const view = new DataView(list.buffer);
+        importAddrs.forEach((addr, i) => view.setUint32(i * 4, addr, true));
+        const block = this.copyIn(list);
+        if (block === null) return this.allocFailure(list.length);
+        ptr = block;
+      }
+      const id = this.ex.instance_new(moduleId, ptr);
+      if (ptr !== 0) this.ex.free(ptr);
+      if (id < 0) return this.lastError('instance_new');
+      this.instances.set(id, desc);
+      return { ok: true as const, id, start: this.ex.instance_start(id) };
+    });
+    if (!created.ok) return created;
+    if (created.start >= 0) {
+      const outcome = this.invoke(created.start >>> 0, [], options);
+      if (outcome.kind === 'trap') return { ok: false, kind: 'uninstantiable', message: outcome.message, offset: 0, trap: outcome };
+      if (outcome.kind === 'timeout') return { ok: false, kind: 'timeout', message: outcome.message, offset: 0 };
+    }
+    return { ok: true, id: created.id };
+  }
+
+  /** Store address of the instance's function/table/memory/global `index` (an export's index). */
+  exportAddr(instance: number, kind: ExternKind, index: number): number {
+    return this.guarded(() => this.ex.instance_extern(instance, externKindCode(kind), index) >>> 0);
+  }
+
+  /** The instance's exports by name, with their types and store addresses. */
+  exports(instance: number): Map<string, Extern> {
+    const desc = this.instances.get(instance);
+    if (!desc) throw new Error(`instance ${instance} was not created by this Vm`);
+    const out = new Map<string, Extern>();
+    for (const { name, index, ...ext } of desc.exports) {
+      out.set(name, { ...ext, addr: this.exportAddr(instance, ext.kind, index) } as Extern);
+    }
+    return out;
+  }
+
+  funcType(funcaddr: number): FuncType {
+    let type = this.funcTypes.get(funcaddr);
+    if (!type) {
+      type = this.guarded(() => decodeFuncType(this.blob(this.ex.func_describe(funcaddr))));
+      this.funcTypes.set(funcaddr, type);
+    }
+    return type;
+  }
+
+  /** Back-edges and calls per slice before the VM returns to the host (status 3). */
+  setSlice(n: number): void {
+    this.guarded(() => void this.ex.set_slice(n));
+  }
+
+  /** Calls a function, serving its host calls and resuming its slices until it completes or traps. */
+  invoke(funcaddr: number, args: readonly Value[], options: InvokeOptions = {}): Outcome {
+    const type = this.funcType(funcaddr);
+    checkValues(args, type.params, `arguments of function ${funcaddr}`);
+    checkCellTypes(type.results, `results of function ${funcaddr}`);
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    return this.guarded((): Outcome => {
+      this.writeCells(args);
+      let status = this.ex.invoke(funcaddr);
+      for (;;) {
+        switch (status) {
+          case Status.Completed:
+            return { kind: 'completed', values: this.readCells(type.results) };
+          case Status.Trapped:
+            return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
+          case Status.HostCall:
+          case Status.Suspended:
+            if (Date.now() > deadline) {
+              this.state = 'abandoned';
+              return { kind: 'timeout', message: `function ${funcaddr} still running after ${options.timeoutMs} ms` };
+            }
+            status = status === Status.HostCall ? this.serveHostCall() : this.ex.resume();
+            break;
+          default:
+            throw new AbiError(`invoke returned unknown status ${status}`);
+        }
+      }
+    });
+  }
+
+  private serveHostCall(): number {
+    const addr = this.ex.host_call_func() >>> 0;
+    const host = this.hostFuncs.get(addr);
+    if (!host) throw new AbiError(`host call to function ${addr}, which is no host function of this Vm`);
+    const results = host.impl(this.readCells(host.type.params)) ?? [];
+    checkValues(results, host.type.results, `results of host function ${addr}`);
+    this.writeCells(results);
+    return this.ex.resume();
+  }
+
+  private guarded<T>(body: () => T): T {
+    if (this.state !== 'idle') {
+      throw new Error(
+        this.state === 'abandoned'
+          ? 'Vm unusable: an earlier invoke timed out with its activation pending'
+          : 'Vm busy: a host function called back into its Vm, or an earlier call threw out of it',
+      );
+    }
+    this.state = 'busy';
+    const result = body();
+    if (this.state === 'busy') this.state = 'idle';
+    return result;
+  }
+
+  // Memory can grow during any export call, which detaches the old buffer.
+  private view(): DataView {
+    const buffer = this.ex.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.dataView = new DataView(buffer);
+    }
+    return this.dataView;
+  }
+
+  private readCells(types: readonly ValType[]): Value[] {
+    const view = this.view();
+    return types.map((type, i) => readCell(view, this.io + i * CELL_SIZE, type));
+  }
+
+  private writeCells(values: readonly Value[]): void {
+    const view = this.view();
+    values.forEach((value, i) => writeCell(view, this.io + i * CELL_SIZE, value));
+  }
+
+  /** Copies `bytes` into a fresh `alloc` block; null when the VM cannot allocate. */
+  private copyIn(bytes: Uint8Array): number | null {
+    const ptr = this.ex.alloc(bytes.length) >>> 0;
+    if (ptr === 0 && bytes.length > 0) return null;
+    new Uint8Array(this.ex.memory.buffer, ptr, bytes.length).set(bytes);
+    return ptr;
+  }
+
+  /** The `result_length()` bytes at `ptr`, copied out of VM memory. */
+  private blob(ptr: number): Uint8Array {
+    const len = this.ex.result_length() >>> 0;
+    return new Uint8Array(this.ex.memory.buffer, ptr >>> 0, len).slice();
+  }
+
+  private string(ptr: number): string {
+    return decodeUtf8(this.blob(ptr));
+  }
+
+  private lastError(call: string): VmError {
+    const kind = errorKindFromCode(this.ex.error_kind() >>> 0);
+    const offset = this.ex.error_offset() >>> 0;
+    const message = this.string(this.ex.error_message()) || `${call} failed without a message`;
+    return { ok: false, kind, message, offset };
+  }
+
+  private allocFailure(size: number): VmError {
+    return { ok: false, kind: 'limit', message: `alloc(${size}) failed`, offset: 0 };
+  }
+}

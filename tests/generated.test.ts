@@ -1,0 +1,7 @@
+// The files generated from the instruction table (scripts/isa.mjs) must match it.
+import { execFileSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+
+it('generated files are up to date with scripts/isa.mjs', () => {
+  expect(() => execFileSync(process.execPath, ['scripts/gen-isa.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
+});

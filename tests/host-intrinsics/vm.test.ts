@@ -1,0 +1,167 @@
+// The VM through the Node host (host-intrinsics/vm.ts): loading, linking, invoking, host calls,
+// slices, traps and limits, on small modules whose results are known by construction.
+
+import { describe, expect, it } from 'vitest';
+import { Vm, type Value } from '../../host-intrinsics/vm.js';
+import { fn, instantiate, wat } from '../helpers/wat.js';
+
+const i32 = (value: number): Value => ({ type: 'i32', value });
+const i64 = (value: bigint): Value => ({ type: 'i64', value });
+
+describe('loading', () => {
+  it('describes imports and exports of every kind, absent maxima and non-ASCII names', () => {
+    const vm = Vm.createSync();
+    const loaded = vm.loadModule(wat(`(module
+      (import "spectest" "print_i32" (func (param i32)))
+      (import "spectest" "table" (table 10 20 funcref))
+      (import "M" "mem" (memory 1))
+      (import "M" "g" (global (mut f32)))
+      (func (export "\\ef\\bb\\bf") (result i64 i64) (i64.const 1) (i64.const 2))
+      (global (export "\\c3\\a4") externref (ref.null extern)))`));
+    expect(loaded).toMatchObject({
+      ok: true,
+      imports: [
+        { module: 'spectest', name: 'print_i32', kind: 'func', type: { params: ['i32'], results: [] } },
+        { module: 'spectest', name: 'table', kind: 'table', type: { elem: 'funcref', min: 10, max: 20 } },
+        { module: 'M', name: 'mem', kind: 'memory', type: { min: 1, max: null } },
+        { module: 'M', name: 'g', kind: 'global', type: { type: 'f32', mutable: true } },
+      ],
+      exports: [
+        { name: '\ufeff', index: 1, kind: 'func', type: { params: [], results: ['i64', 'i64'] } },
+        { name: 'ä', index: 1, kind: 'global', type: { type: 'externref', mutable: false } },
+      ],
+    });
+  });
+
+  it('reports malformed and invalid modules as values with a byte offset', () => {
+    const vm = Vm.createSync();
+    const good = wat('(module (func (export "f") (result i32) (i32.const 7)))');
+    expect(vm.loadModule(good.subarray(0, good.length - 3))).toMatchObject({ ok: false, kind: 'malformed' });
+    const invalid = vm.loadModule(wat('(module (func (export "f") (result i32) (i64.const 7)))'));
+    expect(invalid).toMatchObject({ ok: false, kind: 'invalid', message: 'type mismatch' });
+    expect((invalid as { offset: number }).offset).toBeGreaterThan(8);
+    expect(vm.loadModule(Uint8Array.from([0, 0x61, 0x73]))).toMatchObject({ ok: false, kind: 'malformed' });
+    // The store is still usable.
+    const ex = instantiate(vm, '(module (func (export "f") (result i32) (i32.const 7)))');
+    expect(vm.invoke(fn(ex, 'f'), [])).toEqual({ kind: 'completed', values: [i32(7)] });
+  });
+});
+
+describe('running', () => {
+  it('calls host functions and continues with their results', () => {
+    const vm = Vm.createSync();
+    const seen: number[] = [];
+    const host = vm.newHostFunc({ params: ['i32'], results: ['i32'] }, ([x]) => {
+      seen.push((x as { value: number }).value);
+      return [i32((x as { value: number }).value * 10)];
+    });
+    if (!host.ok) throw new Error(host.message);
+    const ex = instantiate(vm, `(module
+      (import "h" "times10" (func $h (param i32) (result i32)))
+      (func (export "f") (param i32) (result i32)
+        (i32.add (call $h (local.get 0)) (call $h (i32.const 2)))))`, [host.addr]);
+    expect(vm.invoke(fn(ex, 'f'), [i32(4)])).toEqual({ kind: 'completed', values: [i32(60)] });
+    expect(seen).toEqual([4, 2]);
+  });
+
+  it('returns to the host in slices and finishes with the same result', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, `(module
+      (func (export "sum") (param $n i64) (result i64) (local $acc i64)
+        (block $done (loop $next
+          (br_if $done (i64.eqz (local.get $n)))
+          (local.set $acc (i64.add (local.get $acc) (local.get $n)))
+          (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+          (br $next)))
+        (local.get $acc)))`);
+    vm.setSlice(7);
+    expect(vm.invoke(fn(ex, 'sum'), [i64(100000n)])).toEqual({ kind: 'completed', values: [i64(5000050000n)] });
+  });
+
+  it('turns deep recursion into the trap "call stack exhausted" and stays usable', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, `(module
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1))))))))`);
+    expect(vm.invoke(fn(ex, 'down'), [i32(10000)])).toEqual({ kind: 'completed', values: [i32(10000)] });
+    expect(vm.invoke(fn(ex, 'down'), [i32(-1)])).toEqual({ kind: 'trap', code: 10, message: 'call stack exhausted' });
+    expect(vm.invoke(fn(ex, 'down'), [i32(3)])).toEqual({ kind: 'completed', values: [i32(3)] });
+  });
+
+  it('returns traps with the spec messages', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, `(module (memory 1)
+      (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+      (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+      (func (export "trunc") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+      (func (export "unreachable") unreachable))`);
+    const trap = (message: string) => expect.objectContaining({ kind: 'trap', message });
+    expect(vm.invoke(fn(ex, 'div'), [i32(1), i32(0)])).toEqual(trap('integer divide by zero'));
+    expect(vm.invoke(fn(ex, 'div'), [i32(-2147483648), i32(-1)])).toEqual(trap('integer overflow'));
+    expect(vm.invoke(fn(ex, 'load'), [i32(65532)])).toEqual(trap('out of bounds memory access'));
+    // address + offset wraps past 2^32 in 32 bits; it must not wrap here
+    expect(vm.invoke(fn(ex, 'load'), [i32(-4)])).toEqual(trap('out of bounds memory access'));
+    expect(vm.invoke(fn(ex, 'load'), [i32(65528)])).toEqual({ kind: 'completed', values: [i32(0)] });
+    expect(vm.invoke(fn(ex, 'trunc'), [{ type: 'f64', bits: 0x7ff8000000000000n }])).toEqual(trap('invalid conversion to integer'));
+    expect(vm.invoke(fn(ex, 'unreachable'), [])).toEqual(trap('unreachable'));
+  });
+});
+
+// The compiler folds locals and constants into operands and rewrites destinations; these pin the
+// cases where that must not change what the bytecode means.
+describe('register IR', () => {
+  const vm = Vm.createSync();
+  const ex = instantiate(vm, `(module
+    (global $g (mut i32) (i32.const 0))
+    (func (export "swap") (param i32 i32) (result i32 i32)
+      (local.get 0) (local.get 1) (local.set 0) (local.set 1) (local.get 0) (local.get 1))
+    (func (export "tee-hazard") (param i32) (result i32)
+      (local.get 0) (local.tee 0 (i32.add (local.get 0) (i32.const 5))) (i32.mul))
+    (func (export "const-left") (result i32)
+      (global.set $g (i32.add (i32.const 1) (global.get $g))) (i32.sub (i32.const 100) (global.get $g)))
+    (func (export "br-if-values") (param i32) (result i32)
+      (block (result i32) (i32.const 7) (local.get 0) (br_if 0 (i32.const 3) (local.get 0)) (drop) (drop) (drop) (i32.const 9)))
+    (func (export "br-table") (param i32) (result i32)
+      (block $a (result i32) (block $b (result i32) (i32.const 11) (i32.const 22)
+        (br_table $a $b $a (local.get 0)) ) (i32.const 100) (i32.add)))
+    (func (export "if-params") (param i32) (result i32)
+      (i32.const 5) (local.get 0) (if (param i32) (result i32) (then (i32.const 2) (i32.mul)) (else (i32.const 3) (i32.add))))
+    (func (export "float-cmp-if") (param f64) (result i32)
+      (if (result i32) (f64.lt (local.get 0) (f64.const 1)) (then (i32.const 1)) (else (i32.const 0))))
+    (func (export "extend-u") (param i32) (result i64) (i64.extend_i32_u (local.get 0))))`);
+  const run = (name: string, args: Value[]) => vm.invoke(fn(ex, name), args);
+
+  it('materialises a local before it is overwritten', () => {
+    expect(run('swap', [i32(1), i32(2)])).toEqual({ kind: 'completed', values: [i32(2), i32(1)] });
+    expect(run('tee-hazard', [i32(3)])).toEqual({ kind: 'completed', values: [i32(24)] });
+  });
+
+  it('swaps a constant left operand without losing the other', () => {
+    expect(run('const-left', [])).toEqual({ kind: 'completed', values: [i32(99)] });
+    expect(run('const-left', [])).toEqual({ kind: 'completed', values: [i32(98)] });
+  });
+
+  it('moves branch values into the label\'s slots only on the taken path', () => {
+    expect(run('br-if-values', [i32(1)])).toEqual({ kind: 'completed', values: [i32(3)] });
+    expect(run('br-if-values', [i32(0)])).toEqual({ kind: 'completed', values: [i32(9)] });
+    expect(run('br-table', [i32(0)])).toEqual({ kind: 'completed', values: [i32(22)] });
+    expect(run('br-table', [i32(1)])).toEqual({ kind: 'completed', values: [i32(122)] });
+    expect(run('br-table', [i32(7)])).toEqual({ kind: 'completed', values: [i32(22)] });
+  });
+
+  it('keeps block parameters for the else arm', () => {
+    expect(run('if-params', [i32(1)])).toEqual({ kind: 'completed', values: [i32(10)] });
+    expect(run('if-params', [i32(0)])).toEqual({ kind: 'completed', values: [i32(8)] });
+  });
+
+  it('does not negate a float comparison to branch (NaN)', () => {
+    const nan = { type: 'f64', bits: 0x7ff8000000000000n } as Value;
+    expect(run('float-cmp-if', [nan])).toEqual({ kind: 'completed', values: [i32(0)] });
+    expect(run('float-cmp-if', [{ type: 'f64', bits: 0n }])).toEqual({ kind: 'completed', values: [i32(1)] });
+  });
+
+  it('zero-extends i64.extend_i32_u', () => {
+    expect(run('extend-u', [i32(-1)])).toEqual({ kind: 'completed', values: [i64(4294967295n)] });
+  });
+});

@@ -1,0 +1,99 @@
+// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [script ...]`): finds the suite,
+// runs each script through the VM (build/vm.wasm, a fresh store per script), prints one row per
+// script and a final `spec: N passed, M failed, K skipped` line, and exits 1 when anything failed.
+
+import path from 'node:path';
+import { Vm } from '../../host-intrinsics/vm.js';
+import { runScript, type ScriptResult } from './runner.js';
+import { listScripts, loadScript, specDir, type ScriptFile } from './suite.js';
+
+// Per call: far more than any call in the suite needs, even interpreted; it only stops a VM that hangs.
+const TIMEOUT_MS = 30_000;
+// Back-edges and calls per slice: the deadline is only checked between slices. TOOLCHAIN measured
+// re-entry every 1e4-1e6 instructions as free.
+const SLICE = 1_000_000;
+
+interface Args {
+  verbose: boolean;
+  simd: boolean;
+  names: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { verbose: false, simd: false, names: [] };
+  for (const arg of argv) {
+    if (arg === '--verbose' || arg === '-v') args.verbose = true;
+    else if (arg === '--simd') args.simd = true;
+    else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
+    else args.names.push(arg);
+  }
+  return args;
+}
+
+function usage(problem: string): never {
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [script ...]`);
+  process.exit(2);
+}
+
+function selectScripts(dir: string, args: Args): ScriptFile[] {
+  const all = listScripts(dir, 'core');
+  if (all.length === 0) usage(`no scripts in ${path.join(dir, 'core')} (set HANDOVER_SPEC_DIR?)`);
+  const simd = listScripts(dir, 'simd');
+  if (args.simd) all.push(...simd);
+  if (args.names.length === 0) return all;
+  const byName = new Map(all.map((s) => [s.name, s]));
+  return args.names.map((name) => {
+    const script = byName.get(name);
+    if (script) return script;
+    const hint = simd.some((s) => s.name === name) ? ' (it is a SIMD script: add --simd)' : '';
+    return usage(`no script named ${name}${hint}`);
+  });
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const scripts = selectScripts(specDir(), args);
+
+  // Compiled once; each script instantiates its own store from it.
+  let vmModule: WebAssembly.Module | null = null;
+  let vmProblem = '';
+  try {
+    vmModule = Vm.compile();
+  } catch (e) {
+    vmProblem = `cannot load the VM: ${e instanceof Error ? e.message : String(e)}`;
+    console.error(`spec: ${vmProblem} (every command that needs it fails)`);
+  }
+  const newVm = (): Vm => {
+    if (vmModule === null) throw new Error(vmProblem);
+    return Vm.fromModule(vmModule);
+  };
+
+  const width = Math.max(6, ...scripts.map((s) => s.name.length));
+  const row = (script: string, passed: number | string, failed: number | string, skipped: number | string) =>
+    `${script.padEnd(width)}  ${String(passed).padStart(7)}  ${String(failed).padStart(7)}  ${String(skipped).padStart(7)}`;
+  console.log(row('script', 'passed', 'failed', 'skipped'));
+
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of scripts) {
+    let result: ScriptResult;
+    try {
+      result = runScript(loadScript(file), { newVm, timeoutMs: TIMEOUT_MS, slice: SLICE });
+    } catch (e) {
+      // Only an unreadable script gets here; the runner itself turns every command into a verdict.
+      const message = e instanceof Error ? e.message : String(e);
+      result = { script: file.name, passed: 0, failed: 1, skipped: 0, failures: [{ line: 0, command: 'script', message }] };
+    }
+    if (args.verbose) {
+      for (const f of result.failures) console.log(`  FAIL ${file.name}.wast:${f.line} ${f.command}: ${f.message}`);
+    }
+    console.log(row(file.name, result.passed, result.failed, result.skipped));
+    total.passed += result.passed;
+    total.failed += result.failed;
+    total.skipped += result.skipped;
+  }
+  if (total.failed > 0 && !args.verbose) console.log('(run with --verbose to see each failure)');
+  console.log(`spec: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+  process.exitCode = total.failed > 0 ? 1 : 0;
+}
+
+main();

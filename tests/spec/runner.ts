@@ -1,0 +1,398 @@
+// Runs one wast2json script through the VM: builds the `spectest` host module, keeps the registry of
+// registered and named modules, and decides the verdict of every command type. Each command yields
+// exactly one verdict (pass, fail or skip); no exception escapes, and a Vm that may be poisoned is
+// replaced by a fresh one for the rest of the script.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TRAP_STACK_EXHAUSTED, Vm, type Extern, type ImportDesc, type Outcome, type ValType, type Value, type VmError } from '../../host-intrinsics/vm.js';
+import {
+  SpecFailure,
+  f32Bits,
+  f64Bits,
+  formatExpected,
+  formatValue,
+  matchesAll,
+  messageMatches,
+  parseExpected,
+  parseValue,
+  trapMismatch,
+  type JsonValue,
+} from './values.js';
+
+export interface Action {
+  type: 'invoke' | 'get';
+  module?: string;
+  field: string;
+  args?: JsonValue[];
+}
+
+export interface Command {
+  type: string;
+  line: number;
+  filename?: string;
+  name?: string;
+  as?: string;
+  action?: Action;
+  expected?: JsonValue[];
+  text?: string;
+  module_type?: 'binary' | 'text';
+}
+
+export interface Script {
+  name: string;
+  /** The folder holding the script's .wasm files. */
+  dir: string;
+  commands: Command[];
+}
+
+export interface Failure {
+  line: number;
+  /** The command type and what it did, e.g. `assert_return invoke add(i32:1 i32:2)`. */
+  command: string;
+  message: string;
+}
+
+export interface ScriptResult {
+  script: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures: Failure[];
+}
+
+export interface RunnerOptions {
+  /** A fresh store; may throw (e.g. build/vm.wasm missing), which fails the commands that need it. */
+  newVm: () => Vm;
+  /** Per invoke (and start function); a timed-out Vm is replaced. */
+  timeoutMs: number;
+  /** `set_slice` for every Vm, so the VM returns to the host often enough for the deadline. */
+  slice: number;
+}
+
+type Verdict = { status: 'pass' } | { status: 'skip' } | { status: 'fail'; message: string };
+const PASS: Verdict = { status: 'pass' };
+const SKIP: Verdict = { status: 'skip' };
+const fail = (message: string): Verdict => ({ status: 'fail', message });
+
+/** An instantiated module, or why there is none (later commands that use it fail with this). */
+type ModuleState = { ok: true; exports: Map<string, Extern> } | { ok: false; reason: string };
+
+/** How far a module got on its way to an instance. */
+type Attempt =
+  | { ok: true; exports: Map<string, Extern> }
+  | { ok: false; stage: 'load' | 'instantiate'; error: VmError }
+  | { ok: false; stage: 'link'; reason: string };
+
+const SPECTEST_PRINTS: [string, ValType[]][] = [
+  ['print', []],
+  ['print_i32', ['i32']],
+  ['print_i64', ['i64']],
+  ['print_f32', ['f32']],
+  ['print_f64', ['f64']],
+  ['print_i32_f32', ['i32', 'f32']],
+  ['print_f64_f64', ['f64', 'f64']],
+];
+
+const SPECTEST_GLOBALS: [string, Value][] = [
+  ['global_i32', { type: 'i32', value: 666 }],
+  ['global_i64', { type: 'i64', value: 666n }],
+  ['global_f32', { type: 'f32', bits: f32Bits(666.6) }],
+  ['global_f64', { type: 'f64', bits: f64Bits(666.6) }],
+];
+
+function describeVmError(e: VmError): string {
+  const where = e.kind === 'malformed' || e.kind === 'invalid' ? ` at offset ${e.offset}` : '';
+  const code = e.trap ? ` (trap code ${e.trap.code})` : '';
+  return `${e.kind}: ${e.message}${where}${code}`;
+}
+
+function describeAttempt(a: Attempt): string {
+  if (a.ok) return 'it instantiated';
+  if (a.stage === 'link') return `it failed to link: ${a.reason}`;
+  return `it failed to ${a.stage === 'load' ? 'load' : 'instantiate'}: ${describeVmError(a.error)}`;
+}
+
+function describeOutcome(o: Outcome): string {
+  switch (o.kind) {
+    case 'completed':
+      return `[${o.values.map(formatValue).join(' ')}]`;
+    case 'trap':
+      return `trap "${o.message}" (code ${o.code})`;
+    case 'timeout':
+      return `timeout: ${o.message}`;
+  }
+}
+
+function describeException(e: unknown): string {
+  if (e instanceof SpecFailure) return e.message;
+  if (e instanceof WebAssembly.RuntimeError) return `the VM trapped out of an export (a VM bug): ${e.message}`;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `exception: ${String(e)}`;
+}
+
+export function describeCommand(cmd: Command): string {
+  const a = cmd.action;
+  if (!a) return `${cmd.type} ${cmd.filename ?? cmd.as ?? ''}`.trimEnd();
+  const target = `${a.module ? `${a.module}.` : ''}${a.field}`;
+  const args = a.type === 'invoke' ? `(${(a.args ?? []).map((v) => `${v.type}:${v.value}`).join(' ')})` : '';
+  return `${cmd.type} ${a.type} ${target}${args}`;
+}
+
+function createSpectest(vm: Vm): Map<string, Extern> {
+  const must = <T extends { ok: true }>(r: T | VmError, name: string): T => {
+    if (!r.ok) throw new SpecFailure(`spectest.${name}: ${describeVmError(r)}`);
+    return r;
+  };
+  const out = new Map<string, Extern>();
+  for (const [name, params] of SPECTEST_PRINTS) {
+    const type = { params, results: [] };
+    out.set(name, { kind: 'func', type, addr: must(vm.newHostFunc(type, () => {}), name).addr });
+  }
+  for (const [name, init] of SPECTEST_GLOBALS) {
+    const type = { type: init.type, mutable: false };
+    out.set(name, { kind: 'global', type, addr: must(vm.newGlobal(type, init), name).addr });
+  }
+  const table = { elem: 'funcref' as const, min: 10, max: 20 };
+  out.set('table', { kind: 'table', type: table, addr: must(vm.newTable(table), 'table').addr });
+  const memory = { min: 1, max: 2 };
+  out.set('memory', { kind: 'memory', type: memory, addr: must(vm.newMemory(memory), 'memory').addr });
+  return out;
+}
+
+class ScriptRunner {
+  private vm: Vm | null = null;
+  private vmProblem = '';
+  /** Import namespaces: `spectest` and every `register`ed module. */
+  private readonly registry = new Map<string, ModuleState>();
+  private readonly named = new Map<string, ModuleState>();
+  private current: ModuleState | undefined;
+
+  constructor(
+    private readonly script: Script,
+    private readonly options: RunnerOptions,
+  ) {
+    this.freshVm();
+  }
+
+  run(): ScriptResult {
+    const result: ScriptResult = { script: this.script.name, passed: 0, failed: 0, skipped: 0, failures: [] };
+    for (const cmd of this.script.commands) {
+      let verdict: Verdict;
+      try {
+        verdict = this.exec(cmd);
+      } catch (e) {
+        verdict = fail(describeException(e));
+      }
+      // The Vm knows when an exception or a timeout may have torn its state.
+      if (this.vm !== null && !this.vm.usable) this.replaceVm(cmd.line);
+      if (verdict.status === 'pass') result.passed++;
+      else if (verdict.status === 'skip') result.skipped++;
+      else {
+        result.failed++;
+        result.failures.push({ line: cmd.line, command: describeCommand(cmd), message: verdict.message });
+      }
+    }
+    return result;
+  }
+
+  /** Instances die with their Vm: everything that referred to them now fails with a reason. */
+  private replaceVm(line: number): void {
+    const lost: ModuleState = { ok: false, reason: `its instance was lost when the Vm was replaced after line ${line}` };
+    for (const map of [this.registry, this.named]) {
+      for (const [key, state] of map) if (state.ok) map.set(key, lost);
+    }
+    if (this.current?.ok) this.current = lost;
+    this.freshVm();
+  }
+
+  private freshVm(): void {
+    try {
+      this.vm = this.options.newVm();
+      this.vm.setSlice(this.options.slice);
+    } catch (e) {
+      this.vm = null;
+      this.vmProblem = `no Vm: ${describeException(e)}`;
+      this.registry.set('spectest', { ok: false, reason: this.vmProblem });
+      return;
+    }
+    try {
+      this.registry.set('spectest', { ok: true, exports: createSpectest(this.vm) });
+    } catch (e) {
+      this.registry.set('spectest', { ok: false, reason: `no spectest module: ${describeException(e)}` });
+    }
+  }
+
+  private needVm(): Vm {
+    if (this.vm === null) throw new SpecFailure(this.vmProblem);
+    return this.vm;
+  }
+
+  private exec(cmd: Command): Verdict {
+    switch (cmd.type) {
+      case 'module':
+        return this.module(cmd);
+      case 'register':
+        return this.register(cmd);
+      case 'action': {
+        const outcome = this.perform(cmd.action);
+        return outcome.kind === 'completed' ? PASS : fail(`expected completion, got ${describeOutcome(outcome)}`);
+      }
+      case 'assert_return':
+        return this.assertReturn(cmd);
+      case 'assert_trap':
+        // wast2json writes `assert_trap (module ...)` as assert_uninstantiable; accept the raw form too.
+        return cmd.action === undefined && cmd.filename !== undefined ? this.assertUninstantiable(cmd) : this.assertTrap(cmd);
+      case 'assert_exhaustion': {
+        const outcome = this.perform(cmd.action);
+        if (outcome.kind === 'trap' && outcome.code === TRAP_STACK_EXHAUSTED) return PASS;
+        return fail(`expected trap code ${TRAP_STACK_EXHAUSTED} (call stack exhausted), got ${describeOutcome(outcome)}`);
+      }
+      case 'assert_invalid':
+      case 'assert_malformed':
+        return this.assertRejected(cmd);
+      case 'assert_unlinkable':
+        return this.assertUnlinkable(cmd);
+      case 'assert_uninstantiable':
+        return this.assertUninstantiable(cmd);
+      default:
+        return fail(`unknown command type ${JSON.stringify(cmd.type)}`);
+    }
+  }
+
+  private module(cmd: Command): Verdict {
+    let attempt: Attempt;
+    try {
+      attempt = this.attempt(cmd);
+    } catch (e) {
+      // Later commands on this module must fail too, not act on the previous one.
+      this.setCurrent(cmd, { ok: false, reason: `the module at line ${cmd.line} is missing: ${describeException(e)}` });
+      throw e;
+    }
+    if (attempt.ok) {
+      this.setCurrent(cmd, { ok: true, exports: attempt.exports });
+      return PASS;
+    }
+    const reason = describeAttempt(attempt);
+    this.setCurrent(cmd, { ok: false, reason: `the module at line ${cmd.line} is missing: ${reason}` });
+    return fail(`expected the module to instantiate, but ${reason}`);
+  }
+
+  private setCurrent(cmd: Command, state: ModuleState): void {
+    this.current = state;
+    if (cmd.name !== undefined) this.named.set(cmd.name, state);
+  }
+
+  private register(cmd: Command): Verdict {
+    if (cmd.as === undefined) return fail('register without "as"');
+    const module = cmd.name !== undefined ? this.named.get(cmd.name) : this.current;
+    const state: ModuleState = module ?? { ok: false, reason: `no module ${cmd.name ?? '(current)'} to register` };
+    this.registry.set(cmd.as, state);
+    return state.ok ? PASS : fail(state.reason);
+  }
+
+  private assertReturn(cmd: Command): Verdict {
+    const expected = (cmd.expected ?? []).map(parseExpected);
+    const outcome = this.perform(cmd.action);
+    const want = `[${expected.map(formatExpected).join(' ')}]`;
+    if (outcome.kind !== 'completed') return fail(`expected ${want}, got ${describeOutcome(outcome)}`);
+    return matchesAll(expected, outcome.values) ? PASS : fail(`expected ${want}, got ${describeOutcome(outcome)}`);
+  }
+
+  private assertTrap(cmd: Command): Verdict {
+    const text = cmd.text ?? '';
+    const outcome = this.perform(cmd.action);
+    if (outcome.kind !== 'trap') return fail(`expected trap "${text}", got ${describeOutcome(outcome)}`);
+    const mismatch = trapMismatch(text, outcome.code, outcome.message);
+    return mismatch === null ? PASS : fail(mismatch);
+  }
+
+  /** assert_invalid and assert_malformed: loading must fail, of whatever kind. */
+  private assertRejected(cmd: Command): Verdict {
+    if (cmd.module_type === 'text') return SKIP;
+    const loaded = this.needVm().loadModule(this.readModule(cmd));
+    return loaded.ok ? fail(`expected the module to be rejected ("${cmd.text}"), but it loaded`) : PASS;
+  }
+
+  private assertUnlinkable(cmd: Command): Verdict {
+    const attempt = this.attempt(cmd);
+    if (!attempt.ok && (attempt.stage === 'link' || attempt.error.kind === 'unlinkable')) return PASS;
+    return fail(`expected unlinkable ("${cmd.text}"), but ${describeAttempt(attempt)}`);
+  }
+
+  /** Either a segment initialisation traps (kind uninstantiable) or the start function does. */
+  private assertUninstantiable(cmd: Command): Verdict {
+    const text = cmd.text ?? '';
+    const attempt = this.attempt(cmd);
+    if (!attempt.ok && attempt.stage === 'instantiate' && attempt.error.kind === 'uninstantiable') {
+      const { trap, message } = attempt.error;
+      if (trap) {
+        const mismatch = trapMismatch(text, trap.code, trap.message);
+        return mismatch === null ? PASS : fail(mismatch);
+      }
+      return messageMatches(text, message) ? PASS : fail(`expected "${text}", got "${message}"`);
+    }
+    return fail(`expected uninstantiable ("${text}"), but ${describeAttempt(attempt)}`);
+  }
+
+  private attempt(cmd: Command): Attempt {
+    const vm = this.needVm();
+    const loaded = vm.loadModule(this.readModule(cmd));
+    if (!loaded.ok) return { ok: false, stage: 'load', error: loaded };
+    const addrs: number[] = [];
+    for (const imp of loaded.imports) {
+      const resolved = this.resolveImport(imp);
+      if (typeof resolved === 'string') return { ok: false, stage: 'link', reason: resolved };
+      addrs.push(resolved);
+    }
+    const instance = vm.instantiate(loaded.id, addrs, { timeoutMs: this.options.timeoutMs });
+    if (!instance.ok) return { ok: false, stage: 'instantiate', error: instance };
+    return { ok: true, exports: vm.exports(instance.id) };
+  }
+
+  /**
+   * The store address for an import, or why it cannot link. Names and kinds are the runner's to
+   * check (the VM cannot tell a table address from a function address); types are the VM's.
+   */
+  private resolveImport(imp: ImportDesc): number | string {
+    const what = `${imp.module}.${imp.name}`;
+    const namespace = this.registry.get(imp.module);
+    if (!namespace) return `unknown import ${what}: nothing registered as "${imp.module}"`;
+    // A namespace that should exist but failed cannot decide linkability: the command fails.
+    if (!namespace.ok) throw new SpecFailure(`import ${what}: ${namespace.reason}`);
+    const ext = namespace.exports.get(imp.name);
+    if (!ext) return `unknown import ${what}`;
+    if (ext.kind !== imp.kind) return `incompatible import type: ${what} is a ${ext.kind}, imported as a ${imp.kind}`;
+    return ext.addr;
+  }
+
+  private perform(action: Action | undefined): Outcome {
+    if (!action) throw new SpecFailure('the command has no action');
+    const module = action.module !== undefined ? this.named.get(action.module) : this.current;
+    if (!module) throw new SpecFailure(action.module !== undefined ? `no module named ${action.module}` : 'no current module');
+    if (!module.ok) throw new SpecFailure(module.reason);
+    const ext = module.exports.get(action.field);
+    const vm = this.needVm();
+    switch (action.type) {
+      case 'invoke': {
+        if (ext?.kind !== 'func') throw new SpecFailure(`no exported function "${action.field}"`);
+        const args = (action.args ?? []).map(parseValue);
+        return vm.invoke(ext.addr, args, { timeoutMs: this.options.timeoutMs });
+      }
+      case 'get':
+        if (ext?.kind !== 'global') throw new SpecFailure(`no exported global "${action.field}"`);
+        return { kind: 'completed', values: [vm.globalRead(ext.addr, ext.type.type)] };
+      default:
+        throw new SpecFailure(`unknown action type ${JSON.stringify((action as { type: unknown }).type)}`);
+    }
+  }
+
+  private readModule(cmd: Command): Uint8Array {
+    if (cmd.filename === undefined) throw new SpecFailure('the command names no module file');
+    return new Uint8Array(readFileSync(path.join(this.script.dir, cmd.filename)));
+  }
+}
+
+export function runScript(script: Script, options: RunnerOptions): ScriptResult {
+  return new ScriptRunner(script, options).run();
+}
