@@ -13,7 +13,7 @@ import { instances } from "./runtime/instance";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
-  FUNC_ADDR, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
+  FUNC_ADDR, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
   funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
 import {
@@ -207,6 +207,19 @@ export function global_read(addr: u32): i32 {
   }
   store<u64>(ioBuffer, load<u64>(rec, GLOBAL_VALUE));
   return 0;
+}
+
+// Where memory `addr`'s contents are now (they move when it grows): the address in the VM's
+// memory, and the byte length in io cell 0. Hosts read and write guest memory through it (WASI).
+export function memory_region(addr: u32): i32 {
+  clearError();
+  const rec = externRecord(ExternKind.Memory, addr);
+  if (rec == 0) {
+    misuse("no memory " + addr.toString());
+    return -1;
+  }
+  store<u64>(ioBuffer, <u64>load<u32>(rec, MEM_BYTES));
+  return <i32>load<usize>(rec, MEM_BASE);
 }
 
 // The host may write any global, mutable or not (it initialises its own).

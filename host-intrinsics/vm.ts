@@ -43,7 +43,7 @@ const ABI_FUNCTIONS = [
   'io_buffer', 'alloc', 'free', 'result_length',
   'error_kind', 'error_offset', 'error_message',
   'module_new', 'module_describe',
-  'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write',
+  'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func',
 ] as const;
@@ -307,6 +307,20 @@ export class Vm {
       out.set(name, { ...ext, addr: this.exportAddr(instance, ext.kind, index) } as Extern);
     }
     return out;
+  }
+
+  /**
+   * The current contents of guest memory `addr` (a store address), as a view into the VM's memory.
+   * The view is valid until the VM runs again (guest memory moves when it grows): re-fetch it
+   * at each host call.
+   */
+  guestMemory(addr: number): Uint8Array {
+    return this.guarded(() => {
+      const base = this.ex.memory_region(addr);
+      if (base < 0) throw new AbiError(`no memory at address ${addr}`);
+      const length = Number(this.view().getBigUint64(this.io, true));
+      return new Uint8Array(this.ex.memory.buffer, base >>> 0, length);
+    });
   }
 
   funcType(funcaddr: number): FuncType {

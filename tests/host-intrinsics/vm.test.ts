@@ -165,3 +165,22 @@ describe('register IR', () => {
     expect(run('extend-u', [i32(-1)])).toEqual({ kind: 'completed', values: [i64(4294967295n)] });
   });
 });
+
+describe('guest memory', () => {
+  it('is readable and writable by the host, across growth', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, `(module (memory (export "m") 1)
+      (func (export "grow") (result i32) (memory.grow (i32.const 2)))
+      (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))`);
+    const mem = ex.get('m')!.addr;
+    expect(vm.guestMemory(mem).length).toBe(65536);
+    vm.guestMemory(mem)[100] = 42;
+    expect(vm.invoke(fn(ex, 'peek'), [i32(100)])).toEqual({ kind: 'completed', values: [i32(42)] });
+    expect(vm.invoke(fn(ex, 'grow'), [])).toEqual({ kind: 'completed', values: [i32(1)] });
+    const after = vm.guestMemory(mem);
+    expect(after.length).toBe(3 * 65536);
+    expect(after[100]).toBe(42);
+    after[3 * 65536 - 1] = 7;
+    expect(vm.invoke(fn(ex, 'peek'), [i32(3 * 65536 - 1)])).toEqual({ kind: 'completed', values: [i32(7)] });
+  });
+});
