@@ -16,8 +16,10 @@ import {
   FUNC_ADDR, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
   funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
+import { compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
+import * as runState from "./exec/state";
 import {
-  STATUS_TRAP, hostCallee, invoke as runInvoke, resume as runResume, setSlice, trapCode,
+  STATUS_TRAP, abort, hostCallee, invoke as runInvoke, resume as runResume, setSlice, trapCode,
   trapMessage,
 } from "./exec/run";
 
@@ -328,4 +330,38 @@ export function trap_code(): u32 {
 
 export function host_call_func(): i32 {
   return hostCallee == 0 ? -1 : <i32>load<u32>(hostCallee, FUNC_ADDR);
+}
+
+// Abandons the innermost activation instead of resuming it: a host function ended the guest's run
+// (WASI proc_exit). Its frames are discarded and the store stays usable; nothing pending is a no-op.
+export function abort_activation(): void {
+  abort();
+}
+
+// ── metering ─────────────────────────────────────────────────────────────────────────────
+// Metered code counts every executed bytecode instruction against a fuel budget. Whether code is
+// metered is decided when it is compiled, so metering is switched on before anything runs.
+
+export function set_metering(on: u32): i32 {
+  clearError();
+  if (compiledFunctions > 0 && (on != 0) != meteringEnabled) {
+    misuse("metering must be chosen before any function runs");
+    return -1;
+  }
+  setMetering(on != 0);
+  return 0;
+}
+
+// Fuel left, as a u64 in io cell 0 (read by fuel_get, written by fuel_set).
+export function fuel_set(): void {
+  runState.fuelLeft = load<u64>(ioBuffer);
+}
+
+export function fuel_get(): void {
+  store<u64>(ioBuffer, runState.fuelLeft);
+}
+
+// After status 3: 1 the slice ran out, 2 out of fuel (add fuel, then resume).
+export function suspend_reason(): u32 {
+  return runState.suspendReason;
 }

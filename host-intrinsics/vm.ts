@@ -45,7 +45,8 @@ const ABI_FUNCTIONS = [
   'module_new', 'module_describe',
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
-  'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func',
+  'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -69,7 +70,9 @@ export type Outcome =
   | { kind: 'completed'; values: Value[] }
   | Trap
   /** The deadline passed while the activation was still running; the Vm is unusable afterwards. */
-  | { kind: 'timeout'; message: string };
+  | { kind: 'timeout'; message: string }
+  /** Metered code ran out of fuel; the activation is abandoned. */
+  | { kind: 'out-of-fuel' };
 
 export interface LoadedModule extends ModuleDesc {
   ok: true;
@@ -78,6 +81,19 @@ export interface LoadedModule extends ModuleDesc {
 export type Extern = ExternType & { addr: number };
 /** A host function; it must not call back into its own Vm. */
 export type HostFuncImpl = (args: Value[]) => Value[] | void;
+
+/**
+ * Thrown by a host function to end the guest's run instead of returning (WASI `proc_exit`): the VM
+ * abandons the activation (`abort_activation`), the Vm stays usable, and `invoke` (or `instantiate`,
+ * when the start function was running) rethrows it to its caller, which reads `value`. Any other
+ * exception out of a host function still leaves the Vm unusable.
+ */
+export class EndActivation extends Error {
+  override name = 'EndActivation';
+  constructor(readonly value: unknown, message = 'a host function ended the activation') {
+    super(message);
+  }
+}
 
 export interface InvokeOptions {
   /** Give up after this long; only checked when the VM returns to the host (slices, host calls). */
@@ -104,6 +120,7 @@ export function defaultVmWasmPath(): string {
 }
 
 const compiled = new Map<string, WebAssembly.Module>();
+const SUSPEND_FUEL = 2;
 
 // Checked before entering the VM, so that a mistake on the host side does not leave the Vm unusable.
 function checkCellTypes(types: readonly ValType[], what: string): void {
@@ -332,6 +349,31 @@ export class Vm {
     return type;
   }
 
+  /**
+   * Metered code counts every executed bytecode instruction against the fuel (see ABI.md for the
+   * counting rule). Chosen before any function runs.
+   */
+  setMetering(on: boolean): void {
+    this.guarded(() => {
+      if (this.ex.set_metering(on ? 1 : 0) < 0) throw new AbiError(this.string(this.ex.error_message()));
+    });
+  }
+
+  /** Fuel left (bytecode instructions metered code may still execute). */
+  get fuel(): bigint {
+    return this.guarded(() => {
+      this.ex.fuel_get();
+      return this.view().getBigUint64(this.io, true);
+    });
+  }
+
+  set fuel(value: bigint) {
+    this.guarded(() => {
+      this.view().setBigUint64(this.io, value, true);
+      this.ex.fuel_set();
+    });
+  }
+
   /** Back-edges and calls per slice before the VM returns to the host (status 3). */
   setSlice(n: number): void {
     this.guarded(() => void this.ex.set_slice(n));
@@ -358,6 +400,10 @@ export class Vm {
               this.state = 'abandoned';
               return { kind: 'timeout', message: `function ${funcaddr} still running after ${options.timeoutMs} ms` };
             }
+            if (status === Status.Suspended && this.ex.suspend_reason() === SUSPEND_FUEL) {
+              this.ex.abort_activation();
+              return { kind: 'out-of-fuel' };
+            }
             status = status === Status.HostCall ? this.serveHostCall() : this.ex.resume();
             break;
           default:
@@ -371,7 +417,17 @@ export class Vm {
     const addr = this.ex.host_call_func() >>> 0;
     const host = this.hostFuncs.get(addr);
     if (!host) throw new AbiError(`host call to function ${addr}, which is no host function of this Vm`);
-    const results = host.impl(this.readCells(host.type.params)) ?? [];
+    let results: Value[];
+    try {
+      results = host.impl(this.readCells(host.type.params)) ?? [];
+    } catch (e) {
+      if (e instanceof EndActivation) {
+        // The guest's frames are gone and nothing is torn: the Vm may be entered again.
+        this.ex.abort_activation();
+        this.state = 'idle';
+      }
+      throw e;
+    }
     checkValues(results, host.type.results, `results of host function ${addr}`);
     this.writeCells(results);
     return this.ex.resume();

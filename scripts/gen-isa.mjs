@@ -182,7 +182,7 @@ function genIrOps() {
 const SNIPPETS = {
   SAVE: () => "statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;",
   TRAP: (code) => `{ statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = ${code}; return STATUS_TRAP; }`,
-  JUMP: (off) => `pc += <usize>(${off}); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break;`,
+  JUMP: (off) => `pc += <usize>(${off}); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;`,
   ENTER: (callee, nfp, ret) => `let code = load<usize>(${callee}, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(${callee}, FUNC_KIND) == FUNC_HOST) {
@@ -199,7 +199,7 @@ const SNIPPETS = {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = ${nfp}; pc = code; func = ${callee};
         const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; }`,
+        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }`,
   LEAVE: () => `csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
         const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);`,
 };
@@ -244,6 +244,7 @@ import {
 import { IR } from "../ir/ops";
 import {
   statePc, stateFp, stateCsp, stateFunc, sliceBudget, trapCode, hostCallee, hostFp, callLimit, stackLimit,
+  fuelLeft, suspendReason, SUSPEND_FUEL, SUSPEND_SLICE,
   FRAME_RECORD, STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED,
   TRAP_UNREACHABLE, TRAP_DIV_ZERO, TRAP_OVERFLOW, TRAP_CONVERSION, TRAP_MEMORY, TRAP_TABLE, TRAP_UNDEFINED,
   TRAP_UNINITIALIZED, TRAP_SIGNATURE, TRAP_STACK,

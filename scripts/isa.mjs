@@ -250,6 +250,10 @@ export const irOps = [
   // Results are n consecutive slots starting at r0, at or above frame[0]: a forward copy is safe.
   { name: "retn", form: "frame[0..n] = r0..; return", stack: "[t1* t*] -> [t2*]", ops: ["s:addr", "n:u32"], jumps: 1,
     body: "for (let k: usize = 0; k < <usize>n << 3; k += 8) store<u64>(fp + k, load<u64>(s + k)); LEAVE();" },
+  // Metering: the start of a straight-line segment of n bytecode instructions. Out of fuel, the
+  // machine stops here, before the segment, where the frame holds the bytecode's operand stack.
+  { name: "fuel", form: "fuel -= n", stack: "", ops: ["n:u32"],
+    body: "if (fuelLeft < <u64>n) { SAVE(); suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n;" },
   // Bottom of an activation: the invoked function returned here.
   { name: "halt", form: "stop", stack: "", ops: [], jumps: 1, body: "SAVE(); return STATUS_COMPLETED;" },
 

@@ -86,6 +86,17 @@ export class Compiler {
   lastWasm: u32 = 0; // the wasm instruction it implements (comparisons, eqz)
   cond: Cond = new Cond();
 
+  // Metering (when `metered`): each straight-line segment starts with `fuel n`, n being the
+  // number of bytecode instructions the segment executes; patched when the segment ends.
+  metered: bool = false;
+  segField: i32 = NONE;
+  segCount: u32 = 0;
+
+  // Stop points: (IR offset, bytecode offset, operand stack height) wherever the machine can
+  // stop — function entry, labels, call returns, segment starts. At each the frame holds exactly
+  // the bytecode's operand stack, so a position can be told as (function, bytecode offset).
+  stops: u32[] = [];
+
   // ── IR buffer ────────────────────────────────────────────────────────────────────────────
   reserve(n: u32): void {
     if (this.len + n <= this.cap) return;
@@ -115,6 +126,28 @@ export class Compiler {
   noPeephole(): void {
     this.lastStart = NONE;
     this.lastDst = NONE;
+  }
+
+  // A segment starts where the frame holds exactly the bytecode's operand stack, so running out
+  // of fuel there is a clean suspension point.
+  openSegment(bytecodeOffset: u32): void {
+    this.materializeAll();
+    this.stop(bytecodeOffset);
+    this.begin(IR.fuel);
+    this.segField = <i32>this.len;
+    this.w32(0);
+    this.segCount = 0;
+    this.noPeephole();
+  }
+  stop(bytecodeOffset: u32): void {
+    this.stops.push(this.len);
+    this.stops.push(bytecodeOffset);
+    this.stops.push(this.height);
+  }
+  closeSegment(): void {
+    if (this.segField == NONE) return;
+    store<u32>(this.buf + <usize>this.segField, this.segCount);
+    this.segField = NONE;
   }
 
   // ── abstract stack ───────────────────────────────────────────────────────────────────────
@@ -382,8 +415,15 @@ export class Compiler {
     this.maxHeight = 0;
     this.depth = 0;
     this.noPeephole();
+    this.metered = meteringEnabled;
+    this.segField = NONE;
+    this.stops.length = 0;
     this.pushCtl(FUNC, 0, <u32>type.results.length);
+    if (!this.metered) this.stop(code.bodyStart);
     this.body(type);
+    const table = new StaticArray<u32>(this.stops.length);
+    for (let i = 0; i < this.stops.length; i++) unchecked((table[i] = this.stops[i]));
+    setStops(load<u32>(rec, FUNC_ADDR), table);
     const ir = heap.alloc(this.len);
     memory.copy(ir, this.buf, this.len);
     store<u32>(rec, (this.numLocals + this.maxHeight) << 3, FUNC_FRAME_BYTES);
@@ -430,12 +470,18 @@ export class Compiler {
       let op: u32;
       if (this.ctl(0).unreachable) op = this.skipDead();
       else {
+        const at = r.offset;
         op = r.u8();
         if (op == 0xfc) op = PREFIX_FC + r.u32();
+        if (this.metered) {
+          if (this.segField == NONE) this.openSegment(at);
+          this.segCount++;
+        }
       }
       switch (op) {
         case Op.UNREACHABLE: {
           this.begin(IR.unreachable);
+          this.closeSegment();
           this.setUnreachable();
           break;
         }
@@ -451,8 +497,10 @@ export class Compiler {
           this.blockType();
           this.materializeAll();
           this.noPeephole();
+          this.closeSegment();
           const c = this.pushCtl(LOOP, this.btParams, this.btResults);
           c.label = this.len;
+          this.stop(r.offset);
           break;
         }
         case Op.IF: {
@@ -460,6 +508,7 @@ export class Compiler {
           const cond = this.takeCond();
           this.materializeAll();
           const field = this.condBranch(cond, true);
+          this.closeSegment();
           const c = this.pushCtl(IF, this.btParams, this.btResults);
           c.elseField = <i32>field;
           c.elseInstr = this.lastBranchInstr;
@@ -474,6 +523,7 @@ export class Compiler {
             c.patches.push(at + 4);
             c.patches.push(at);
           }
+          this.closeSegment();
           this.patchHere(<u32>c.elseField, c.elseInstr);
           c.elseField = NONE;
           c.kind = ELSE;
@@ -481,6 +531,7 @@ export class Compiler {
           this.truncate(c.height);
           for (let i: u32 = 0; i < c.params; i++) this.push(STACK, 0);
           this.noPeephole();
+          this.stop(r.offset);
           break;
         }
         case Op.END: {
@@ -488,16 +539,19 @@ export class Compiler {
           const fell = !c.unreachable;
           if (c.kind == FUNC) {
             if (fell) this.ret(c.results);
+            this.closeSegment();
             if (c.patches.length > 0) {
               this.placeLabel(c);
               // Branches to the function's label carry its results into place: return them.
               this.truncate(c.height);
               for (let i: u32 = 0; i < c.results; i++) this.push(STACK, 0);
+              this.stop(r.offset);
               this.ret(c.results);
             }
             return;
           }
           if (fell) this.moveTo(c.results, c.height);
+          this.closeSegment();
           let reachable = fell || c.patches.length > 0;
           if (c.elseField != NONE) {
             // `if` without `else`: the false path arrives here with the parameters as results.
@@ -509,11 +563,13 @@ export class Compiler {
           this.truncate(c.height);
           for (let i: u32 = 0; i < c.results; i++) this.push(STACK, 0);
           this.depth--;
-          if (!reachable) this.setUnreachable();
+          if (reachable) this.stop(r.offset);
+          else this.setUnreachable();
           break;
         }
         case Op.BR: {
           this.br(r.u32());
+          this.closeSegment();
           this.setUnreachable();
           break;
         }
@@ -532,6 +588,7 @@ export class Compiler {
             this.patchHere(skip, skipInstr);
             this.noPeephole();
           }
+          this.closeSegment();
           break;
         }
         case Op.BR_TABLE: {
@@ -558,11 +615,13 @@ export class Compiler {
               this.br(d);
             }
           }
+          this.closeSegment();
           this.setUnreachable();
           break;
         }
         case Op.RETURN: {
           this.ret(<u32>type.results.length);
+          this.closeSegment();
           this.setUnreachable();
           break;
         }
@@ -774,6 +833,10 @@ export class Compiler {
     this.w32(this.slot(base));
     for (let i: u32 = 0; i < nr; i++) this.push(STACK, 0);
     this.noPeephole();
+    this.stop(this.r.offset);
+    // The caller's next instructions are charged after the call returns, so a suspension inside
+    // the callee has charged exactly what ran.
+    this.closeSegment();
   }
 
   localSet(x: u32, tee: bool): void {
@@ -924,7 +987,29 @@ export function skipImmediates(r: Reader, op: u32): void {
 
 const compiler = new Compiler();
 
+// Whether functions compiled from now on are metered (set once per store, before any compile).
+export let meteringEnabled = false;
+export function setMetering(on: bool): void {
+  meteringEnabled = on;
+}
+
+export let compiledFunctions: u32 = 0;
+
+// Stop-point tables of compiled functions, by function address: triples (IR offset, bytecode
+// offset, operand stack height) in IR order.
+const stopTables: Array<StaticArray<u32> | null> = [];
+
+function setStops(addr: u32, table: StaticArray<u32>): void {
+  while (<u32>stopTables.length <= addr) stopTables.push(null);
+  unchecked((stopTables[addr] = table));
+}
+
+export function stopsOf(addr: u32): StaticArray<u32> | null {
+  return addr < <u32>stopTables.length ? unchecked(stopTables[addr]) : null;
+}
+
 // Compiles the function `rec` (a FuncInst of a validated module) and returns its IR.
 export function compileFunction(rec: usize): usize {
+  compiledFunctions++;
   return compiler.compile(rec);
 }

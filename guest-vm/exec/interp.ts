@@ -11,6 +11,7 @@ import {
 import { IR } from "../ir/ops";
 import {
   statePc, stateFp, stateCsp, stateFunc, sliceBudget, trapCode, hostCallee, hostFp, callLimit, stackLimit,
+  fuelLeft, suspendReason, SUSPEND_FUEL, SUSPEND_SLICE,
   FRAME_RECORD, STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED,
   TRAP_UNREACHABLE, TRAP_DIV_ZERO, TRAP_OVERFLOW, TRAP_CONVERSION, TRAP_MEMORY, TRAP_TABLE, TRAP_UNDEFINED,
   TRAP_UNINITIALIZED, TRAP_SIGNATURE, TRAP_STACK,
@@ -66,37 +67,37 @@ export function interp(): i32 {
       }
       case IR.br: {
         const t = load<i32>(pc, 4);
-        pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break;
+        pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.br_eqz: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_eqz_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_table: {
         const i = load<u32>(fp + <usize>load<u32>(pc, 4));
         const n = load<u32>(pc, 8);
-        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break;
+        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.call: {
@@ -118,7 +119,7 @@ export function interp(): i32 {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = nfp; pc = code; func = callee;
         const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; }
+        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.call_indirect: {
@@ -149,7 +150,7 @@ export function interp(): i32 {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = nfp; pc = code; func = callee;
         const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; }
+        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.ret0: {
@@ -168,6 +169,12 @@ export function interp(): i32 {
         const n = load<u32>(pc, 8);
         for (let k: usize = 0; k < <usize>n << 3; k += 8) store<u64>(fp + k, load<u64>(s + k)); csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
         const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        break;
+      }
+      case IR.fuel: {
+        const n = load<u32>(pc, 4);
+        if (fuelLeft < <u64>n) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n;
+        pc += 8;
         break;
       }
       case IR.halt: {
@@ -322,14 +329,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_eq_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ne_ss: {
@@ -352,14 +359,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ne_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_s_ss: {
@@ -382,14 +389,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_u_ss: {
@@ -412,14 +419,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_s_ss: {
@@ -442,14 +449,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_u_ss: {
@@ -472,14 +479,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_s_ss: {
@@ -502,14 +509,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_u_ss: {
@@ -532,14 +539,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_s_ss: {
@@ -562,14 +569,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_u_ss: {
@@ -592,14 +599,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i64_eqz_s: {
@@ -629,14 +636,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_eq_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ne_ss: {
@@ -659,14 +666,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ne_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_s_ss: {
@@ -689,14 +696,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_u_ss: {
@@ -719,14 +726,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_s_ss: {
@@ -749,14 +756,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_u_ss: {
@@ -779,14 +786,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_s_ss: {
@@ -809,14 +816,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_u_ss: {
@@ -839,14 +846,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_s_ss: {
@@ -869,14 +876,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_u_ss: {
@@ -899,14 +906,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.f32_eq_ss: {
@@ -921,7 +928,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ne_ss: {
@@ -936,7 +943,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_lt_ss: {
@@ -951,7 +958,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_gt_ss: {
@@ -966,7 +973,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_le_ss: {
@@ -981,7 +988,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ge_ss: {
@@ -996,7 +1003,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_eq_ss: {
@@ -1011,7 +1018,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ne_ss: {
@@ -1026,7 +1033,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_lt_ss: {
@@ -1041,7 +1048,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_gt_ss: {
@@ -1056,7 +1063,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_le_ss: {
@@ -1071,7 +1078,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ge_ss: {
@@ -1086,7 +1093,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_clz_s: {

@@ -33,6 +33,12 @@ export let trapCode: u32 = 0;
 export let hostCallee: usize = 0; // FuncInst of the pending host call
 export let hostFp: usize = 0; // where its arguments are, and its results go
 
+// Fuel: bytecode instructions the guest may still execute (metered code only).
+export let fuelLeft: u64 = u64.MAX_VALUE;
+export const SUSPEND_SLICE: u32 = 1; // the slice budget ran out: resume at will
+export const SUSPEND_FUEL: u32 = 2; // out of fuel: add fuel, then resume
+export let suspendReason: u32 = 0;
+
 export const VALUE_STACK_BYTES: usize = 16 << 20;
 export const MAX_CALL_DEPTH: u32 = 50000;
 

@@ -184,3 +184,47 @@ describe('guest memory', () => {
     expect(vm.invoke(fn(ex, 'peek'), [i32(3 * 65536 - 1)])).toEqual({ kind: 'completed', values: [i32(7)] });
   });
 });
+
+// Fuel counts bytecode instructions by the rule in guest-vm/ABI.md ("Metering").
+describe('metering', () => {
+  const loop = `(module (func (export "count") (param i32) (result i32) (local i32)
+    (loop (local.set 1 (i32.add (local.get 1) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1)))`;
+  // loop: 1; each iteration: 8 (local.get, i32.const, i32.add, local.set, local.get, local.get,
+  // i32.lt_u, br_if); after it: end, local.get, the function's end.
+  const cost = (n: number) => 1 + 8 * n + 3;
+
+  it('charges one unit per executed bytecode instruction', () => {
+    const vm = Vm.createSync();
+    vm.setMetering(true);
+    const ex = instantiate(vm, loop);
+    for (const n of [1, 10, 1000]) {
+      vm.fuel = 1_000_000n;
+      expect(vm.invoke(fn(ex, 'count'), [i32(n)])).toEqual({ kind: 'completed', values: [i32(n)] });
+      expect(1_000_000n - vm.fuel).toBe(BigInt(cost(n)));
+    }
+  });
+
+  it('stops before the segment that does not fit, never after', () => {
+    const vm = Vm.createSync();
+    vm.setMetering(true);
+    const ex = instantiate(vm, loop);
+    vm.fuel = BigInt(cost(10) - 1);
+    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'out-of-fuel' });
+    // 1 + 8*10 ran; the last segment (local.get, end) did not fit.
+    expect(vm.fuel).toBe(1n);
+    vm.fuel = 50n;
+    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'out-of-fuel' });
+    expect(vm.fuel).toBe(1n); // 1 + 8*6 = 49 ran
+    vm.fuel = BigInt(cost(10));
+    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'completed', values: [i32(10)] });
+    expect(vm.fuel).toBe(0n);
+  });
+
+  it('is chosen before anything runs', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, loop);
+    expect(vm.invoke(fn(ex, 'count'), [i32(3)])).toMatchObject({ kind: 'completed' });
+    expect(() => vm.setMetering(true)).toThrow(/before any function runs/);
+  });
+});

@@ -16,14 +16,16 @@ const SLICE = 1_000_000;
 interface Args {
   verbose: boolean;
   simd: boolean;
+  metered: boolean; // run every script with metering on (fuel counting), unlimited fuel
   names: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { verbose: false, simd: false, names: [] };
+  const args: Args = { verbose: false, simd: false, metered: false, names: [] };
   for (const arg of argv) {
     if (arg === '--verbose' || arg === '-v') args.verbose = true;
     else if (arg === '--simd') args.simd = true;
+    else if (arg === '--metered') args.metered = true;
     else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
     else args.names.push(arg);
   }
@@ -31,7 +33,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [script ...]`);
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [script ...]`);
   process.exit(2);
 }
 
@@ -65,7 +67,9 @@ function main(): void {
   }
   const newVm = (): Vm => {
     if (vmModule === null) throw new Error(vmProblem);
-    return Vm.fromModule(vmModule);
+    const vm = Vm.fromModule(vmModule);
+    if (args.metered) vm.setMetering(true);
+    return vm;
   };
 
   const width = Math.max(6, ...scripts.map((s) => s.name.length));
