@@ -3,6 +3,7 @@
 
 import { ExternKind, FuncType, GlobalType, Limits, Module, TableType } from "./binary/module";
 import { NO_MAX } from "./runtime/store";
+import { Parsed } from "./snapshot/codec";
 
 // Allocated up front: heap.realloc needs an existing block.
 let capacity: usize = 256;
@@ -127,5 +128,41 @@ export function describeModule(m: Module): usize {
       case ExternKind.Global: putGlobalType(unchecked(m.globalTypes[index])); break;
     }
   }
+  return finish();
+}
+
+// What a snapshot holds (ABI `snapshot_info`): u32 format version, str VM version, u32 flags,
+// 32-byte module hash, u8 metered, u64 fuel left; u32 memories, each (u32 pages, u32 stored
+// pages); u32 frames, each (u32 function index, u32 bytecode offset, u32 locals, u32 operands);
+// u32 + bytes host state; u32 + bytes embedded module (length 0 if none).
+export function describeSnapshot(s: Parsed, formatVersion: u32): usize {
+  begin();
+  putU32(formatVersion);
+  putStr(s.version);
+  putU32(s.flags);
+  memory.copy(reserve(32), s.hash, 32);
+  putU8(load<u8>(s.state));
+  store<u64>(reserve(8), load<u64>(s.state, 1));
+  let p = s.memory;
+  const mems = load<u32>(p);
+  putU32(mems);
+  p += 4;
+  for (let i: u32 = 0; i < mems; i++) {
+    const pages = load<u32>(p);
+    const stored = load<u32>(p, 4);
+    putU32(pages);
+    putU32(stored);
+    p += 8 + <usize>stored * (4 + 65536);
+  }
+  putU32(s.frameCount);
+  p = s.frames + 4;
+  for (let k: u32 = 0; k < s.frameCount; k++) {
+    for (let i: usize = 0; i < 16; i += 4) putU32(load<u32>(p + i));
+    p += 16 + (<usize>(load<u32>(p, 8) + load<u32>(p, 12)) << 3);
+  }
+  putU32(s.hostLen);
+  memory.copy(reserve(s.hostLen), s.host, s.hostLen);
+  putU32(s.moduleLen);
+  memory.copy(reserve(s.moduleLen), s.module, s.moduleLen);
   return finish();
 }

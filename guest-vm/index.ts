@@ -7,9 +7,11 @@ import { ExternKind, FuncType, Module, ValType } from "./binary/module";
 import { decodeModule } from "./binary/decode";
 import { validateModule } from "./valid/validate";
 import {
-  describeFuncType, describeMessage, describeModule, noResult, resultLength,
+  describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
 } from "./describe";
 import { instances } from "./runtime/instance";
+import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
+import * as describeState from "./describe";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
@@ -364,4 +366,46 @@ export function fuel_get(): void {
 // After status 3: 1 the slice ran out, 2 out of fuel (add fuel, then resume).
 export function suspend_reason(): u32 {
   return runState.suspendReason;
+}
+
+// ── snapshots (snapshot/FORMAT.md) ────────────────────────────────────────────────────────
+
+// Snapshot of instance `id`, whose activation (if any) is suspended; `host` is opaque host state
+// stored inside (WASI's). Flags: 1 embed the module. Pointer to the bytes (result_length), or 0.
+export function snapshot_take(id: u32, host: usize, hostLen: u32, flags: u32): usize {
+  clearError();
+  if (id >= <u32>instances.length || (hostLen > 0 && !inMemory(host, hostLen))) {
+    misuse("bad instance or host state");
+    return noResult();
+  }
+  const p = takeSnapshot(unchecked(instances[id]), host, hostLen, flags);
+  if (p == 0) return noResult();
+  describeState.resultLength = snapshotLength;
+  return p;
+}
+
+// What the snapshot at [ptr, ptr + len) holds (see describeSnapshot), after checking it whole.
+export function snapshot_info(ptr: usize, len: u32): usize {
+  clearError();
+  if (!inMemory(ptr, len)) {
+    misuse("bad snapshot pointer");
+    return noResult();
+  }
+  const s = parseSnapshot(ptr, len);
+  if (s === null) return noResult();
+  return describeSnapshot(s, FORMAT_VERSION);
+}
+
+// A new instance of module `moduleId` in the state of the snapshot, its activation suspended:
+// the host then calls resume(). Imports as for instance_new. Instance id, or -1.
+export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr: usize): i32 {
+  clearError();
+  if (!inMemory(ptr, len) || moduleId >= <u32>modules.length) {
+    misuse("bad snapshot pointer or module id");
+    return -1;
+  }
+  const s = parseSnapshot(ptr, len);
+  if (s === null) return -1;
+  const inst = restoreSnapshot(s, unchecked(modules[moduleId]), importsPtr);
+  return inst === null ? -1 : <i32>inst.id;
 }

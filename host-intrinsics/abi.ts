@@ -83,8 +83,8 @@ export const TRAP_MESSAGES: Readonly<Record<number, string>> = {
 };
 export const TRAP_STACK_EXHAUSTED = 10;
 
-export type ErrorKind = 'malformed' | 'invalid' | 'unlinkable' | 'uninstantiable' | 'limit' | 'unknown';
-const ERROR_KINDS: readonly ErrorKind[] = ['unknown', 'malformed', 'invalid', 'unlinkable', 'uninstantiable', 'limit'];
+export type ErrorKind = 'malformed' | 'invalid' | 'unlinkable' | 'uninstantiable' | 'limit' | 'snapshot' | 'unknown';
+const ERROR_KINDS: readonly ErrorKind[] = ['unknown', 'malformed', 'invalid', 'unlinkable', 'uninstantiable', 'limit', 'snapshot'];
 
 /** Something crossed the boundary that does not follow the ABI: a VM bug or a host misuse. */
 export class AbiError extends Error {
@@ -274,3 +274,41 @@ export function writeCell(view: DataView, offset: number, value: Value): void {
   }
 }
 
+
+/** What a snapshot holds (ABI `snapshot_info`). */
+export interface SnapshotInfo {
+  formatVersion: number;
+  vmVersion: string;
+  flags: number;
+  moduleHash: string; // hex SHA-256
+  metered: boolean;
+  fuel: bigint;
+  memories: { pages: number; storedPages: number }[];
+  frames: { func: number; offset: number; locals: number; operands: number }[];
+  hostState: Uint8Array;
+  module: Uint8Array | null; // embedded module bytes
+}
+
+export function decodeSnapshotInfo(blob: Uint8Array): SnapshotInfo {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > blob.length) throw new AbiError('truncated snapshot info');
+    const p = at;
+    at += n;
+    return p;
+  };
+  const u32 = () => view.getUint32(need(4), true);
+  const bytes = (n: number) => blob.slice(need(n), at);
+  const formatVersion = u32();
+  const vmVersion = new TextDecoder().decode(bytes(u32()));
+  const flags = u32();
+  const moduleHash = [...bytes(32)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const metered = view.getUint8(need(1)) !== 0;
+  const fuel = view.getBigUint64(need(8), true);
+  const memories = Array.from({ length: u32() }, () => ({ pages: u32(), storedPages: u32() }));
+  const frames = Array.from({ length: u32() }, () => ({ func: u32(), offset: u32(), locals: u32(), operands: u32() }));
+  const hostState = bytes(u32());
+  const moduleBytes = bytes(u32());
+  return { formatVersion, vmVersion, flags, moduleHash, metered, fuel, memories, frames, hostState, module: moduleBytes.length > 0 ? moduleBytes : null };
+}

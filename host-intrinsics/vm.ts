@@ -17,6 +17,8 @@ import {
   decodeFuncType,
   decodeUtf8,
   decodeModuleDesc,
+  decodeSnapshotInfo,
+  type SnapshotInfo,
   encodeFuncType,
   errorKindFromCode,
   externKindCode,
@@ -46,7 +48,7 @@ const ABI_FUNCTIONS = [
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
-  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -71,8 +73,8 @@ export type Outcome =
   | Trap
   /** The deadline passed while the activation was still running; the Vm is unusable afterwards. */
   | { kind: 'timeout'; message: string }
-  /** Metered code ran out of fuel; the activation is abandoned. */
-  | { kind: 'out-of-fuel' };
+  /** The activation stopped and is pending (out of fuel, or the host asked between slices). */
+  | { kind: 'suspended'; reason: 'fuel' | 'request' };
 
 export interface LoadedModule extends ModuleDesc {
   ok: true;
@@ -98,6 +100,8 @@ export class EndActivation extends Error {
 export interface InvokeOptions {
   /** Give up after this long; only checked when the VM returns to the host (slices, host calls). */
   timeoutMs?: number;
+  /** Asked between slices: true stops the activation there (outcome 'suspended', reason 'request'). */
+  shouldSuspend?: () => boolean;
 }
 export interface VmOptions {
   /** Path of the VM core module; defaults to $HANDOVER_VM_WASM or <package root>/build/vm.wasm. */
@@ -191,6 +195,7 @@ export class Vm {
   // 'busy' while inside an export; an exception leaves it there, so a Vm whose state may be torn
   // (a VM trap out of an export, a throwing host function) is never entered again.
   private state: 'idle' | 'busy' | 'abandoned' = 'idle';
+  private servingHostCall = false;
   private readonly hostFuncs = new Map<number, { type: FuncType; impl: HostFuncImpl }>();
   private readonly funcTypes = new Map<number, FuncType>();
   private readonly modules = new Map<number, ModuleDesc>();
@@ -332,12 +337,15 @@ export class Vm {
    * at each host call.
    */
   guestMemory(addr: number): Uint8Array {
-    return this.guarded(() => {
+    const region = () => {
       const base = this.ex.memory_region(addr);
       if (base < 0) throw new AbiError(`no memory at address ${addr}`);
       const length = Number(this.view().getBigUint64(this.io, true));
       return new Uint8Array(this.ex.memory.buffer, base >>> 0, length);
-    });
+    };
+    // A host function reads and writes its guest's memory (WASI): memory_region runs no guest
+    // code and touches no activation state, so it is the one call allowed while the Vm is busy.
+    return this.servingHostCall ? region() : this.guarded(region);
   }
 
   funcType(funcaddr: number): FuncType {
@@ -379,38 +387,131 @@ export class Vm {
     this.guarded(() => void this.ex.set_slice(n));
   }
 
-  /** Calls a function, serving its host calls and resuming its slices until it completes or traps. */
+  /**
+   * Calls a function, serving its host calls and resuming its slices until it completes, traps, or
+   * stops: out of fuel, or when `shouldSuspend` says so between slices. A stopped activation stays
+   * pending: `resume` it (after adding fuel, say), `snapshot` it, or `abandon` it.
+   */
   invoke(funcaddr: number, args: readonly Value[], options: InvokeOptions = {}): Outcome {
+    if (this.pending) throw new Error('an activation is suspended: resume or abandon it first');
     const type = this.funcType(funcaddr);
     checkValues(args, type.params, `arguments of function ${funcaddr}`);
     checkCellTypes(type.results, `results of function ${funcaddr}`);
-    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     return this.guarded((): Outcome => {
       this.writeCells(args);
-      let status = this.ex.invoke(funcaddr);
-      for (;;) {
-        switch (status) {
-          case Status.Completed:
-            return { kind: 'completed', values: this.readCells(type.results) };
-          case Status.Trapped:
-            return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
-          case Status.HostCall:
-          case Status.Suspended:
-            if (Date.now() > deadline) {
-              this.state = 'abandoned';
-              return { kind: 'timeout', message: `function ${funcaddr} still running after ${options.timeoutMs} ms` };
-            }
-            if (status === Status.Suspended && this.ex.suspend_reason() === SUSPEND_FUEL) {
-              this.ex.abort_activation();
-              return { kind: 'out-of-fuel' };
-            }
-            status = status === Status.HostCall ? this.serveHostCall() : this.ex.resume();
-            break;
-          default:
-            throw new AbiError(`invoke returned unknown status ${status}`);
-        }
-      }
+      return this.drive(this.ex.invoke(funcaddr), type.results, options, `function ${funcaddr}`);
     });
+  }
+
+  /** Continues the suspended activation (after `invoke` stopped, or after `restore`). */
+  resume(options: InvokeOptions = {}): Outcome {
+    const pending = this.pending;
+    if (!pending) throw new Error('no activation is suspended');
+    this.pending = null;
+    return this.guarded(() => this.drive(this.ex.resume(), pending.results, options, pending.what));
+  }
+
+  /** Drops the suspended activation. */
+  abandon(): void {
+    if (!this.pending) return;
+    this.pending = null;
+    this.guarded(() => void this.ex.abort_activation());
+  }
+
+  /** Whether an activation is suspended. */
+  get suspended(): boolean {
+    return this.pending !== null;
+  }
+
+  private pending: { results: readonly ValType[]; what: string } | null = null;
+
+  private drive(status: number, results: readonly ValType[], options: InvokeOptions, what: string): Outcome {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    for (;;) {
+      switch (status) {
+        case Status.Completed:
+          return { kind: 'completed', values: this.readCells(results) };
+        case Status.Trapped:
+          return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
+        case Status.HostCall:
+        case Status.Suspended:
+          if (status === Status.Suspended) {
+            const fuel = this.ex.suspend_reason() === SUSPEND_FUEL;
+            if (fuel || options.shouldSuspend?.()) {
+              this.pending = { results, what };
+              return { kind: 'suspended', reason: fuel ? 'fuel' : 'request' };
+            }
+          }
+          if (Date.now() > deadline) {
+            this.state = 'abandoned';
+            return { kind: 'timeout', message: `${what} still running after ${options.timeoutMs} ms` };
+          }
+          status = status === Status.HostCall ? this.serveHostCall() : this.ex.resume();
+          break;
+        default:
+          throw new AbiError(`invoke returned unknown status ${status}`);
+      }
+    }
+  }
+
+  /**
+   * A snapshot (guest-vm/snapshot/FORMAT.md) of `instance` with its suspended activation, if any,
+   * carrying `hostState` (opaque bytes the host needs to continue, such as WASI's).
+   */
+  snapshot(instance: number, hostState: Uint8Array = new Uint8Array(0), options: { embedModule?: boolean } = {}): Uint8Array | VmError {
+    return this.guarded(() => {
+      const host = this.copyIn(hostState);
+      if (host === null) return this.allocFailure(hostState.length);
+      const ptr = this.ex.snapshot_take(instance, host, hostState.length, options.embedModule ? 1 : 0);
+      this.ex.free(host);
+      if (ptr === 0) return this.lastError('snapshot_take');
+      return this.blob(ptr);
+    });
+  }
+
+  /** What a snapshot holds, after checking it whole (a corrupt one is an error). */
+  snapshotInfo(bytes: Uint8Array): SnapshotInfo | VmError {
+    return this.guarded(() => {
+      const ptr = this.copyIn(bytes);
+      if (ptr === null) return this.allocFailure(bytes.length);
+      const blob = this.ex.snapshot_info(ptr, bytes.length);
+      const result = blob === 0 ? this.lastError('snapshot_info') : decodeSnapshotInfo(this.blob(blob));
+      this.ex.free(ptr);
+      return result;
+    });
+  }
+
+  /**
+   * A new instance of `moduleId` in the snapshot's state, with its activation (if any) suspended:
+   * `resume` continues it. Host functions for the module's imports must have been created in
+   * import order before anything else in this Vm, as when the snapshot was taken.
+   */
+  restore(bytes: Uint8Array, moduleId: number, importAddrs: readonly number[], results: readonly ValType[] = []): { ok: true; id: number } | VmError {
+    const result = this.guarded(() => {
+      const ptr = this.copyIn(bytes);
+      if (ptr === null) return this.allocFailure(bytes.length);
+      let imports = 0;
+      if (importAddrs.length > 0) {
+        const list = new Uint8Array(importAddrs.length * 4);
+        const view = new DataView(list.buffer);
+        importAddrs.forEach((addr, i) => view.setUint32(i * 4, addr, true));
+        const block = this.copyIn(list);
+        if (block === null) return this.allocFailure(list.length);
+        imports = block;
+      }
+      const id = this.ex.snapshot_restore(ptr, bytes.length, moduleId, imports);
+      if (imports !== 0) this.ex.free(imports);
+      this.ex.free(ptr);
+      if (id < 0) return this.lastError('snapshot_restore');
+      return { ok: true as const, id };
+    });
+    if (result.ok) {
+      const desc = this.modules.get(moduleId);
+      if (desc) this.instances.set(result.id, desc);
+      const info = this.snapshotInfo(bytes);
+      if ('frames' in info && info.frames.length > 0) this.pending = { results, what: 'the restored activation' };
+    }
+    return result;
   }
 
   private serveHostCall(): number {
@@ -418,6 +519,7 @@ export class Vm {
     const host = this.hostFuncs.get(addr);
     if (!host) throw new AbiError(`host call to function ${addr}, which is no host function of this Vm`);
     let results: Value[];
+    this.servingHostCall = true;
     try {
       results = host.impl(this.readCells(host.type.params)) ?? [];
     } catch (e) {
@@ -427,6 +529,8 @@ export class Vm {
         this.state = 'idle';
       }
       throw e;
+    } finally {
+      this.servingHostCall = false;
     }
     checkValues(results, host.type.results, `results of host function ${addr}`);
     this.writeCells(results);

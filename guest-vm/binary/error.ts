@@ -8,6 +8,7 @@ export const enum ErrorKind {
   Unlinkable = 3, // import resolution or import type matching failed (assert_unlinkable)
   Uninstantiable = 4, // a segment initialisation trapped (assert_uninstantiable)
   Limit = 5, // an implementation limit of this VM was exceeded
+  Snapshot = 6, // a snapshot cannot be taken, or is refused on restore
 }
 
 export class VmError {

@@ -181,7 +181,45 @@ function run(io: usize): i32 {
 
 // Abandons the innermost activation (after a host function failed, say).
 export function abort(): void {
+  // Before pop(), which restores an enclosing activation's pending host call.
+  state.hostCallee = 0;
   if (actFunc.length > 0) pop();
+}
+
+// ── for snapshots ────────────────────────────────────────────────────────────────────────
+export function activationCount(): i32 {
+  return actFunc.length;
+}
+export function activationFunc(i: i32): usize {
+  return unchecked(actFunc[i]);
+}
+export function activationCsp(i: i32): usize {
+  return unchecked(actCsp[i]);
+}
+export function activationIsDirectHost(i: i32): bool {
+  return unchecked(actDirectHost[i]);
+}
+
+// Re-creates a suspended activation of `rec` whose frames a restore has written: the entry record
+// goes at the bottom of the call stack, frames start at the bottom of the value stack. Returns
+// the address of the first call record after the entry one.
+export function beginRestoredActivation(rec: usize): usize {
+  setup();
+  actFunc.push(rec);
+  actBase.push(stackBase);
+  actCsp.push(callBase);
+  actDirectHost.push(false);
+  store<usize>(callBase, haltCode);
+  store<usize>(callBase, stackBase, 4);
+  store<usize>(callBase, entryFunc, 8);
+  return callBase + FRAME_RECORD;
+}
+
+export function setMachineState(pc: usize, fp: usize, csp: usize, func: usize): void {
+  state.statePc = pc;
+  state.stateFp = fp;
+  state.stateCsp = csp;
+  state.stateFunc = func;
   state.hostCallee = 0;
 }
 

@@ -210,12 +210,16 @@ describe('metering', () => {
     vm.setMetering(true);
     const ex = instantiate(vm, loop);
     vm.fuel = BigInt(cost(10) - 1);
-    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'out-of-fuel' });
+    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'suspended', reason: 'fuel' });
     // 1 + 8*10 ran; the last segment (local.get, end) did not fit.
     expect(vm.fuel).toBe(1n);
+    vm.fuel = 1n + 2n;
+    expect(vm.resume()).toEqual({ kind: 'completed', values: [i32(10)] });
+    expect(vm.fuel).toBe(1n);
     vm.fuel = 50n;
-    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'out-of-fuel' });
+    expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'suspended', reason: 'fuel' });
     expect(vm.fuel).toBe(1n); // 1 + 8*6 = 49 ran
+    vm.abandon();
     vm.fuel = BigInt(cost(10));
     expect(vm.invoke(fn(ex, 'count'), [i32(10)])).toEqual({ kind: 'completed', values: [i32(10)] });
     expect(vm.fuel).toBe(0n);

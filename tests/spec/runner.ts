@@ -121,8 +121,8 @@ function describeOutcome(o: Outcome): string {
       return `trap "${o.message}" (code ${o.code})`;
     case 'timeout':
       return `timeout: ${o.message}`;
-    case 'out-of-fuel':
-      return 'out of fuel';
+    case 'suspended':
+      return `suspended (${o.reason})`;
   }
 }
 

@@ -1,0 +1,504 @@
+// The snapshot codec: writes a suspended instance (frames, globals, tables, memory, segments,
+// fuel, the host's opaque state) in the format of snapshot/FORMAT.md, and restores one into a
+// fresh instance. Restoring checks the whole snapshot before it changes anything.
+
+import { ErrorKind, fail } from "../binary/error";
+import { Module } from "../binary/module";
+import { Instance, instances } from "../runtime/instance";
+import { instantiate } from "../runtime/instantiate";
+import {
+  FUNC_ADDR, FUNC_CODE, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
+  FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
+  TABLE_LEN, growMemory, growTable,
+} from "../runtime/store";
+import { compileFunction, compiledFunctions, meteringEnabled, setMetering, stopsOf } from "../compile/compiler";
+import {
+  activationCount, activationCsp, activationFunc, activationIsDirectHost, beginRestoredActivation, setMachineState,
+} from "../exec/run";
+import * as state from "../exec/state";
+import { checksum64, sha256 } from "./hash";
+
+export const FORMAT_VERSION: u32 = 1;
+export const VM_VERSION = "handover 0.1.0";
+// "HOVRSNAP" little-endian
+const MAGIC: u64 = 0x50414e5352564f48;
+
+const SEC_STATE: u32 = 1;
+const SEC_GLOBALS: u32 = 2;
+const SEC_MEMORY: u32 = 3;
+const SEC_TABLES: u32 = 4;
+const SEC_SEGMENTS: u32 = 5;
+const SEC_FRAMES: u32 = 6;
+const SEC_HOST: u32 = 7;
+const SEC_MODULE: u32 = 8;
+
+export const FLAG_EMBED_MODULE: u32 = 1;
+
+// ── writing ───────────────────────────────────────────────────────────────────────────────
+let out: usize = 0;
+let outCap: usize = 0;
+let outLen: usize = 0;
+
+function reserve(n: usize): usize {
+  if (outLen + n > outCap) {
+    let cap = outCap == 0 ? <usize>65536 : outCap;
+    while (cap < outLen + n) cap <<= 1;
+    out = out == 0 ? heap.alloc(cap) : heap.realloc(out, cap);
+    outCap = cap;
+  }
+  const p = out + outLen;
+  outLen += n;
+  return p;
+}
+function putU8(v: u32): void { store<u8>(reserve(1), <u8>v); }
+function putU32(v: u32): void { store<u32>(reserve(4), v); }
+function putU64(v: u64): void { store<u64>(reserve(8), v); }
+function putBytes(p: usize, n: usize): void { memory.copy(reserve(n), p, n); }
+function putStr(s: string): void {
+  const n = <usize>String.UTF8.byteLength(s);
+  putU32(<u32>n);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, reserve(n));
+}
+// A section: tag, then a u32 byte length patched when it ends.
+function beginSection(tag: u32): usize {
+  putU32(tag);
+  putU32(0);
+  return outLen;
+}
+function endSection(start: usize): void {
+  store<u32>(out + start - 4, <u32>(outLen - start));
+}
+
+export let snapshotLength: u32 = 0;
+
+function frameLocals(rec: usize): u32 {
+  return (load<u32>(rec, FUNC_ZERO_START) + load<u32>(rec, FUNC_ZERO_BYTES)) >> 3;
+}
+
+// The stop point at IR offset `ir` of compiled function `rec`: (bytecode offset, height), or -1.
+function stopAt(rec: usize, ir: u32): i64 {
+  const t = stopsOf(load<u32>(rec, FUNC_ADDR));
+  if (t === null) return -1;
+  for (let i = 0; i + 2 < t.length; i += 3) {
+    if (unchecked(t[i]) == ir) return (<i64>unchecked(t[i + 2]) << 32) | <i64>unchecked(t[i + 1]);
+  }
+  return -1;
+}
+
+// Writes the snapshot of `inst` and returns its address (length in `snapshotLength`), or 0 with
+// the error set. The instance's activation, if any, must be suspended (not in a host call).
+export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u32): usize {
+  const acts = activationCount();
+  if (acts > 1) { fail(ErrorKind.Snapshot, "cannot snapshot nested activations", 0); return 0; }
+  if (acts == 1 && (state.hostCallee != 0 || activationIsDirectHost(0))) {
+    fail(ErrorKind.Snapshot, "cannot snapshot during a host call: suspend the guest first", 0);
+    return 0;
+  }
+  const m = inst.module;
+  outLen = 0;
+  putU64(MAGIC);
+  putU32(FORMAT_VERSION);
+  putU32(flags & FLAG_EMBED_MODULE);
+  putStr(VM_VERSION);
+  sha256(m.bytes, m.length, reserve(32));
+
+  let s = beginSection(SEC_STATE);
+  putU8(meteringEnabled ? 1 : 0);
+  putU64(state.fuelLeft);
+  putU32(<u32>inst.funcs.length);
+  for (let i = 0; i < inst.funcs.length; i++) putU32(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
+  endSection(s);
+
+  s = beginSection(SEC_GLOBALS);
+  putU32(<u32>inst.globals.length);
+  for (let i = 0; i < inst.globals.length; i++) putU64(load<u64>(unchecked(inst.globals[i]), GLOBAL_VALUE));
+  endSection(s);
+
+  s = beginSection(SEC_MEMORY);
+  putU32(<u32>inst.memories.length);
+  for (let i = 0; i < inst.memories.length; i++) {
+    const rec = unchecked(inst.memories[i]);
+    const base = load<usize>(rec, MEM_BASE);
+    const pages = load<u32>(rec, MEM_PAGES);
+    putU32(pages);
+    const countAt = outLen;
+    putU32(0);
+    let stored: u32 = 0;
+    for (let pg: u32 = 0; pg < pages; pg++) {
+      const p = base + <usize>pg * PAGE_SIZE;
+      if (isZeroPage(p)) continue;
+      putU32(pg);
+      putBytes(p, PAGE_SIZE);
+      stored++;
+    }
+    store<u32>(out + countAt, stored);
+  }
+  endSection(s);
+
+  s = beginSection(SEC_TABLES);
+  putU32(<u32>inst.tables.length);
+  for (let i = 0; i < inst.tables.length; i++) {
+    const rec = unchecked(inst.tables[i]);
+    const size = load<u32>(rec, TABLE_LEN);
+    putU32(size);
+    putBytes(load<usize>(rec, TABLE_ELEMS), <usize>size << 2);
+  }
+  endSection(s);
+
+  s = beginSection(SEC_SEGMENTS);
+  putU32(<u32>inst.elems.length);
+  for (let i = 0; i < inst.elems.length; i++) putU32(load<u32>(unchecked(inst.elems[i]), SEG_LEN));
+  putU32(<u32>inst.datas.length);
+  for (let i = 0; i < inst.datas.length; i++) putU32(load<u32>(unchecked(inst.datas[i]), SEG_LEN));
+  endSection(s);
+
+  s = beginSection(SEC_FRAMES);
+  if (acts == 0) putU32(0);
+  else if (!writeFrames(inst)) return 0;
+  endSection(s);
+
+  s = beginSection(SEC_HOST);
+  putU32(hostLen);
+  putBytes(host, hostLen);
+  endSection(s);
+
+  if (flags & FLAG_EMBED_MODULE) {
+    s = beginSection(SEC_MODULE);
+    putU32(m.length);
+    putBytes(m.bytes, m.length);
+    endSection(s);
+  }
+
+  putU64(checksum64(out, outLen));
+  snapshotLength = <u32>outLen;
+  return out;
+}
+
+function isZeroPage(p: usize): bool {
+  const end = p + PAGE_SIZE;
+  for (let q = p; q < end; q += 32) {
+    if ((load<u64>(q) | load<u64>(q, 8) | load<u64>(q, 16) | load<u64>(q, 24)) != 0) return false;
+  }
+  return true;
+}
+
+// Frames, bottom first: function index, bytecode offset, local count, operand count, then the
+// locals and operands as 8-byte slots.
+function writeFrames(inst: Instance): bool {
+  const csp0 = activationCsp(0);
+  const count = <u32>((state.stateCsp - csp0) / state.FRAME_RECORD);
+  putU32(count);
+  for (let k: u32 = 1; k <= count; k++) {
+    let rec: usize, fp: usize, pc: usize;
+    let calleeResults: u32 = 0;
+    if (k < count) {
+      const r = csp0 + <usize>k * state.FRAME_RECORD;
+      pc = load<usize>(r);
+      fp = load<usize>(r, 4);
+      rec = load<usize>(r, 8);
+      const callee = k + 1 < count ? load<usize>(csp0 + <usize>(k + 1) * state.FRAME_RECORD, 8) : state.stateFunc;
+      calleeResults = <u32>load<u16>(callee, FUNC_NRESULTS);
+    } else {
+      pc = state.statePc;
+      fp = state.stateFp;
+      rec = state.stateFunc;
+    }
+    if (load<u32>(rec, FUNC_INSTANCE) != inst.id) {
+      fail(ErrorKind.Snapshot, "a frame belongs to another instance", 0);
+      return false;
+    }
+    const at = stopAt(rec, <u32>(pc - load<usize>(rec, FUNC_CODE)));
+    if (at < 0) {
+      fail(ErrorKind.Snapshot, "the guest is not stopped at a resumable point", 0);
+      return false;
+    }
+    const height = <u32>(at >>> 32) - calleeResults;
+    const locals = frameLocals(rec);
+    putU32(load<u32>(rec, FUNC_INDEX));
+    putU32(<u32>at);
+    putU32(locals);
+    putU32(height);
+    putBytes(fp, <usize>(locals + height) << 3);
+  }
+  return true;
+}
+
+// ── reading ───────────────────────────────────────────────────────────────────────────────
+// A parsed snapshot: section positions, checked for consistency before anything is applied.
+export class Parsed {
+  base: usize = 0;
+  length: u32 = 0;
+  flags: u32 = 0;
+  version: string = "";
+  hash: usize = 0; // 32 bytes
+  state: usize = 0;
+  globals: usize = 0;
+  memory: usize = 0;
+  tables: usize = 0;
+  segments: usize = 0;
+  frames: usize = 0;
+  frameCount: u32 = 0;
+  host: usize = 0;
+  hostLen: u32 = 0;
+  module: usize = 0;
+  moduleLen: u32 = 0;
+}
+
+// Bounds-checked cursor; any read past `end` marks it broken.
+class Cursor {
+  p: usize;
+  end: usize;
+  broken: bool = false;
+  constructor(p: usize, end: usize) { this.p = p; this.end = end; }
+  has(n: usize): bool {
+    if (this.broken || n > this.end - this.p) { this.broken = true; return false; }
+    return true;
+  }
+  u8(): u32 { if (!this.has(1)) return 0; const v = <u32>load<u8>(this.p); this.p += 1; return v; }
+  u32(): u32 { if (!this.has(4)) return 0; const v = load<u32>(this.p); this.p += 4; return v; }
+  u64(): u64 { if (!this.has(8)) return 0; const v = load<u64>(this.p); this.p += 8; return v; }
+  skip(n: usize): usize { if (!this.has(n)) return 0; const at = this.p; this.p += n; return at; }
+}
+
+function corrupt(what: string): Parsed | null {
+  fail(ErrorKind.Snapshot, "corrupt snapshot: " + what, 0);
+  return null;
+}
+
+// Checks the header, the checksum and the section structure.
+export function parseSnapshot(p: usize, len: u32): Parsed | null {
+  if (len < 24 || load<u64>(p) != MAGIC) return corrupt("not a handover snapshot");
+  const version = load<u32>(p, 8);
+  if (version != FORMAT_VERSION) {
+    fail(ErrorKind.Snapshot, "unsupported snapshot format version " + version.toString() + " (this VM reads " + FORMAT_VERSION.toString() + ")", 0);
+    return null;
+  }
+  if (checksum64(p, len - 8) != load<u64>(p + len - 8)) return corrupt("checksum mismatch (damaged or truncated)");
+  const c = new Cursor(p + 12, p + len - 8);
+  const s = new Parsed();
+  s.base = p;
+  s.length = len;
+  s.flags = c.u32();
+  const vlen = c.u32();
+  const vp = c.skip(vlen);
+  if (c.broken) return corrupt("header");
+  s.version = String.UTF8.decodeUnsafe(vp, vlen);
+  s.hash = c.skip(32);
+  while (!c.broken && c.p < c.end) {
+    const tag = c.u32();
+    const size = c.u32();
+    const at = c.skip(size);
+    if (c.broken) break;
+    switch (tag) {
+      case SEC_STATE: s.state = at; break;
+      case SEC_GLOBALS: s.globals = at; break;
+      case SEC_MEMORY: s.memory = at; break;
+      case SEC_TABLES: s.tables = at; break;
+      case SEC_SEGMENTS: s.segments = at; break;
+      case SEC_FRAMES: s.frames = at; s.frameCount = load<u32>(at); break;
+      case SEC_HOST: s.host = at + 4; s.hostLen = load<u32>(at); break;
+      case SEC_MODULE: s.module = at + 4; s.moduleLen = load<u32>(at); break;
+      default: return corrupt("unknown section " + tag.toString());
+    }
+  }
+  if (c.broken || s.state == 0 || s.globals == 0 || s.memory == 0 || s.tables == 0 || s.segments == 0 || s.frames == 0 || s.host == 0) {
+    return corrupt("missing or truncated section");
+  }
+  return s;
+}
+
+function sameHash(s: Parsed, m: Module): bool {
+  const h = heap.alloc(32);
+  sha256(m.bytes, m.length, h);
+  let same = true;
+  for (let i: usize = 0; i < 32; i += 8) if (load<u64>(h + i) != load<u64>(s.hash + i)) same = false;
+  heap.free(h);
+  return same;
+}
+
+// Restores snapshot `s` into a new instance of `m` (imports as for instantiate). Returns the
+// instance, its activation (if any) suspended and ready to resume; or null with the error set.
+export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize): Instance | null {
+  if (!sameHash(s, m)) {
+    fail(ErrorKind.Snapshot, "the snapshot was taken from a different module", 0);
+    return null;
+  }
+  const metered = load<u8>(s.state) != 0;
+  if (metered != meteringEnabled && compiledFunctions > 0) {
+    fail(ErrorKind.Snapshot, "the snapshot needs metering " + (metered ? "on" : "off") + ", and this store already runs code", 0);
+    return null;
+  }
+  // The whole plan is checked against the module before the store changes.
+  if (!checkPlan(s, m)) return null;
+  setMetering(metered);
+  const inst = instantiate(m, importAddrs);
+  if (inst === null) return null;
+  if (!checkAddresses(s, inst)) return null;
+  if (!applyData(s, inst)) return null;
+  state.fuelLeft = load<u64>(s.state, 1);
+  if (s.frameCount > 0 && !applyFrames(s, inst)) return null;
+  return inst;
+}
+
+function checkPlan(s: Parsed, m: Module): bool {
+  const bad = (what: string): bool => { corrupt(what); return false; };
+  let c = new Cursor(s.globals, s.globals + 4 + <usize>load<u32>(s.globals) * 8);
+  if (load<u32>(s.globals) != <u32>m.globalTypes.length) return bad("globals do not match the module");
+  c = new Cursor(s.memory, s.base + s.length);
+  const mems = c.u32();
+  if (mems != <u32>m.memoryTypes.length) return bad("memories do not match the module");
+  for (let i: u32 = 0; i < mems; i++) {
+    const pages = c.u32();
+    const t = unchecked(m.memoryTypes[i]);
+    if (pages < t.min || (t.hasMax && pages > t.max)) return bad("memory size outside the module's limits");
+    const n = c.u32();
+    for (let k: u32 = 0; k < n; k++) {
+      if (c.u32() >= pages) return bad("memory page out of range");
+      c.skip(PAGE_SIZE);
+    }
+  }
+  if (c.broken) return bad("memory section");
+  c = new Cursor(s.tables, s.base + s.length);
+  const tables = c.u32();
+  if (tables != <u32>m.tableTypes.length) return bad("tables do not match the module");
+  for (let i: u32 = 0; i < tables; i++) {
+    const size = c.u32();
+    const t = unchecked(m.tableTypes[i]);
+    if (size < t.limits.min || (t.limits.hasMax && size > t.limits.max)) return bad("table size outside the module's limits");
+    c.skip(<usize>size << 2);
+  }
+  if (c.broken) return bad("table section");
+  c = new Cursor(s.segments, s.base + s.length);
+  if (c.u32() != <u32>m.elems.length) return bad("element segments do not match the module");
+  c.skip(<usize>m.elems.length << 2);
+  if (c.u32() != <u32>m.datas.length) return bad("data segments do not match the module");
+  c = new Cursor(s.frames + 4, s.base + s.length);
+  for (let k: u32 = 0; k < s.frameCount; k++) {
+    const index = c.u32();
+    c.u32();
+    const locals = c.u32();
+    const height = c.u32();
+    if (c.broken) return bad("frames");
+    if (index < m.numImportedFuncs || index >= m.numFuncs()) return bad("a frame names no function of the module");
+    const code = unchecked(m.codes[index - m.numImportedFuncs]);
+    if (locals != <u32>m.funcType(index).params.length + code.numLocals) return bad("a frame's locals do not match its function");
+    c.skip(<usize>(locals + height) << 3);
+  }
+  if (c.broken) return bad("frames");
+  return true;
+}
+
+// Function addresses are values (funcref = address + 1) in tables, globals and frames: the
+// restoring store must have given the instance the same addresses.
+function checkAddresses(s: Parsed, inst: Instance): bool {
+  const n = load<u32>(s.state, 9);
+  let same = n == <u32>inst.funcs.length;
+  for (let i: u32 = 0; same && i < n; i++) {
+    same = load<u32>(s.state + 13 + (<usize>i << 2)) == load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR);
+  }
+  if (!same) {
+    fail(ErrorKind.Snapshot, "function addresses differ from the snapshot's: create the host functions for the module's imports, in import order, before anything else", 0);
+  }
+  return same;
+}
+
+function applyData(s: Parsed, inst: Instance): bool {
+  for (let i = 0; i < inst.globals.length; i++) {
+    store<u64>(unchecked(inst.globals[i]), load<u64>(s.globals + 4 + (<usize>i << 3)), GLOBAL_VALUE);
+  }
+  let c = new Cursor(s.memory + 4, s.base + s.length);
+  for (let i = 0; i < inst.memories.length; i++) {
+    const rec = unchecked(inst.memories[i]);
+    const pages = c.u32();
+    const have = load<u32>(rec, MEM_PAGES);
+    if (pages > have && growMemory(rec, pages - have) < 0) {
+      fail(ErrorKind.Limit, "cannot grow memory to the snapshot's " + pages.toString() + " pages", 0);
+      return false;
+    }
+    const base = load<usize>(rec, MEM_BASE);
+    memory.fill(base, 0, <usize>load<u32>(rec, MEM_BYTES));
+    const n = c.u32();
+    for (let k: u32 = 0; k < n; k++) {
+      const pg = c.u32();
+      memory.copy(base + <usize>pg * PAGE_SIZE, c.skip(PAGE_SIZE), PAGE_SIZE);
+    }
+  }
+  c = new Cursor(s.tables + 4, s.base + s.length);
+  for (let i = 0; i < inst.tables.length; i++) {
+    const rec = unchecked(inst.tables[i]);
+    const size = c.u32();
+    const have = load<u32>(rec, TABLE_LEN);
+    if (size > have && growTable(rec, size - have, 0) < 0) {
+      fail(ErrorKind.Limit, "cannot grow a table to the snapshot's size", 0);
+      return false;
+    }
+    memory.copy(load<usize>(rec, TABLE_ELEMS), c.skip(<usize>size << 2), <usize>size << 2);
+  }
+  c = new Cursor(s.segments, s.base + s.length);
+  c.u32();
+  for (let i = 0; i < inst.elems.length; i++) setSegLen(unchecked(inst.elems[i]), c.u32());
+  c.u32();
+  for (let i = 0; i < inst.datas.length; i++) setSegLen(unchecked(inst.datas[i]), c.u32());
+  return true;
+}
+
+// A segment only ever shrinks to 0 (dropped).
+function setSegLen(seg: usize, len: u32): void {
+  if (len < load<u32>(seg, SEG_LEN)) store<u32>(seg, 0, SEG_LEN);
+}
+
+// The IR offset of the stop point (bytecode offset, height) in compiled function `rec`, or -1.
+function stopFor(rec: usize, bc: u32, height: u32): i64 {
+  const t = stopsOf(load<u32>(rec, FUNC_ADDR));
+  if (t === null) return -1;
+  for (let i = 0; i + 2 < t.length; i += 3) {
+    if (unchecked(t[i + 1]) == bc && unchecked(t[i + 2]) == height) return <i64>unchecked(t[i]);
+  }
+  return -1;
+}
+
+function applyFrames(s: Parsed, inst: Instance): bool {
+  const c = new Cursor(s.frames + 4, s.base + s.length);
+  // Each frame's function, to know the callee's result count of the frame below.
+  const recs = new StaticArray<usize>(s.frameCount);
+  let p = c.p;
+  for (let k: u32 = 0; k < s.frameCount; k++) {
+    const index = load<u32>(p);
+    unchecked((recs[k] = unchecked(inst.funcs[index])));
+    p += 16 + (<usize>(load<u32>(p, 8) + load<u32>(p, 12)) << 3);
+  }
+  let csp = beginRestoredActivation(unchecked(recs[0]));
+  let fp = state.stackBase;
+  for (let k: u32 = 0; k < s.frameCount; k++) {
+    const rec = unchecked(recs[k]);
+    c.u32();
+    const bc = c.u32();
+    const locals = c.u32();
+    const height = c.u32();
+    if (load<u32>(rec, FUNC_KIND) != FUNC_WASM) { corrupt("a frame names a host function"); return false; }
+    let code = load<usize>(rec, FUNC_CODE);
+    if (code == 0) code = compileFunction(rec);
+    const top = k + 1 == s.frameCount;
+    const stopHeight = top ? height : height + <u32>load<u16>(unchecked(recs[k + 1]), FUNC_NRESULTS);
+    const ir = stopFor(rec, bc, stopHeight);
+    if (ir < 0) { corrupt("a frame's position is no resumable point of its function"); return false; }
+    const bytes = <usize>(locals + height) << 3;
+    if (fp + <usize>load<u32>(rec, FUNC_FRAME_BYTES) > state.stackLimit || csp >= state.callLimit) {
+      fail(ErrorKind.Limit, "the snapshot's frames exceed this VM's stack", 0);
+      return false;
+    }
+    memory.copy(fp, c.skip(bytes), bytes);
+    const pc = code + <usize>ir;
+    if (top) {
+      setMachineState(pc, fp, csp, rec);
+    } else {
+      store<usize>(csp, pc);
+      store<usize>(csp, fp, 4);
+      store<usize>(csp, rec, 8);
+      csp += state.FRAME_RECORD;
+      fp += bytes;
+    }
+  }
+  state.suspendReason = state.SUSPEND_SLICE;
+  return true;
+}
