@@ -12,6 +12,8 @@ import {
 import { instances } from "./runtime/instance";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
 import * as describeState from "./describe";
+import { counts as profileCounts, pairs as profilePairs } from "./exec/profile";
+import { IR_COUNT } from "./ir/ops";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
@@ -408,4 +410,14 @@ export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr
   if (s === null) return -1;
   const inst = restoreSnapshot(s, unchecked(modules[moduleId]), importsPtr);
   return inst === null ? -1 : <i32>inst.id;
+}
+
+// ── profiling builds only (scripts/build-vm.mjs --profile) ───────────────────────────────
+// Address of the op counts (u64 per IR op) followed by the op-pair counts; 0 in normal builds.
+export function profile_data(): usize {
+  if (!isDefined(HANDOVER_PROFILE)) return 0;
+  const p = heap.alloc(<usize>(IR_COUNT + IR_COUNT * IR_COUNT) << 3);
+  memory.copy(p, changetype<usize>(profileCounts), <usize>IR_COUNT << 3);
+  memory.copy(p + (<usize>IR_COUNT << 3), changetype<usize>(profilePairs), <usize>(IR_COUNT * IR_COUNT) << 3);
+  return p;
 }

@@ -24,9 +24,7 @@ import {
   externKindCode,
   readCell,
   writeCell,
-  type ErrorKind,
   type ExternKind,
-  type ExternType,
   type FuncType,
   type GlobalType,
   type MemoryType,
@@ -36,7 +34,19 @@ import {
   type Value,
 } from './abi.js';
 
+import {
+  EndActivation,
+  type Engine,
+  type Extern,
+  type HostFuncImpl,
+  type InvokeOptions,
+  type LoadedModule,
+  type Outcome,
+  type VmError,
+} from './engine.js';
+
 export * from './abi.js';
+export * from './engine.js';
 
 /** The import namespace through which the VM will call host intrinsics (see wit/). */
 export const INTRINSICS_NAMESPACE = 'handover:vm/intrinsics';
@@ -54,55 +64,6 @@ const ABI_FUNCTIONS = [
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
 type VmExports = { memory: WebAssembly.Memory } & Record<(typeof ABI_FUNCTIONS)[number], (...args: number[]) => number>;
 
-export interface VmError {
-  ok: false;
-  /** The VM's error kind, or 'timeout' when a start function ran past InvokeOptions.timeoutMs. */
-  kind: ErrorKind | 'timeout';
-  message: string;
-  offset: number;
-  /** Set when instantiation failed because the start function trapped. */
-  trap?: Trap;
-}
-export interface Trap {
-  kind: 'trap';
-  code: number;
-  message: string;
-}
-export type Outcome =
-  | { kind: 'completed'; values: Value[] }
-  | Trap
-  /** The deadline passed while the activation was still running; the Vm is unusable afterwards. */
-  | { kind: 'timeout'; message: string }
-  /** The activation stopped and is pending (out of fuel, or the host asked between slices). */
-  | { kind: 'suspended'; reason: 'fuel' | 'request' };
-
-export interface LoadedModule extends ModuleDesc {
-  ok: true;
-  id: number;
-}
-export type Extern = ExternType & { addr: number };
-/** A host function; it must not call back into its own Vm. */
-export type HostFuncImpl = (args: Value[]) => Value[] | void;
-
-/**
- * Thrown by a host function to end the guest's run instead of returning (WASI `proc_exit`): the VM
- * abandons the activation (`abort_activation`), the Vm stays usable, and `invoke` (or `instantiate`,
- * when the start function was running) rethrows it to its caller, which reads `value`. Any other
- * exception out of a host function still leaves the Vm unusable.
- */
-export class EndActivation extends Error {
-  override name = 'EndActivation';
-  constructor(readonly value: unknown, message = 'a host function ended the activation') {
-    super(message);
-  }
-}
-
-export interface InvokeOptions {
-  /** Give up after this long; only checked when the VM returns to the host (slices, host calls). */
-  timeoutMs?: number;
-  /** Asked between slices: true stops the activation there (outcome 'suspended', reason 'request'). */
-  shouldSuspend?: () => boolean;
-}
 export interface VmOptions {
   /** Path of the VM core module; defaults to $HANDOVER_VM_WASM or <package root>/build/vm.wasm. */
   wasmPath?: string;
@@ -138,7 +99,7 @@ function checkValues(values: readonly Value[], types: readonly ValType[], what: 
   throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
 }
 
-export class Vm {
+export class Vm implements Engine {
   /** Compiles (once per path) the VM core module, synchronously. */
   static compile(wasmPath: string = defaultVmWasmPath()): WebAssembly.Module {
     let module = compiled.get(wasmPath);
@@ -205,6 +166,11 @@ export class Vm {
     this.buffer = ex.memory.buffer;
     this.dataView = new DataView(this.buffer);
     this.io = ex.io_buffer() >>> 0;
+  }
+
+  /** The VM core module's exports, for tools that read what the ABI does not cover (profiles). */
+  get rawExports(): WebAssembly.Exports {
+    return this.ex as unknown as WebAssembly.Exports;
   }
 
   /** False once an exception escaped from a call or an invoke timed out: use a fresh Vm. */

@@ -4,6 +4,8 @@
 //
 //   node scripts/build-vm.mjs            optimized (-O3, assertions off)
 //   node scripts/build-vm.mjs --debug    -O0 with assertions (they trap: abort is disabled too)
+//   node scripts/build-vm.mjs --profile  build/vm-profile.wasm: the dispatch loop counts IR ops
+//                                        and op pairs (export profile_counts; bench/profile.mjs)
 
 import asc from "assemblyscript/asc";
 import { readFileSync, renameSync, rmSync } from "node:fs";
@@ -12,11 +14,13 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const debug = process.argv.includes("--debug");
+const profile = process.argv.includes("--profile");
 
 // asc writes to a temporary name; build/vm.wasm appears only once checked (a rename, so a
 // concurrent reader never sees a partial file), and a failed build removes the old one rather
 // than leave it for later steps to pick up as current.
-const outFile = join(root, "build/vm.wasm");
+const outName = profile ? "build/vm-profile.wasm" : "build/vm.wasm";
+const outFile = join(root, outName);
 const tmpName = `build/vm.${process.pid}.tmp.wasm`; // per process: concurrent builds do not clash
 const tmpFile = join(root, tmpName);
 function failBuild(message) {
@@ -29,7 +33,7 @@ function failBuild(message) {
 const args = [
   "guest-vm/index.ts",
   "--outFile", tmpName,
-  "--textFile", "build/vm.wat",
+  ...(profile ? ["--use", "HANDOVER_PROFILE=1"] : ["--textFile", "build/vm.wat"]),
   "--runtime", "incremental",
   // No env.abort import: a failed assertion or allocation becomes `unreachable`.
   "--use", "abort=",
@@ -56,9 +60,9 @@ for (const name of abiNames) {
   if (exported.get(name) !== "function") problems.push(`does not export function \`${name}\``);
 }
 
-if (problems.length > 0) failBuild(problems.map((p) => `build/vm.wasm ${p}`).join("\nbuild-vm: "));
+if (problems.length > 0) failBuild(problems.map((p) => `${outName} ${p}`).join("\nbuild-vm: "));
 renameSync(tmpFile, outFile);
-console.log(`build-vm: build/vm.wasm ${bytes.length} bytes${debug ? " (debug)" : ""}, ` +
+console.log(`build-vm: ${outName} ${bytes.length} bytes${debug ? " (debug)" : ""}${profile ? " (profiling)" : ""}, ` +
   `${exported.size} exports, no imports`);
 
 // The export names ABI.md lists: every `name(` in the first column of its tables, so the check

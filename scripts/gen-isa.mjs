@@ -101,13 +101,21 @@ for (const [code, name, vt, mt, bytes] of wasmMemory) {
   // Floats move as their bit patterns.
   const v = vt === "f32" ? "i32" : vt === "f64" ? "i64" : vt;
   const m = mt === "f32" ? "u32" : mt === "f64" ? "u64" : mt;
-  const check = `const ea = <u64>p + <u64>o; if (ea + ${bytes} > <u64>memLen) TRAP(TRAP_MEMORY);`;
-  if (name.includes("load")) {
-    ir.push({ name: n, wasm: name, form: `r0 = ${name}(r1 + offset)`, ops: ["d:addr", "p:src:u32", "o:u32"],
-      body: `${check} store<${v}>(d, <${v}>load<${m}>(mem + <usize>ea));` });
-  } else {
-    ir.push({ name: n, wasm: name, form: `${name}(r0 + offset, r1)`, ops: ["p:src:u32", `v:src:${v}`, "o:u32"],
-      body: `${check} store<${m}>(mem + <usize>ea, <${m}>v);` });
+  const check = `if (ea + ${bytes} > <u64>memLen) TRAP(TRAP_MEMORY);`;
+  const load = name.includes("load");
+  const forms = [
+    ["", ["p:src:u32", "o:u32"], "const ea = <u64>p + <u64>o;", "r1 + offset"],
+    ["_a", ["p:src:u32", "k:u32", "o:u32"], "const ea = <u64>(p + k) + <u64>o;", "(r1 + imm) + offset"],
+    ["_k", ["ea:imm:u64"], "", "imm"],
+  ];
+  for (const [suffix, addr, ea, where] of forms) {
+    if (load) {
+      ir.push({ name: n + suffix, wasm: name, form: `r0 = ${name}(${where})`, ops: ["d:addr", ...addr],
+        body: `${ea} ${check} store<${v}>(d, <${v}>load<${m}>(mem + <usize>ea));` });
+    } else {
+      ir.push({ name: n + suffix, wasm: name, form: `${name}(${where}, v)`, ops: [...addr, `v:src:${v}`],
+        body: `${ea} ${check} store<${m}>(mem + <usize>ea, <${m}>v);` });
+    }
   }
   lower.mem[code] = n;
 }
@@ -180,28 +188,30 @@ function genIrOps() {
 
 // ─── dispatch loop ──────────────────────────────────────────────────────────────────────────
 const SNIPPETS = {
-  SAVE: () => "statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;",
-  TRAP: (code) => `{ statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = ${code}; return STATUS_TRAP; }`,
-  JUMP: (off) => `pc += <usize>(${off}); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;`,
+  SAVE: () => "statePc = pc; stateFp = fp;",
+  TRAP: (code) => `{ statePc = pc; stateFp = fp; trapCode = ${code}; return STATUS_TRAP; }`,
+  JUMP: (off) => `pc += <usize>(${off}); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;`,
   ENTER: (callee, nfp, ret) => `let code = load<usize>(${callee}, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(${callee}, FUNC_KIND) == FUNC_HOST) {
-            pc = ${ret}; statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;
+            pc = ${ret}; statePc = pc; stateFp = fp;
             hostCallee = ${callee}; hostFp = ${nfp};
             return STATUS_HOST_CALL;
           }
           code = compileFunction(${callee});
         }
+        const csp = stateCsp;
         if (csp >= callLimit || ${nfp} + <usize>load<u32>(${callee}, FUNC_FRAME_BYTES) > stackLimit) TRAP(TRAP_STACK);
-        store<usize>(csp, ${ret}); store<usize>(csp, fp, 4); store<usize>(csp, func, 8); csp += FRAME_RECORD;
+        store<usize>(csp, ${ret}); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
         const zs = ${nfp} + <usize>load<u32>(${callee}, FUNC_ZERO_START);
         const ze = zs + <usize>load<u32>(${callee}, FUNC_ZERO_BYTES);
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
-        fp = ${nfp}; pc = code; func = ${callee};
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }`,
-  LEAVE: () => `csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);`,
+        fp = ${nfp}; pc = code; stateFunc = ${callee};
+        const mr = load<usize>(${callee}, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }`,
+  LEAVE: () => `const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);`,
 };
 
 function expand(body, size) {
@@ -235,7 +245,7 @@ function genInterp() {
   s += `// The dispatch loop: one function, pc/fp/memory base in locals, one case per IR instruction.
 // Entered by exec/run.ts with the machine state in exec/state.ts, it runs until the activation
 // completes, traps, calls a host function, or its slice budget (taken branches and calls) runs
-// out, then writes the state back and returns a status.
+// out, then writes pc and fp back and returns a status.
 
 import {
   FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
@@ -252,17 +262,19 @@ import {
 import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "./numeric";
 import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
+import { countOp } from "./profile";
 
 export function interp(): i32 {
   let pc = statePc;
   let fp = stateFp;
-  let csp = stateCsp;
-  let func = stateFunc;
-  const memRec = load<usize>(func, FUNC_MEM);
+  // Only what every instruction may touch lives in locals; the call stack pointer and the
+  // current function (used by calls and returns) stay in globals.
+  const memRec = load<usize>(stateFunc, FUNC_MEM);
   let mem = load<usize>(memRec, MEM_BASE);
   let memLen = load<u32>(memRec, MEM_BYTES);
   let budget = sliceBudget;
   while (true) {
+    if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc));
     switch (load<u32>(pc)) {
 `;
   ir.forEach((op) => {
@@ -285,7 +297,7 @@ export function interp(): i32 {
     s += "        break;\n      }\n";
   });
   s += `      default: {
-        statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;
+        statePc = pc; stateFp = fp;
         trapCode = TRAP_UNREACHABLE;
         return STATUS_TRAP;
       }

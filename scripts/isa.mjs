@@ -213,6 +213,9 @@ export const wasmNumeric = [
 // ENTER(callee, nfp, returnPc) (call), LEAVE() (return to the caller frame).
 export const irOps = [
   { name: "copy", form: "r0 = r1", stack: "", ops: ["d:addr", "s:addr"], body: "store<u64>(d, load<u64>(s));" },
+  // Two moves in one dispatch (argument set-up, block results): done in order.
+  { name: "copy2", form: "r0 = r1; r2 = r3", stack: "", ops: ["d:addr", "s:addr", "e:addr", "t:addr"],
+    body: "store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));" },
   { name: "const32", form: "r0 = imm32", stack: "", ops: ["d:addr", "x:u32"], body: "store<u32>(d, x);" },
   { name: "const64", form: "r0 = imm64", stack: "", ops: ["d:addr", "x:imm:u64"], body: "store<u64>(d, x);" },
   { name: "select", form: "r0 = r1 ? r2 : r3", stack: "[t t i32] -> [t]", ops: ["d:addr", "c:src:i32", "x:addr", "y:addr"],
@@ -228,6 +231,11 @@ export const irOps = [
     body: "if (c == 0) { JUMP(t); } else pc += SIZE;" },
   { name: "br_nez_i64", form: "if r0 != 0: pc += t", stack: "[i64] -> [] (i64.eqz; if)", ops: ["c:src:i64", "t:target"], jumps: 1,
     body: "if (c != 0) { JUMP(t); } else pc += SIZE;" },
+  // i32.and with a constant, fused with the branch that tests it (flag tests).
+  { name: "br_and_eqz_si", form: "if (r0 & imm) == 0: pc += t", stack: "[i32] -> []", ops: ["c:src:i32", "k:imm:i32", "t:target"], jumps: 1,
+    body: "if ((c & k) == 0) { JUMP(t); } else pc += SIZE;" },
+  { name: "br_and_nez_si", form: "if (r0 & imm) != 0: pc += t", stack: "[i32] -> []", ops: ["c:src:i32", "k:imm:i32", "t:target"], jumps: 1,
+    body: "if ((c & k) != 0) { JUMP(t); } else pc += SIZE;" },
   // Followed by n+1 targets (the last is the default); offsets relative to this instruction.
   { name: "br_table", form: "pc += t[min(r0, n)]", stack: "[t1* t* i32] -> [t2*]", ops: ["i:src:u32", "n:u32"], jumps: 1,
     body: "JUMP(load<i32>(pc + SIZE + (<usize>(i < n ? i : n) << 2)));" },
@@ -261,9 +269,9 @@ export const irOps = [
   { name: "global_set", form: "global[g] = r1", stack: "[t] -> []", ops: ["g:u32", "s:addr"], body: "store<u64>(<usize>g, load<u64>(s));" },
 
   { name: "memory_size", form: "r0 = pages", stack: "[] -> [i32]", ops: ["d:addr"],
-    body: "store<u32>(d, load<u32>(load<usize>(func, FUNC_MEM), MEM_PAGES));" },
+    body: "store<u32>(d, load<u32>(load<usize>(stateFunc, FUNC_MEM), MEM_PAGES));" },
   { name: "memory_grow", form: "r0 = grow(r1)", stack: "[i32] -> [i32]", ops: ["d:addr", "n:src:u32"],
-    body: "const memRec = load<usize>(func, FUNC_MEM); store<i32>(d, growMemory(memRec, n)); mem = load<usize>(memRec, MEM_BASE); memLen = load<u32>(memRec, MEM_BYTES);" },
+    body: "const memRec = load<usize>(stateFunc, FUNC_MEM); store<i32>(d, growMemory(memRec, n)); mem = load<usize>(memRec, MEM_BASE); memLen = load<u32>(memRec, MEM_BYTES);" },
   { name: "memory_fill", form: "fill(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "v:src:u32", "n:src:u32"],
     body: "if (<u64>p + <u64>n > <u64>memLen) TRAP(TRAP_MEMORY); memory.fill(mem + <usize>p, <u8>v, <usize>n);" },
   { name: "memory_copy", form: "copy(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "q:src:u32", "n:src:u32"],
@@ -289,5 +297,7 @@ export const irOps = [
     body: "const code = tableInit(<usize>tab, <usize>seg, p, q, n); if (code != 0) TRAP(code);" },
 ];
 
-// Shapes of the load/store handlers (generated per wasmMemory row).
-// load:  r0 = mem[r1 + offset]      store: mem[r0 + offset] = r1
+// Shapes of the load/store handlers (generated per wasmMemory row), by where the address is:
+//   <op>    load: r0 = mem[r1 + offset]               store: mem[r0 + offset] = r1
+//   <op>_a  the address is r1 + imm (a folded i32.add, wrapping at 32 bits), then + offset
+//   <op>_k  a constant address: the effective address (constant + offset) is the immediate

@@ -57,6 +57,7 @@ class Cond {
   imm: bool = false;
   immWide: bool = false;
   eqz: bool = false; // cond = (a == 0) (fused eqz)
+  test: bool = false; // cond = (a & bImm) (fused i32.and with a constant)
   wide: bool = false; // operand a is an i64 (for eqz)
 }
 
@@ -83,6 +84,7 @@ export class Compiler {
   // The last emitted instruction, for peephole fusion; lastStart = NONE after a label.
   lastStart: i32 = NONE;
   lastDst: i32 = NONE; // its destination slot when it wrote a stack slot
+  lastDstAt: u32 = 4; // where in the instruction that destination is (for rewriting it)
   lastWasm: u32 = 0; // the wasm instruction it implements (comparisons, eqz)
   cond: Cond = new Cond();
 
@@ -120,8 +122,25 @@ export class Compiler {
     this.w32(op);
     this.lastStart = <i32>start;
     this.lastDst = NONE;
+    this.lastDstAt = 4;
     this.lastWasm = 0;
     return start;
+  }
+  // r[dst] = r[src]; two moves in a row share one dispatch (copy2).
+  copy(dst: u32, src: u32): void {
+    if (this.lastStart != NONE && load<u32>(this.buf + <usize>this.lastStart) == IR.copy) {
+      store<u32>(this.buf + <usize>this.lastStart, IR.copy2);
+      this.w32(dst);
+      this.w32(src);
+      this.lastDst = <i32>dst;
+      this.lastDstAt = 12;
+      this.lastWasm = 0;
+      return;
+    }
+    this.begin(IR.copy);
+    this.w32(dst);
+    this.w32(src);
+    this.lastDst = <i32>dst;
   }
   noPeephole(): void {
     this.lastStart = NONE;
@@ -177,9 +196,9 @@ export class Compiler {
     const dst = this.slot(h);
     const v = unchecked(this.vals[h]);
     if (kind == LOCAL) {
-      this.begin(IR.copy);
-      this.w32(dst);
-      this.w32(<u32>v << 3);
+      this.copy(dst, <u32>v << 3);
+      unchecked((this.kinds[h] = STACK));
+      return;
     } else if (kind == CONST32) {
       this.begin(IR.const32);
       this.w32(dst);
@@ -253,13 +272,9 @@ export class Compiler {
       const kind = unchecked(this.kinds[src]);
       if (kind == STACK) {
         if (src == h + i) continue;
-        this.begin(IR.copy);
-        this.w32(dst);
-        this.w32(this.slot(src));
+        this.copy(dst, this.slot(src));
       } else if (kind == LOCAL) {
-        this.begin(IR.copy);
-        this.w32(dst);
-        this.w32(<u32>unchecked(this.vals[src]) << 3);
+        this.copy(dst, <u32>unchecked(this.vals[src]) << 3);
       } else {
         const v = unchecked(this.vals[src]);
         this.begin(IR.const64);
@@ -288,6 +303,7 @@ export class Compiler {
     const c = this.cond;
     c.fused = false;
     c.eqz = false;
+    c.test = false;
     c.imm = false;
     c.wide = false;
     const h = this.height - 1;
@@ -304,6 +320,15 @@ export class Compiler {
         return c;
       }
       const irOp = load<u32>(this.buf + at);
+      if (irOp == IR.i32_and_si) {
+        c.test = true;
+        c.a = load<u32>(this.buf + at, 8);
+        c.bImm = <u64>load<u32>(this.buf + at, 12);
+        this.len = <u32>at;
+        this.noPeephole();
+        this.pop();
+        return c;
+      }
       if (lowerBrSs(op) == 0xffff) {
         c.a = this.operand(h);
         this.pop();
@@ -334,7 +359,11 @@ export class Compiler {
   lastBranchInstr: u32 = 0;
   condBranch(c: Cond, negate: bool): u32 {
     let at: u32;
-    if (c.eqz) {
+    if (c.test) {
+      at = this.begin(negate ? IR.br_and_eqz_si : IR.br_and_nez_si);
+      this.w32(c.a);
+      this.w32(<u32>c.bImm);
+    } else if (c.eqz) {
       // branch if a == 0, or (negated) if a != 0
       const op = negate ? (c.wide ? IR.br_nez_i64 : IR.br_nez) : (c.wide ? IR.br_eqz_i64 : IR.br_eqz);
       at = this.begin(op);
@@ -852,17 +881,13 @@ export class Compiler {
       }
       if (kind == STACK && this.lastStart != NONE && this.lastDst == <i32>this.slot(h)) {
         // The instruction that computed the value writes the local directly.
-        store<u32>(this.buf + <usize>this.lastStart, dst, 4);
+        store<u32>(this.buf + <usize>this.lastStart + this.lastDstAt, dst);
         this.lastDst = NONE;
         this.lastWasm = 0;
       } else if (kind == STACK) {
-        this.begin(IR.copy);
-        this.w32(dst);
-        this.w32(this.slot(h));
+        this.copy(dst, this.slot(h));
       } else if (kind == LOCAL) {
-        this.begin(IR.copy);
-        this.w32(dst);
-        this.w32(<u32>v << 3);
+        this.copy(dst, <u32>v << 3);
       } else {
         this.begin(IR.const64);
         this.w32(dst);
@@ -872,30 +897,47 @@ export class Compiler {
     if (tee) this.push(LOCAL, x);
   }
 
+  // Loads and stores. The address folds into the instruction when it is a constant (form _k:
+  // the effective address is the immediate) or was just computed by i32.add with a constant
+  // (form _a: the add is dropped, its wrapping 32-bit sum recomputed by the access).
   memoryAccess(op: u32): void {
     const r = this.r;
     r.u32(); // alignment
     const offset = r.u32();
-    const irOp = lowerMem(op);
+    const plain = lowerMem(op); // followed by its _a and _k forms
     const h = this.height;
-    if (op >= <u32>Op.I32_STORE) {
-      const v = this.operand(h - 1);
-      const p = this.operand(h - 2);
-      this.truncate(h - 2);
-      this.begin(irOp);
-      this.w32(p);
-      this.w32(v);
-      this.w32(offset);
+    const isStore = op >= <u32>Op.I32_STORE;
+    const at = isStore ? h - 2 : h - 1;
+    const kind = unchecked(this.kinds[at]);
+    let form = plain;
+    let p: u32 = 0;
+    let k: u32 = 0;
+    if (kind == CONST32) {
+      form = plain + 2;
+    } else if (kind == STACK && this.lastStart != NONE && this.lastDst == <i32>this.slot(at)
+        && load<u32>(this.buf + <usize>this.lastStart) == IR.i32_add_si) {
+      const add = this.buf + <usize>this.lastStart;
+      p = load<u32>(add, 8);
+      k = load<u32>(add, 12);
+      this.len = <u32>this.lastStart;
+      form = plain + 1;
     } else {
-      const p = this.operand(h - 1);
-      this.pop();
-      const dst = this.pushStack();
-      this.begin(irOp);
-      this.w32(dst);
-      this.w32(p);
-      this.w32(offset);
-      this.lastDst = <i32>dst;
+      p = this.operand(at);
     }
+    const ea = <u64>unchecked(this.vals[at]) + <u64>offset;
+    const v = isStore ? this.operand(h - 1) : 0;
+    this.truncate(at);
+    const dst = isStore ? 0 : this.pushStack();
+    this.begin(form);
+    if (!isStore) this.w32(dst);
+    if (form == plain + 2) this.w64(ea);
+    else {
+      this.w32(p);
+      if (form == plain + 1) this.w32(k);
+      this.w32(offset);
+    }
+    if (isStore) this.w32(v);
+    else this.lastDst = <i32>dst;
   }
 
   numeric(op: u32): void {
@@ -940,7 +982,7 @@ export class Compiler {
       this.w32(a);
       if (wideImm) this.w64(imm); else this.w32(<u32>imm);
       this.lastDst = <i32>dst;
-      this.lastWasm = lowerBrSs(wasmOp) != 0xffff ? wasmOp : 0;
+      this.lastWasm = lowerBrSs(wasmOp) != 0xffff || wasmOp == Op.I32_AND ? wasmOp : 0;
       return;
     }
     const b = this.operand(h - 1);

@@ -2,7 +2,7 @@
 // The dispatch loop: one function, pc/fp/memory base in locals, one case per IR instruction.
 // Entered by exec/run.ts with the machine state in exec/state.ts, it runs until the activation
 // completes, traps, calls a host function, or its slice budget (taken branches and calls) runs
-// out, then writes the state back and returns a status.
+// out, then writes pc and fp back and returns a status.
 
 import {
   FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
@@ -19,23 +19,34 @@ import {
 import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "./numeric";
 import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
+import { countOp } from "./profile";
 
 export function interp(): i32 {
   let pc = statePc;
   let fp = stateFp;
-  let csp = stateCsp;
-  let func = stateFunc;
-  const memRec = load<usize>(func, FUNC_MEM);
+  // Only what every instruction may touch lives in locals; the call stack pointer and the
+  // current function (used by calls and returns) stay in globals.
+  const memRec = load<usize>(stateFunc, FUNC_MEM);
   let mem = load<usize>(memRec, MEM_BASE);
   let memLen = load<u32>(memRec, MEM_BYTES);
   let budget = sliceBudget;
   while (true) {
+    if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc));
     switch (load<u32>(pc)) {
       case IR.copy: {
         const d = fp + <usize>load<u32>(pc, 4);
         const s = fp + <usize>load<u32>(pc, 8);
         store<u64>(d, load<u64>(s));
         pc += 12;
+        break;
+      }
+      case IR.copy2: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const s = fp + <usize>load<u32>(pc, 8);
+        const e = fp + <usize>load<u32>(pc, 12);
+        const t = fp + <usize>load<u32>(pc, 16);
+        store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));
+        pc += 20;
         break;
       }
       case IR.const32: {
@@ -62,42 +73,56 @@ export function interp(): i32 {
         break;
       }
       case IR.unreachable: {
-        { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_UNREACHABLE; return STATUS_TRAP; }
+        { statePc = pc; stateFp = fp; trapCode = TRAP_UNREACHABLE; return STATUS_TRAP; }
         break;
       }
       case IR.br: {
         const t = load<i32>(pc, 4);
-        pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
+        pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.br_eqz: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_eqz_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        break;
+      }
+      case IR.br_and_eqz_si: {
+        const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<i32>(pc, 8);
+        const t = load<i32>(pc, 12);
+        if ((c & k) == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        break;
+      }
+      case IR.br_and_nez_si: {
+        const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<i32>(pc, 8);
+        const t = load<i32>(pc, 12);
+        if ((c & k) != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_table: {
         const i = load<u32>(fp + <usize>load<u32>(pc, 4));
         const n = load<u32>(pc, 8);
-        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
+        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.call: {
@@ -106,20 +131,21 @@ export function interp(): i32 {
         const callee = <usize>f; const nfp = fp + <usize>a; let code = load<usize>(callee, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
-            pc = pc + 12; statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;
+            pc = pc + 12; statePc = pc; stateFp = fp;
             hostCallee = callee; hostFp = nfp;
             return STATUS_HOST_CALL;
           }
           code = compileFunction(callee);
         }
-        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_STACK; return STATUS_TRAP; }
-        store<usize>(csp, pc + 12); store<usize>(csp, fp, 4); store<usize>(csp, func, 8); csp += FRAME_RECORD;
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 12); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
         const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
         const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
-        fp = nfp; pc = code; func = callee;
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.call_indirect: {
@@ -128,57 +154,61 @@ export function interp(): i32 {
         const i = load<u32>(fp + <usize>load<u32>(pc, 12));
         const a = load<u32>(pc, 16);
         const table = <usize>tab;
-      if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_UNDEFINED; return STATUS_TRAP; }
+      if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; trapCode = TRAP_UNDEFINED; return STATUS_TRAP; }
       const ref = load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2));
-      if (ref == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_UNINITIALIZED; return STATUS_TRAP; }
+      if (ref == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_UNINITIALIZED; return STATUS_TRAP; }
       const callee = funcRecord(ref - 1);
-      if (load<u32>(callee, FUNC_TYPE_ID) != ty) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_SIGNATURE; return STATUS_TRAP; }
+      if (load<u32>(callee, FUNC_TYPE_ID) != ty) { statePc = pc; stateFp = fp; trapCode = TRAP_SIGNATURE; return STATUS_TRAP; }
       const nfp = fp + <usize>a;
       let code = load<usize>(callee, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
-            pc = pc + 20; statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;
+            pc = pc + 20; statePc = pc; stateFp = fp;
             hostCallee = callee; hostFp = nfp;
             return STATUS_HOST_CALL;
           }
           code = compileFunction(callee);
         }
-        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_STACK; return STATUS_TRAP; }
-        store<usize>(csp, pc + 20); store<usize>(csp, fp, 4); store<usize>(csp, func, 8); csp += FRAME_RECORD;
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 20); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
         const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
         const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
-        fp = nfp; pc = code; func = callee;
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.ret0: {
-        csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
         break;
       }
       case IR.ret1: {
         const s = fp + <usize>load<u32>(pc, 4);
-        store<u64>(fp, load<u64>(s)); csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
         break;
       }
       case IR.retn: {
         const s = fp + <usize>load<u32>(pc, 4);
         const n = load<u32>(pc, 8);
-        for (let k: usize = 0; k < <usize>n << 3; k += 8) store<u64>(fp + k, load<u64>(s + k)); csp -= FRAME_RECORD; pc = load<usize>(csp); fp = load<usize>(csp, 4); func = load<usize>(csp, 8);
-        const mr = load<usize>(func, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        for (let k: usize = 0; k < <usize>n << 3; k += 8) store<u64>(fp + k, load<u64>(s + k)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
         break;
       }
       case IR.fuel: {
         const n = load<u32>(pc, 4);
-        if (fuelLeft < <u64>n) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n;
+        if (fuelLeft < <u64>n) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n;
         pc += 8;
         break;
       }
       case IR.halt: {
-        statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; return STATUS_COMPLETED;
+        statePc = pc; stateFp = fp; return STATUS_COMPLETED;
         break;
       }
       case IR.global_get: {
@@ -197,14 +227,14 @@ export function interp(): i32 {
       }
       case IR.memory_size: {
         const d = fp + <usize>load<u32>(pc, 4);
-        store<u32>(d, load<u32>(load<usize>(func, FUNC_MEM), MEM_PAGES));
+        store<u32>(d, load<u32>(load<usize>(stateFunc, FUNC_MEM), MEM_PAGES));
         pc += 8;
         break;
       }
       case IR.memory_grow: {
         const d = fp + <usize>load<u32>(pc, 4);
         const n = load<u32>(fp + <usize>load<u32>(pc, 8));
-        const memRec = load<usize>(func, FUNC_MEM); store<i32>(d, growMemory(memRec, n)); mem = load<usize>(memRec, MEM_BASE); memLen = load<u32>(memRec, MEM_BYTES);
+        const memRec = load<usize>(stateFunc, FUNC_MEM); store<i32>(d, growMemory(memRec, n)); mem = load<usize>(memRec, MEM_BASE); memLen = load<u32>(memRec, MEM_BYTES);
         pc += 12;
         break;
       }
@@ -212,7 +242,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const v = load<u32>(fp + <usize>load<u32>(pc, 8));
         const n = load<u32>(fp + <usize>load<u32>(pc, 12));
-        if (<u64>p + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } memory.fill(mem + <usize>p, <u8>v, <usize>n);
+        if (<u64>p + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } memory.fill(mem + <usize>p, <u8>v, <usize>n);
         pc += 16;
         break;
       }
@@ -220,7 +250,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const q = load<u32>(fp + <usize>load<u32>(pc, 8));
         const n = load<u32>(fp + <usize>load<u32>(pc, 12));
-        if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } memory.copy(mem + <usize>p, mem + <usize>q, <usize>n);
+        if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } memory.copy(mem + <usize>p, mem + <usize>q, <usize>n);
         pc += 16;
         break;
       }
@@ -230,7 +260,7 @@ export function interp(): i32 {
         const q = load<u32>(fp + <usize>load<u32>(pc, 12));
         const n = load<u32>(fp + <usize>load<u32>(pc, 16));
         const segLen = load<u32>(<usize>seg, SEG_LEN);
-      if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; }
+      if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; }
       memory.copy(mem + <usize>p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, <usize>n);
         pc += 20;
         break;
@@ -245,7 +275,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const tab = load<u32>(pc, 8);
         const i = load<u32>(fp + <usize>load<u32>(pc, 12));
-        const table = <usize>tab; if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_TABLE; return STATUS_TRAP; } store<u64>(d, <u64>load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2)));
+        const table = <usize>tab; if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; trapCode = TRAP_TABLE; return STATUS_TRAP; } store<u64>(d, <u64>load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2)));
         pc += 16;
         break;
       }
@@ -253,7 +283,7 @@ export function interp(): i32 {
         const tab = load<u32>(pc, 4);
         const i = load<u32>(fp + <usize>load<u32>(pc, 8));
         const v = load<u32>(fp + <usize>load<u32>(pc, 12));
-        const table = <usize>tab; if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_TABLE; return STATUS_TRAP; } store<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2), v);
+        const table = <usize>tab; if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; trapCode = TRAP_TABLE; return STATUS_TRAP; } store<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2), v);
         pc += 16;
         break;
       }
@@ -278,7 +308,7 @@ export function interp(): i32 {
         const i = load<u32>(fp + <usize>load<u32>(pc, 8));
         const v = load<u32>(fp + <usize>load<u32>(pc, 12));
         const n = load<u32>(fp + <usize>load<u32>(pc, 16));
-        const code = tableFill(<usize>tab, i, v, n); if (code != 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = code; return STATUS_TRAP; }
+        const code = tableFill(<usize>tab, i, v, n); if (code != 0) { statePc = pc; stateFp = fp; trapCode = code; return STATUS_TRAP; }
         pc += 20;
         break;
       }
@@ -288,7 +318,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 12));
         const q = load<u32>(fp + <usize>load<u32>(pc, 16));
         const n = load<u32>(fp + <usize>load<u32>(pc, 20));
-        const code = tableCopy(<usize>dt, <usize>st, p, q, n); if (code != 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = code; return STATUS_TRAP; }
+        const code = tableCopy(<usize>dt, <usize>st, p, q, n); if (code != 0) { statePc = pc; stateFp = fp; trapCode = code; return STATUS_TRAP; }
         pc += 24;
         break;
       }
@@ -298,7 +328,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 12));
         const q = load<u32>(fp + <usize>load<u32>(pc, 16));
         const n = load<u32>(fp + <usize>load<u32>(pc, 20));
-        const code = tableInit(<usize>tab, <usize>seg, p, q, n); if (code != 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = code; return STATUS_TRAP; }
+        const code = tableInit(<usize>tab, <usize>seg, p, q, n); if (code != 0) { statePc = pc; stateFp = fp; trapCode = code; return STATUS_TRAP; }
         pc += 24;
         break;
       }
@@ -329,14 +359,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_eq_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ne_ss: {
@@ -359,14 +389,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ne_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_s_ss: {
@@ -389,14 +419,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_u_ss: {
@@ -419,14 +449,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_s_ss: {
@@ -449,14 +479,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_u_ss: {
@@ -479,14 +509,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_s_ss: {
@@ -509,14 +539,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_u_ss: {
@@ -539,14 +569,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_s_ss: {
@@ -569,14 +599,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_u_ss: {
@@ -599,14 +629,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i64_eqz_s: {
@@ -636,14 +666,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_eq_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ne_ss: {
@@ -666,14 +696,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ne_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_s_ss: {
@@ -696,14 +726,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_u_ss: {
@@ -726,14 +756,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_s_ss: {
@@ -756,14 +786,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_u_ss: {
@@ -786,14 +816,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_s_ss: {
@@ -816,14 +846,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_u_ss: {
@@ -846,14 +876,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_s_ss: {
@@ -876,14 +906,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_u_ss: {
@@ -906,14 +936,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.f32_eq_ss: {
@@ -928,7 +958,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ne_ss: {
@@ -943,7 +973,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_lt_ss: {
@@ -958,7 +988,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_gt_ss: {
@@ -973,7 +1003,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_le_ss: {
@@ -988,7 +1018,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ge_ss: {
@@ -1003,7 +1033,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_eq_ss: {
@@ -1018,7 +1048,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ne_ss: {
@@ -1033,7 +1063,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_lt_ss: {
@@ -1048,7 +1078,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_gt_ss: {
@@ -1063,7 +1093,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_le_ss: {
@@ -1078,7 +1108,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ge_ss: {
@@ -1093,7 +1123,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_clz_s: {
@@ -1169,7 +1199,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i32.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, a / b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i32.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, a / b);
         pc += 16;
         break;
       }
@@ -1177,7 +1207,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i32.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, a / b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i32.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, a / b);
         pc += 16;
         break;
       }
@@ -1185,7 +1215,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a / <u32>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a / <u32>b));
         pc += 16;
         break;
       }
@@ -1193,7 +1223,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a / <u32>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a / <u32>b));
         pc += 16;
         break;
       }
@@ -1201,7 +1231,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, b == -1 ? 0 : a % b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, b == -1 ? 0 : a % b);
         pc += 16;
         break;
       }
@@ -1209,7 +1239,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, b == -1 ? 0 : a % b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, b == -1 ? 0 : a % b);
         pc += 16;
         break;
       }
@@ -1217,7 +1247,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a % <u32>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a % <u32>b));
         pc += 16;
         break;
       }
@@ -1225,7 +1255,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i32>(fp + <usize>load<u32>(pc, 8));
         const b = load<i32>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a % <u32>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i32>(d, <i32>(<u32>a % <u32>b));
         pc += 16;
         break;
       }
@@ -1430,7 +1460,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i64.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, a / b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i64.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, a / b);
         pc += 16;
         break;
       }
@@ -1438,7 +1468,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i64.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, a / b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } if (a == i64.MIN_VALUE && b == -1) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, a / b);
         pc += 20;
         break;
       }
@@ -1446,7 +1476,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a / <u64>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a / <u64>b));
         pc += 16;
         break;
       }
@@ -1454,7 +1484,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a / <u64>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a / <u64>b));
         pc += 20;
         break;
       }
@@ -1462,7 +1492,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, b == -1 ? 0 : a % b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, b == -1 ? 0 : a % b);
         pc += 16;
         break;
       }
@@ -1470,7 +1500,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, b == -1 ? 0 : a % b);
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, b == -1 ? 0 : a % b);
         pc += 20;
         break;
       }
@@ -1478,7 +1508,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(fp + <usize>load<u32>(pc, 12));
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a % <u64>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a % <u64>b));
         pc += 16;
         break;
       }
@@ -1486,7 +1516,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<i64>(fp + <usize>load<u32>(pc, 8));
         const b = load<i64>(pc, 12);
-        if (b == 0) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a % <u64>b));
+        if (b == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_DIV_ZERO; return STATUS_TRAP; } store<i64>(d, <i64>(<u64>a % <u64>b));
         pc += 20;
         break;
       }
@@ -1902,28 +1932,28 @@ export function interp(): i32 {
       case IR.i32_trunc_f32_s_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f32>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -2147483648.0 && a < 2147483648.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32>a);
+        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -2147483648.0 && a < 2147483648.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32>a);
         pc += 12;
         break;
       }
       case IR.i32_trunc_f32_u_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f32>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 4294967296.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32><u32>a);
+        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 4294967296.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32><u32>a);
         pc += 12;
         break;
       }
       case IR.i32_trunc_f64_s_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f64>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -2147483649.0 && a < 2147483648.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32>a);
+        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -2147483649.0 && a < 2147483648.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32>a);
         pc += 12;
         break;
       }
       case IR.i32_trunc_f64_u_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f64>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 4294967296.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32><u32>a);
+        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 4294967296.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32><u32>a);
         pc += 12;
         break;
       }
@@ -1944,28 +1974,28 @@ export function interp(): i32 {
       case IR.i64_trunc_f32_s_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f32>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64>a);
+        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64>a);
         pc += 12;
         break;
       }
       case IR.i64_trunc_f32_u_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f32>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 18446744073709551616.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64><u64>a);
+        if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 18446744073709551616.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64><u64>a);
         pc += 12;
         break;
       }
       case IR.i64_trunc_f64_s_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f64>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64>a);
+        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64>a);
         pc += 12;
         break;
       }
       case IR.i64_trunc_f64_u_s: {
         const d = fp + <usize>load<u32>(pc, 4);
         const a = load<f64>(fp + <usize>load<u32>(pc, 8));
-        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 18446744073709551616.0)) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64><u64>a);
+        if (isNaN<f64>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a > -1.0 && a < 18446744073709551616.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i64>(d, <i64><u64>a);
         pc += 12;
         break;
       }
@@ -2134,7 +2164,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2142,7 +2188,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i64>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i64>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i64>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i64>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2150,7 +2212,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u32>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u32>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.f32_load_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u32>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.f32_load_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u32>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2158,7 +2236,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.f64_load_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.f64_load_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2166,7 +2260,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i8>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i8>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_s_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i8>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load8_s_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i8>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2174,7 +2284,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_u_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load8_u_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2182,7 +2308,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i16>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i16>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_s_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i16>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load16_s_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i16>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2190,7 +2332,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u16>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u16>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_u_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u16>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load16_u_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u16>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2198,7 +2356,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i8>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i8>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_s_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i8>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load8_s_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i8>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2206,7 +2380,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u8>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u8>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_u_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u8>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load8_u_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u8>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2214,7 +2404,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i16>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i16>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_s_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i16>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load16_s_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i16>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2222,7 +2428,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u16>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u16>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_u_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u16>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load16_u_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u16>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2230,7 +2452,23 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i32>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i32>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_s_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i32>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load32_s_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<i32>(mem + <usize>ea));
         pc += 16;
         break;
       }
@@ -2238,84 +2476,244 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u32>(mem + <usize>ea));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u32>(mem + <usize>ea));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_u_a: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u32>(mem + <usize>ea));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load32_u_k: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u32>(mem + <usize>ea));
         pc += 16;
         break;
       }
       case IR.i32_store: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
         pc += 16;
         break;
       }
       case IR.i64_store: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i64>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(mem + <usize>ea, <i64>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(mem + <usize>ea, <i64>v);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(mem + <usize>ea, <i64>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(mem + <usize>ea, <i64>v);
         pc += 16;
         break;
       }
       case IR.f32_store: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        pc += 16;
+        break;
+      }
+      case IR.f32_store_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        pc += 20;
+        break;
+      }
+      case IR.f32_store_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
         pc += 16;
         break;
       }
       case IR.f64_store: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i64>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+        pc += 16;
+        break;
+      }
+      case IR.f64_store_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+        pc += 20;
+        break;
+      }
+      case IR.f64_store_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
         pc += 16;
         break;
       }
       case IR.i32_store8: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store8_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store8_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
         pc += 16;
         break;
       }
       case IR.i32_store16: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store16_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store16_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
         pc += 16;
         break;
       }
       case IR.i64_store8: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i64>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store8_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store8_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u8>(mem + <usize>ea, <u8>v);
         pc += 16;
         break;
       }
       case IR.i64_store16: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i64>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store16_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store16_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 2 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u16>(mem + <usize>ea, <u16>v);
         pc += 16;
         break;
       }
       case IR.i64_store32: {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
-        const v = load<i64>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store32_a: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
-        const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        const ea = <u64>(p + k) + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store32_k: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
         pc += 16;
         break;
       }
       default: {
-        statePc = pc; stateFp = fp; stateCsp = csp; stateFunc = func;
+        statePc = pc; stateFp = fp;
         trapCode = TRAP_UNREACHABLE;
         return STATUS_TRAP;
       }

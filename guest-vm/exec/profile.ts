@@ -1,0 +1,15 @@
+// Dispatch profile, compiled in only with `--use HANDOVER_PROFILE=1` (scripts/build-vm.mjs
+// --profile): how often each IR op ran, and each (previous op, op) pair — the data for choosing
+// superinstructions. The normal build has no trace of it in the dispatch loop.
+
+import { IR_COUNT } from "../ir/ops";
+
+export const counts = new StaticArray<u64>(IR_COUNT);
+export const pairs = new StaticArray<u64>(IR_COUNT * IR_COUNT);
+let previous: u32 = 0;
+
+@inline export function countOp(op: u32): void {
+  unchecked((counts[op] += 1));
+  unchecked((pairs[previous * IR_COUNT + op] += 1));
+  previous = op;
+}
