@@ -21,6 +21,7 @@ import {
   funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
 import { compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
+import { pageLimit, setStoreLimits, tableLimit } from "./runtime/store";
 import * as runState from "./exec/state";
 import {
   STATUS_TRAP, abort, hostCallee, invoke as runInvoke, resume as runResume, setSlice, trapCode,
@@ -420,4 +421,14 @@ export function profile_data(): usize {
   memory.copy(p, changetype<usize>(profileCounts), <usize>IR_COUNT << 3);
   memory.copy(p + (<usize>IR_COUNT << 3), changetype<usize>(profilePairs), <usize>(IR_COUNT * IR_COUNT) << 3);
   return p;
+}
+
+// ── limits ───────────────────────────────────────────────────────────────────────────────
+// Lowers the store's limits (0 keeps one as it is): pages per memory, elements per table,
+// call depth. Growing past a limit fails as the spec allows (memory.grow and table.grow return
+// -1), instantiating a module that needs more is an error of kind limit, and a call past the
+// depth is the trap "call stack exhausted". Limits apply from the next operation on.
+export function set_limits(pages: u32, tableElems: u32, callDepth: u32): void {
+  setStoreLimits(pages == 0 ? pageLimit : pages, tableElems == 0 ? tableLimit : tableElems);
+  if (callDepth != 0) runState.setCallDepthLimit(callDepth);
 }

@@ -58,7 +58,7 @@ const ABI_FUNCTIONS = [
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
-  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -346,6 +346,23 @@ export class Vm implements Engine {
       this.view().setBigUint64(this.io, value, true);
       this.ex.fuel_set();
     });
+  }
+
+  /**
+   * Lowers the store's limits: pages per memory, elements per table, call depth (an absent one is
+   * kept). Growing past a limit fails (memory.grow/table.grow give -1), a module that needs more
+   * is refused at instantiation (kind 'limit'), a deeper call traps "call stack exhausted".
+   */
+  setLimits(limits: { memoryPages?: number; tableElements?: number; callDepth?: number }): void {
+    const n = (v: number | undefined, what: string) => {
+      if (v === undefined) return 0;
+      if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) throw new RangeError(`${what} must be a positive integer`);
+      return v;
+    };
+    const pages = n(limits.memoryPages, 'memoryPages');
+    const elems = n(limits.tableElements, 'tableElements');
+    const depth = n(limits.callDepth, 'callDepth');
+    this.guarded(() => void this.ex.set_limits(pages, elems, depth));
   }
 
   /** Back-edges and calls per slice before the VM returns to the host (status 3). */

@@ -41,6 +41,8 @@ export let suspendReason: u32 = 0;
 
 export const VALUE_STACK_BYTES: usize = 16 << 20;
 export const MAX_CALL_DEPTH: u32 = 50000;
+// Call depth in force (set_limits may lower it before anything runs).
+export let callDepthLimit: u32 = MAX_CALL_DEPTH;
 
 export let stackBase: usize = 0;
 export let stackLimit: usize = 0;
@@ -52,7 +54,12 @@ export function ensureStacks(): void {
   stackBase = heap.alloc(VALUE_STACK_BYTES);
   stackLimit = stackBase + VALUE_STACK_BYTES;
   callBase = heap.alloc(<usize>(MAX_CALL_DEPTH + 2) * FRAME_RECORD);
-  callLimit = callBase + <usize>MAX_CALL_DEPTH * FRAME_RECORD;
+  callLimit = callBase + <usize>callDepthLimit * FRAME_RECORD;
+}
+
+export function setCallDepthLimit(depth: u32): void {
+  callDepthLimit = depth < MAX_CALL_DEPTH ? depth : MAX_CALL_DEPTH;
+  if (stackBase != 0) callLimit = callBase + <usize>callDepthLimit * FRAME_RECORD;
 }
 
 export function setSliceBudget(n: i32): void {

@@ -78,6 +78,15 @@ export const NO_INSTANCE: u32 = 0xffffffff;
 export const MAX_PAGES: u32 = 16383; // just under 1 GiB per memory: the allocator's largest block
 export const MAX_TABLE: u32 = 10000000;
 
+// Limits in force (set_limits lowers them): a memory or table may not grow past them; a module
+// that needs more at instantiation is refused.
+export let pageLimit: u32 = MAX_PAGES;
+export let tableLimit: u32 = MAX_TABLE;
+export function setStoreLimits(pages: u32, tableElems: u32): void {
+  pageLimit = pages < MAX_PAGES ? pages : MAX_PAGES;
+  tableLimit = tableElems < MAX_TABLE ? tableElems : MAX_TABLE;
+}
+
 // Zeroed, allocated, never freed: a block of `size` bytes that does not move.
 export function allocRecord(size: usize): usize {
   const p = heap.alloc(size);
@@ -148,7 +157,7 @@ export function newFunc(type: FuncType, kind: u32, instance: u32, index: u32): u
 
 // Memories: contents are a separate block that moves when it grows.
 export function newMemory(minPages: u32, maxPages: u32): usize {
-  if (minPages > MAX_PAGES) return 0;
+  if (minPages > pageLimit) return 0;
   const rec = allocRecord(MEM_SIZE);
   const bytes = <usize>minPages * PAGE_SIZE;
   const base = heap.alloc(bytes == 0 ? 8 : bytes);
@@ -166,7 +175,7 @@ export function growMemory(rec: usize, delta: u32): i32 {
   const old = load<u32>(rec, MEM_PAGES);
   if (delta == 0) return <i32>old;
   const max = load<u32>(rec, MEM_MAX);
-  const limit = max < MAX_PAGES ? max : MAX_PAGES;
+  const limit = max < pageLimit ? max : pageLimit;
   if (<u64>old + <u64>delta > <u64>limit) return -1;
   const pages = old + delta;
   const oldBytes = <usize>old * PAGE_SIZE;
@@ -180,7 +189,7 @@ export function growMemory(rec: usize, delta: u32): i32 {
 }
 
 export function newTable(elemType: u8, min: u32, max: u32): usize {
-  if (min > MAX_TABLE) return 0;
+  if (min > tableLimit) return 0;
   const rec = allocRecord(TABLE_SIZE);
   const bytes = <usize>min << 2;
   const elems = heap.alloc(bytes == 0 ? 4 : bytes);
@@ -197,7 +206,7 @@ export function newTable(elemType: u8, min: u32, max: u32): usize {
 export function growTable(rec: usize, delta: u32, init: u32): i32 {
   const old = load<u32>(rec, TABLE_LEN);
   const max = load<u32>(rec, TABLE_MAX);
-  const limit = max < MAX_TABLE ? max : MAX_TABLE;
+  const limit = max < tableLimit ? max : tableLimit;
   if (<u64>old + <u64>delta > <u64>limit) return -1;
   if (delta == 0) return <i32>old;
   const size = old + delta;

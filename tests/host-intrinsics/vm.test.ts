@@ -232,3 +232,26 @@ describe('metering', () => {
     expect(() => vm.setMetering(true)).toThrow(/before any function runs/);
   });
 });
+
+describe('limits', () => {
+  it('caps memory and table growth, refuses modules that need more, and bounds call depth', () => {
+    const vm = Vm.createSync();
+    vm.setLimits({ memoryPages: 4, tableElements: 8, callDepth: 100 });
+    const ex = instantiate(vm, `(module (memory 1) (table 2 funcref)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+      (func (export "tgrow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0)))
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (call $down (i32.sub (local.get 0) (i32.const 1)))))))`);
+    expect(vm.invoke(fn(ex, 'grow'), [i32(3)])).toEqual({ kind: 'completed', values: [i32(1)] });
+    expect(vm.invoke(fn(ex, 'grow'), [i32(1)])).toEqual({ kind: 'completed', values: [i32(-1)] });
+    expect(vm.invoke(fn(ex, 'tgrow'), [i32(6)])).toEqual({ kind: 'completed', values: [i32(2)] });
+    expect(vm.invoke(fn(ex, 'tgrow'), [i32(1)])).toEqual({ kind: 'completed', values: [i32(-1)] });
+    expect(vm.invoke(fn(ex, 'down'), [i32(90)])).toEqual({ kind: 'completed', values: [i32(0)] });
+    expect(vm.invoke(fn(ex, 'down'), [i32(200)])).toMatchObject({ kind: 'trap', message: 'call stack exhausted' });
+    const big = vm.loadModule(wat('(module (memory 5))'));
+    if (!big.ok) throw new Error(big.message);
+    expect(vm.instantiate(big.id, [])).toMatchObject({ ok: false, kind: 'limit' });
+    expect(() => vm.setLimits({ memoryPages: 0 })).toThrow(RangeError);
+  });
+});
