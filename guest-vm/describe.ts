@@ -4,6 +4,9 @@
 import { ExternKind, FuncType, GlobalType, Limits, Module, TableType } from "./binary/module";
 import { NO_MAX } from "./runtime/store";
 import { Parsed } from "./snapshot/codec";
+import { countersOf } from "./probe/counters";
+import { Instance } from "./runtime/instance";
+import { FUNC_ADDR } from "./runtime/store";
 
 // Allocated up front: heap.realloc needs an existing block.
 let capacity: usize = 256;
@@ -164,5 +167,35 @@ export function describeSnapshot(s: Parsed, formatVersion: u32): usize {
   memory.copy(reserve(s.hostLen), s.host, s.hostLen);
   putU32(s.moduleLen);
   memory.copy(reserve(s.moduleLen), s.module, s.moduleLen);
+  return finish();
+}
+
+// The monitors' raw data (ABI `monitor_dump`): u32 n functions; per defined function of the
+// instance: u32 index, str name ("" if the name section has none), u32 segments; per segment:
+// u32 bytecode offset, u32 instructions, u32 flags (1: starts a loop body), u64 executions,
+// u32 k, k × u16 opcodes.
+export function describeCounters(inst: Instance): usize {
+  begin();
+  const m = inst.module;
+  const first = m.numImportedFuncs;
+  putU32(<u32>inst.funcs.length - first);
+  for (let i = first; i < <u32>inst.funcs.length; i++) {
+    putU32(i);
+    putStr(m.funcNames.has(i) ? m.funcNames.get(i) : "");
+    const c = countersOf(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
+    if (c === null) { putU32(0); continue; }
+    const n = c.segments;
+    putU32(<u32>n);
+    for (let k = 0; k < n; k++) {
+      putU32(unchecked(c.segs[k * 4]));
+      const count = unchecked(c.segs[k * 4 + 1]);
+      putU32(count);
+      putU32(unchecked(c.segs[k * 4 + 3]));
+      store<u64>(reserve(8), c.count(k));
+      putU32(count);
+      const start = <i32>unchecked(c.segs[k * 4 + 2]);
+      for (let j = 0; j < <i32>count; j++) store<u16>(reserve(2), unchecked(c.ops[start + j]));
+    }
+  }
   return finish();
 }

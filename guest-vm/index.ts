@@ -7,7 +7,7 @@ import { ExternKind, FuncType, Module, ValType } from "./binary/module";
 import { decodeModule } from "./binary/decode";
 import { validateModule } from "./valid/validate";
 import {
-  describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
+  describeCounters, describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
 } from "./describe";
 import { instances } from "./runtime/instance";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
@@ -17,10 +17,11 @@ import { IR_COUNT } from "./ir/ops";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
-  FUNC_ADDR, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
+  FUNC_ADDR, FUNC_CODE, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
   funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
-import { compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
+import { compileFunction, compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
+import { monitoringEnabled, setMonitoring } from "./probe/counters";
 import { pageLimit, setStoreLimits, tableLimit } from "./runtime/store";
 import * as runState from "./exec/state";
 import {
@@ -431,4 +432,33 @@ export function profile_data(): usize {
 export function set_limits(pages: u32, tableElems: u32, callDepth: u32): void {
   setStoreLimits(pages == 0 ? pageLimit : pages, tableElems == 0 ? tableLimit : tableElems);
   if (callDepth != 0) runState.setCallDepthLimit(callDepth);
+}
+
+// ── monitors (probe/counters.ts) ─────────────────────────────────────────────────────────
+// Monitored code counts each segment's executions (and is metered). Chosen before any function
+// runs, like metering.
+export function set_monitoring(on: u32): i32 {
+  clearError();
+  if (compiledFunctions > 0 && (on != 0) != monitoringEnabled) {
+    misuse("monitoring must be chosen before any function runs");
+    return -1;
+  }
+  setMonitoring(on != 0);
+  return 0;
+}
+
+// The counters of every defined function of instance `id` (compiling those not yet run, so
+// coverage sees all of them): see describeCounters. Pointer (result_length), or 0.
+export function monitor_dump(id: u32): usize {
+  clearError();
+  if (id >= <u32>instances.length || !monitoringEnabled) {
+    misuse(monitoringEnabled ? "no instance " + id.toString() : "monitoring is off");
+    return noResult();
+  }
+  const inst = unchecked(instances[id]);
+  for (let i = <i32>inst.module.numImportedFuncs; i < inst.funcs.length; i++) {
+    const rec = unchecked(inst.funcs[i]);
+    if (load<usize>(rec, FUNC_CODE) == 0) compileFunction(rec);
+  }
+  return describeCounters(inst);
 }

@@ -308,7 +308,18 @@ export function interp(): i32 {
   return s;
 }
 
+// Host-side mirror: mnemonics by opcode, for monitors and tools.
+function genHostMnemonics() {
+  let s = HEADER;
+  s += "// Text-format mnemonics of the Wasm instructions, by opcode (0xFC-prefixed: 0x100 + sub-opcode).\n\n";
+  s += "export const MNEMONICS: ReadonlyMap<number, string> = new Map([\n";
+  for (const w of wasm) s += `  [0x${w.code.toString(16)}, '${w.name === "select_t" ? "select" : w.name}'],\n`;
+  s += "]);\n";
+  return s;
+}
+
 const outputs = {
+  "host-intrinsics/monitors/mnemonics.ts": genHostMnemonics(),
   "guest-vm/binary/opcodes.ts": genOpcodes(),
   "guest-vm/ir/ops.ts": genIrOps(),
   "guest-vm/exec/interp.ts": genInterp(),

@@ -262,6 +262,9 @@ export const irOps = [
   // machine stops here, before the segment, where the frame holds the bytecode's operand stack.
   { name: "fuel", form: "fuel -= n", stack: "", ops: ["n:u32"],
     body: "if (fuelLeft < <u64>n) { SAVE(); suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n;" },
+  // The same, in monitored code: also counts the segment's executions (probe/counters.ts).
+  { name: "fuel_count", form: "fuel -= n; count[c] += 1", stack: "", ops: ["n:u32", "c:u32"],
+    body: "if (fuelLeft < <u64>n) { SAVE(); suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n; store<u64>(<usize>c, load<u64>(<usize>c) + 1);" },
   // Bottom of an activation: the invoked function returned here.
   { name: "halt", form: "stop", stack: "", ops: [], jumps: 1, body: "SAVE(); return STATUS_COMPLETED;" },
 

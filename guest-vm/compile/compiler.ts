@@ -20,6 +20,7 @@ import {
   FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, canonicalType,
 } from "../runtime/store";
 import { Instance, instances } from "../runtime/instance";
+import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
 
 const STACK: u8 = 0;
 const LOCAL: u8 = 1;
@@ -99,6 +100,12 @@ export class Compiler {
   // the bytecode's operand stack, so a position can be told as (function, bytecode offset).
   stops: u32[] = [];
 
+  // Monitoring (probe/counters.ts): segments also count their executions.
+  monitored: bool = false;
+  segs: u32[] = []; // per segment: counter field (IR offset), bytecode offset, ops start, flags, count
+  segOps: u32[] = [];
+  nextLoop: bool = false;
+
   // ── IR buffer ────────────────────────────────────────────────────────────────────────────
   reserve(n: u32): void {
     if (this.len + n <= this.cap) return;
@@ -152,9 +159,18 @@ export class Compiler {
   openSegment(bytecodeOffset: u32): void {
     this.materializeAll();
     this.stop(bytecodeOffset);
-    this.begin(IR.fuel);
+    this.begin(this.monitored ? IR.fuel_count : IR.fuel);
     this.segField = <i32>this.len;
     this.w32(0);
+    if (this.monitored) {
+      this.segs.push(this.len);
+      this.segs.push(bytecodeOffset);
+      this.segs.push(<u32>this.segOps.length);
+      this.segs.push(this.nextLoop ? SEG_LOOP : 0);
+      this.segs.push(0);
+      this.nextLoop = false;
+      this.w32(0); // the counter's address, patched when the function is done
+    }
     this.segCount = 0;
     this.noPeephole();
   }
@@ -166,6 +182,7 @@ export class Compiler {
   closeSegment(): void {
     if (this.segField == NONE) return;
     store<u32>(this.buf + <usize>this.segField, this.segCount);
+    if (this.monitored) this.segs[this.segs.length - 1] = this.segCount;
     this.segField = NONE;
   }
 
@@ -444,21 +461,45 @@ export class Compiler {
     this.maxHeight = 0;
     this.depth = 0;
     this.noPeephole();
-    this.metered = meteringEnabled;
+    this.metered = meteringEnabled || monitoringEnabled;
+    this.monitored = monitoringEnabled;
     this.segField = NONE;
     this.stops.length = 0;
+    this.segs.length = 0;
+    this.segOps.length = 0;
+    this.nextLoop = false;
     this.pushCtl(FUNC, 0, <u32>type.results.length);
     if (!this.metered) this.stop(code.bodyStart);
     this.body(type);
     const table = new StaticArray<u32>(this.stops.length);
     for (let i = 0; i < this.stops.length; i++) unchecked((table[i] = this.stops[i]));
     setStops(load<u32>(rec, FUNC_ADDR), table);
+    if (this.monitored) this.finishCounters(load<u32>(rec, FUNC_ADDR));
     const ir = heap.alloc(this.len);
     memory.copy(ir, this.buf, this.len);
     store<u32>(rec, (this.numLocals + this.maxHeight) << 3, FUNC_FRAME_BYTES);
     store<u32>(rec, code.numLocals << 3, FUNC_ZERO_BYTES);
     store<usize>(rec, ir, FUNC_CODE);
     return ir;
+  }
+
+  // Allocates the segment counters, points each fuel_count at its own, and registers the
+  // segments' contents for the monitors.
+  finishCounters(addr: u32): void {
+    const n = this.segs.length / 5;
+    const counters = heap.alloc(<usize>(n == 0 ? 1 : n) << 3);
+    memory.fill(counters, 0, <usize>n << 3);
+    const segs = new StaticArray<u32>(n << 2);
+    for (let i = 0; i < n; i++) {
+      store<u32>(this.buf + <usize>unchecked(this.segs[i * 5]), <u32>(counters + (<usize>i << 3)));
+      unchecked((segs[i * 4] = this.segs[i * 5 + 1]));
+      unchecked((segs[i * 4 + 1] = this.segs[i * 5 + 4]));
+      unchecked((segs[i * 4 + 2] = this.segs[i * 5 + 2]));
+      unchecked((segs[i * 4 + 3] = this.segs[i * 5 + 3]));
+    }
+    const ops = new StaticArray<u16>(this.segOps.length);
+    for (let i = 0; i < this.segOps.length; i++) unchecked((ops[i] = <u16>this.segOps[i]));
+    setCounters(addr, new FuncCounters(counters, segs, ops));
   }
 
   ret(n: u32): void {
@@ -505,6 +546,7 @@ export class Compiler {
         if (this.metered) {
           if (this.segField == NONE) this.openSegment(at);
           this.segCount++;
+          if (this.monitored) this.segOps.push(op);
         }
       }
       switch (op) {
@@ -527,6 +569,7 @@ export class Compiler {
           this.materializeAll();
           this.noPeephole();
           this.closeSegment();
+          this.nextLoop = true;
           const c = this.pushCtl(LOOP, this.btParams, this.btResults);
           c.label = this.len;
           this.stop(r.offset);

@@ -207,6 +207,13 @@ export function interp(): i32 {
         pc += 8;
         break;
       }
+      case IR.fuel_count: {
+        const n = load<u32>(pc, 4);
+        const c = load<u32>(pc, 8);
+        if (fuelLeft < <u64>n) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n; store<u64>(<usize>c, load<u64>(<usize>c) + 1);
+        pc += 12;
+        break;
+      }
       case IR.halt: {
         statePc = pc; stateFp = fp; return STATUS_COMPLETED;
         break;

@@ -17,6 +17,7 @@ import {
 } from "../exec/run";
 import * as state from "../exec/state";
 import { checksum64, sha256 } from "./hash";
+import { countersOf, monitoringEnabled, setMonitoring } from "../probe/counters";
 
 export const FORMAT_VERSION: u32 = 1;
 export const VM_VERSION = "handover 0.1.0";
@@ -31,6 +32,7 @@ const SEC_SEGMENTS: u32 = 5;
 const SEC_FRAMES: u32 = 6;
 const SEC_HOST: u32 = 7;
 const SEC_MODULE: u32 = 8;
+const SEC_COUNTERS: u32 = 9;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
 
@@ -103,7 +105,7 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   sha256(m.bytes, m.length, reserve(32));
 
   let s = beginSection(SEC_STATE);
-  putU8(meteringEnabled ? 1 : 0);
+  putU8((meteringEnabled ? 1 : 0) | (monitoringEnabled ? 2 : 0));
   putU64(state.fuelLeft);
   putU32(<u32>inst.funcs.length);
   for (let i = 0; i < inst.funcs.length; i++) putU32(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
@@ -161,6 +163,12 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   putU32(hostLen);
   putBytes(host, hostLen);
   endSection(s);
+
+  if (monitoringEnabled) {
+    s = beginSection(SEC_COUNTERS);
+    writeCounters(inst);
+    endSection(s);
+  }
 
   if (flags & FLAG_EMBED_MODULE) {
     s = beginSection(SEC_MODULE);
@@ -223,6 +231,26 @@ function writeFrames(inst: Instance): bool {
   return true;
 }
 
+// Monitor counters of the instance's compiled functions: u32 n; per function u32 index,
+// u32 segments, per segment (u32 bytecode offset, u64 executions).
+function writeCounters(inst: Instance): void {
+  const countAt = outLen;
+  putU32(0);
+  let n: u32 = 0;
+  for (let i = <i32>inst.module.numImportedFuncs; i < inst.funcs.length; i++) {
+    const c = countersOf(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
+    if (c === null) continue;
+    putU32(<u32>i);
+    putU32(<u32>c.segments);
+    for (let k = 0; k < c.segments; k++) {
+      putU32(unchecked(c.segs[k * 4]));
+      putU64(c.count(k));
+    }
+    n++;
+  }
+  store<u32>(out + countAt, n);
+}
+
 // ── reading ───────────────────────────────────────────────────────────────────────────────
 // A parsed snapshot: section positions, checked for consistency before anything is applied.
 export class Parsed {
@@ -242,6 +270,8 @@ export class Parsed {
   hostLen: u32 = 0;
   module: usize = 0;
   moduleLen: u32 = 0;
+  counters: usize = 0;
+  countersEnd: usize = 0;
 }
 
 // Bounds-checked cursor; any read past `end` marks it broken.
@@ -298,6 +328,7 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
       case SEC_FRAMES: s.frames = at; s.frameCount = load<u32>(at); break;
       case SEC_HOST: s.host = at + 4; s.hostLen = load<u32>(at); break;
       case SEC_MODULE: s.module = at + 4; s.moduleLen = load<u32>(at); break;
+      case SEC_COUNTERS: s.counters = at; s.countersEnd = at + size; break;
       default: return corrupt("unknown section " + tag.toString());
     }
   }
@@ -323,21 +354,55 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize): Insta
     fail(ErrorKind.Snapshot, "the snapshot was taken from a different module", 0);
     return null;
   }
-  const metered = load<u8>(s.state) != 0;
-  if (metered != meteringEnabled && compiledFunctions > 0) {
-    fail(ErrorKind.Snapshot, "the snapshot needs metering " + (metered ? "on" : "off") + ", and this store already runs code", 0);
+  const mode = load<u8>(s.state);
+  const metered = (mode & 1) != 0;
+  const monitored = (mode & 2) != 0;
+  if ((metered != meteringEnabled || monitored != monitoringEnabled) && compiledFunctions > 0) {
+    fail(ErrorKind.Snapshot, "the snapshot needs metering " + (metered ? "on" : "off") + (monitored ? " with monitoring" : "") + ", and this store already runs code", 0);
     return null;
   }
+  if (monitored && s.counters == 0) return corruptInst("monitor counters missing");
   // The whole plan is checked against the module before the store changes.
   if (!checkPlan(s, m)) return null;
   setMetering(metered);
+  setMonitoring(monitored);
   const inst = instantiate(m, importAddrs);
   if (inst === null) return null;
   if (!checkAddresses(s, inst)) return null;
   if (!applyData(s, inst)) return null;
   state.fuelLeft = load<u64>(s.state, 1);
+  if (s.counters != 0 && !applyCounters(s, inst)) return null;
   if (s.frameCount > 0 && !applyFrames(s, inst)) return null;
   return inst;
+}
+
+function corruptInst(what: string): Instance | null {
+  corrupt(what);
+  return null;
+}
+
+// Counters go to the same segments (matched by bytecode offset) of the recompiled functions.
+function applyCounters(s: Parsed, inst: Instance): bool {
+  const c = new Cursor(s.counters, s.countersEnd);
+  const n = c.u32();
+  for (let k: u32 = 0; k < n && !c.broken; k++) {
+    const index = c.u32();
+    const segs = c.u32();
+    const defined = inst.module.numImportedFuncs;
+    if (c.broken || index < defined || index >= <u32>inst.funcs.length) break;
+    const rec = unchecked(inst.funcs[index]);
+    if (load<usize>(rec, FUNC_CODE) == 0) compileFunction(rec);
+    const counters = countersOf(load<u32>(rec, FUNC_ADDR));
+    if (counters === null || <u32>counters.segments != segs) { corrupt("monitor counters do not match the module"); return false; }
+    for (let i = 0; i < <i32>segs; i++) {
+      const offset = c.u32();
+      const count = c.u64();
+      if (unchecked(counters.segs[i * 4]) != offset) { corrupt("monitor counters do not match the module"); return false; }
+      counters.setCount(i, count);
+    }
+  }
+  if (c.broken) { corrupt("monitor counters"); return false; }
+  return true;
 }
 
 function checkPlan(s: Parsed, m: Module): bool {

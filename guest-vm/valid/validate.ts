@@ -2,22 +2,23 @@
 // that span its definitions — type indices, limits, constant expressions, segments, the start
 // function, exports — and then every function body through code.ts.
 //
-// The order of the checks follows the reference interpreter's (imports, functions' types,
-// tables, memories, globals, segments, start, exports, bodies), so a module with several errors
-// reports the one the spec tests name. The Module model keeps no positions for its definitions,
+// The order of the checks is close to the reference interpreter's (imports, functions' types,
+// tables, memories, globals, segments, start, exports; bodies last, as the most expensive), so a
+// module with several errors mostly reports the one the spec tests name. The Module model keeps no positions for its definitions,
 // so module-level errors carry offset 0; body errors carry the instruction's offset.
 
 import { ErrorKind, fail, hasError } from "../binary/error";
 import {
   ConstExpr, ConstOp, ExternKind, Limits, Module, SegmentMode, TableType, ValType,
 } from "../binary/module";
-import { CodeValidator } from "./code";
+import { beginModule, declareFunc, validateFunction } from "./code";
 
-// 3.2.4 Memory types: at most 2^16 pages of 64 KiB, the 32-bit address space.
+// 3.2.5 Memory types: at most 2^16 pages of 64 KiB, the 32-bit address space.
 const MAX_PAGES: u32 = 65536;
 
-// One validator for all modules, so that its stacks are allocated once.
-const codeValidator = new CodeValidator();
+// Implementation limit on the parameters and results of a function type (the same as V8's): it
+// bounds the work of validating one call or branch, and so the time a body of n bytes can take.
+export const MAX_FUNC_ARITY: i32 = 1000;
 
 function invalid(message: string): bool {
   fail(ErrorKind.Invalid, message, 0);
@@ -31,14 +32,27 @@ function unknown(what: string, index: u32): bool {
 // Validates the decoded module `m`. On failure the error is recorded (error.ts) and false returned.
 export function validateModule(m: Module): bool {
   if (hasError()) return false;
-  if (!imports(m) || !functions(m) || !tables(m) || !memories(m)) return false;
-  const declared = declaredFuncs(m);
-  if (!globals(m) || !elems(m) || !datas(m) || !start(m) || !exports(m)) return false;
-  return bodies(m, declared);
+  return functionTypes(m) && imports(m) && functions(m) && tables(m) && memories(m) &&
+    globals(m) && elems(m) && datas(m) && start(m) && exports(m) && bodies(m);
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3.2.2 Limits, 3.2.3 Table types, 3.2.4 Memory types
+// 3.2.3 Function types: always valid; the VM limits their size.
+
+function functionTypes(m: Module): bool {
+  for (let i = 0, n = m.types.length; i < n; i++) {
+    const t = unchecked(m.types[i]);
+    if (t.params.length > MAX_FUNC_ARITY || t.results.length > MAX_FUNC_ARITY) {
+      const message = "function type " + i.toString() + " has more than 1000 parameters or results";
+      fail(ErrorKind.Limit, message, 0);
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3.2.1 Limits, 3.2.4 Table types, 3.2.5 Memory types
 
 function tableType(t: TableType): bool {
   // A table's range is the whole u32, so only the order of min and max can be wrong.
@@ -58,7 +72,7 @@ function memoryType(l: Limits): bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3.4.10 Imports
+// 3.4.9 Imports
 
 function imports(m: Module): bool {
   const numTypes = <u32>m.types.length;
@@ -232,39 +246,33 @@ function exports(m: Module): bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3.4.10 Modules: C.refs, the functions that ref.func may name in a body: those referenced
-// outside the functions, i.e. in element segments, exports and global initialisers. Indices
-// out of range are reported where they occur, so they are skipped here.
-
-function declaredFuncs(m: Module): StaticArray<u8> {
-  const n = m.numFuncs();
-  const declared = new StaticArray<u8>(<i32>n);
-  for (let i = 0, k = m.elems.length; i < k; i++) {
-    const inits = unchecked(m.elems[i]).inits;
-    for (let j = 0, l = inits.length; j < l; j++) declare(declared, unchecked(inits[j]), n);
-  }
-  for (let i = 0, k = m.globals.length; i < k; i++) declare(declared, unchecked(m.globals[i]).init, n);
-  for (let i = 0, k = m.exports.length; i < k; i++) {
-    const e = unchecked(m.exports[i]);
-    if (e.kind == <u8>ExternKind.Func && e.index < n) unchecked(declared[e.index] = 1);
-  }
-  return declared;
-}
-
-@inline function declare(declared: StaticArray<u8>, e: ConstExpr, n: u32): void {
-  if (e.op == <u8>ConstOp.RefFunc && e.index < n) unchecked(declared[e.index] = 1);
-}
-
-// ---------------------------------------------------------------------------------------------
 // 3.4.1 Functions: the bodies
 
-function bodies(m: Module, declared: StaticArray<u8>): bool {
-  const v = codeValidator;
-  v.begin(m, declared);
+function bodies(m: Module): bool {
+  beginModule(m);
+  declareFuncs(m);
   const first = m.numImportedFuncs;
   // The decoder checked that there are as many bodies as defined functions.
   for (let i = 0, n = m.codes.length; i < n; i++) {
-    if (!v.validate(first + <u32>i, unchecked(m.codes[i]))) return false;
+    if (!validateFunction(first + <u32>i, unchecked(m.codes[i]))) return false;
   }
   return true;
+}
+
+// 3.4.10 Modules: C.refs, the functions that ref.func may name in a body, are those referenced
+// outside the functions: in element segments, exports and global initialisers.
+function declareFuncs(m: Module): void {
+  for (let i = 0, k = m.elems.length; i < k; i++) {
+    const inits = unchecked(m.elems[i]).inits;
+    for (let j = 0, l = inits.length; j < l; j++) declareConst(unchecked(inits[j]));
+  }
+  for (let i = 0, k = m.globals.length; i < k; i++) declareConst(unchecked(m.globals[i]).init);
+  for (let i = 0, k = m.exports.length; i < k; i++) {
+    const e = unchecked(m.exports[i]);
+    if (e.kind == <u8>ExternKind.Func) declareFunc(e.index);
+  }
+}
+
+function declareConst(e: ConstExpr): void {
+  if (e.op == <u8>ConstOp.RefFunc) declareFunc(e.index);
 }
