@@ -33,6 +33,7 @@ import {
   type ValType,
   type Value,
 } from './abi.js';
+import { decodeCounters, type FunctionCounters } from './monitors/counters.js';
 
 import {
   EndActivation,
@@ -58,7 +59,7 @@ const ABI_FUNCTIONS = [
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
-  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -330,6 +331,26 @@ export class Vm implements Engine {
   setMetering(on: boolean): void {
     this.guarded(() => {
       if (this.ex.set_metering(on ? 1 : 0) < 0) throw new AbiError(this.string(this.ex.error_message()));
+    });
+  }
+
+  /**
+   * Monitored code (implies metering) counts how often each straight-line segment runs; the
+   * monitors in host-intrinsics/monitors derive their reports from `monitorCounters`. Chosen
+   * before any function runs.
+   */
+  setMonitoring(on: boolean): void {
+    this.guarded(() => {
+      if (this.ex.set_monitoring(on ? 1 : 0) < 0) throw new AbiError(this.string(this.ex.error_message()));
+    });
+  }
+
+  /** The segment counters of every function of `instance` (monitoring must be on). */
+  monitorCounters(instance: number): FunctionCounters[] {
+    return this.guarded(() => {
+      const ptr = this.ex.monitor_dump(instance);
+      if (ptr === 0) throw new AbiError(this.string(this.ex.error_message()));
+      return decodeCounters(this.blob(ptr));
     });
   }
 

@@ -1,9 +1,10 @@
-// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [script ...]`): finds the suite,
-// runs each script through the VM (build/vm.wasm, a fresh store per script), prints one row per
+// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--engine vm|component] [script ...]`):
+// finds the suite, runs each script through the VM (a fresh store per script: build/vm.wasm through
+// Vm, or with `--engine component` the component through ComponentEngine), prints one row per
 // script and a final `spec: N passed, M failed, K skipped` line, and exits 1 when anything failed.
 
 import path from 'node:path';
-import { Vm } from '../../host-intrinsics/vm.js';
+import { Vm, type Engine } from '../../host-intrinsics/vm.js';
 import { runScript, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, type ScriptFile } from './suite.js';
 
@@ -17,15 +18,24 @@ interface Args {
   verbose: boolean;
   simd: boolean;
   metered: boolean; // run every script with metering on (fuel counting), unlimited fuel
+  monitored: boolean; // run every script with monitoring on (segment counters)
+  engine: 'vm' | 'component';
   names: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { verbose: false, simd: false, metered: false, names: [] };
-  for (const arg of argv) {
+  const args: Args = { verbose: false, simd: false, metered: false, monitored: false, engine: 'vm', names: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     if (arg === '--verbose' || arg === '-v') args.verbose = true;
+    else if (arg === '--engine') {
+      const engine = argv[++i];
+      if (engine !== 'vm' && engine !== 'component') usage(`--engine takes vm or component, not ${engine}`);
+      args.engine = engine;
+    }
     else if (arg === '--simd') args.simd = true;
     else if (arg === '--metered') args.metered = true;
+    else if (arg === '--monitored') args.monitored = true;
     else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
     else args.names.push(arg);
   }
@@ -33,7 +43,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [script ...]`);
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--engine vm|component] [script ...]`);
   process.exit(2);
 }
 
@@ -52,23 +62,41 @@ function selectScripts(dir: string, args: Args): ScriptFile[] {
   });
 }
 
-function main(): void {
+/** A factory of fresh stores of the chosen engine; loading problems surface when it is called. */
+async function engineFactory(kind: Args['engine']): Promise<() => Engine> {
+  let create: (() => Engine) | null = null;
+  let problem = '';
+  try {
+    if (kind === 'component') {
+      // Imported only here: loading the component's bindings needs them built.
+      const { ComponentEngine } = await import('../../host-intrinsics/api.js');
+      create = () => ComponentEngine.create();
+    } else {
+      // Compiled once; each script instantiates its own store from it.
+      const vmModule = Vm.compile();
+      create = () => Vm.fromModule(vmModule);
+    }
+  } catch (e) {
+    problem = `cannot load the VM: ${e instanceof Error ? e.message : String(e)}`;
+    console.error(`spec: ${problem} (every command that needs it fails)`);
+  }
+  return () => {
+    if (create === null) throw new Error(problem);
+    return create();
+  };
+}
+
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scripts = selectScripts(specDir(), args);
-
-  // Compiled once; each script instantiates its own store from it.
-  let vmModule: WebAssembly.Module | null = null;
-  let vmProblem = '';
-  try {
-    vmModule = Vm.compile();
-  } catch (e) {
-    vmProblem = `cannot load the VM: ${e instanceof Error ? e.message : String(e)}`;
-    console.error(`spec: ${vmProblem} (every command that needs it fails)`);
-  }
-  const newVm = (): Vm => {
-    if (vmModule === null) throw new Error(vmProblem);
-    const vm = Vm.fromModule(vmModule);
+  const create = await engineFactory(args.engine);
+  const newVm = (): Engine => {
+    const vm = create();
     if (args.metered) vm.setMetering(true);
+    if (args.monitored) {
+      if (!(vm instanceof Vm)) usage('--monitored needs --engine vm');
+      vm.setMonitoring(true);
+    }
     return vm;
   };
 
@@ -100,4 +128,4 @@ function main(): void {
   process.exitCode = total.failed > 0 ? 1 : 0;
 }
 
-main();
+await main();

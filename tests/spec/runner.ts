@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TRAP_STACK_EXHAUSTED, Vm, type Extern, type ImportDesc, type Outcome, type ValType, type Value, type VmError } from '../../host-intrinsics/vm.js';
+import { TRAP_STACK_EXHAUSTED, type Engine, type Extern, type ImportDesc, type Outcome, type ValType, type Value, type VmError } from '../../host-intrinsics/vm.js';
 import {
   SpecFailure,
   f32Bits,
@@ -63,7 +63,7 @@ export interface ScriptResult {
 
 export interface RunnerOptions {
   /** A fresh store; may throw (e.g. build/vm.wasm missing), which fails the commands that need it. */
-  newVm: () => Vm;
+  newVm: () => Engine;
   /** Per invoke (and start function); a timed-out Vm is replaced. */
   timeoutMs: number;
   /** `set_slice` for every Vm, so the VM returns to the host often enough for the deadline. */
@@ -141,7 +141,7 @@ export function describeCommand(cmd: Command): string {
   return `${cmd.type} ${a.type} ${target}${args}`;
 }
 
-function createSpectest(vm: Vm): Map<string, Extern> {
+function createSpectest(vm: Engine): Map<string, Extern> {
   const must = <T extends { ok: true }>(r: T | VmError, name: string): T => {
     if (!r.ok) throw new SpecFailure(`spectest.${name}: ${describeVmError(r)}`);
     return r;
@@ -163,7 +163,7 @@ function createSpectest(vm: Vm): Map<string, Extern> {
 }
 
 class ScriptRunner {
-  private vm: Vm | null = null;
+  private vm: Engine | null = null;
   private vmProblem = '';
   /** Import namespaces: `spectest` and every `register`ed module. */
   private readonly registry = new Map<string, ModuleState>();
@@ -225,7 +225,7 @@ class ScriptRunner {
     }
   }
 
-  private needVm(): Vm {
+  private needVm(): Engine {
     if (this.vm === null) throw new SpecFailure(this.vmProblem);
     return this.vm;
   }

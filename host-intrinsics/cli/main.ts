@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The `handover` command: picks the command and turns every way it can fail into a message and an
+// exit status. A user's mistake never shows a JavaScript stack trace; an internal error shows one
+// only with HANDOVER_DEBUG=1.
+
+import { parseRunArgs } from './options.js';
+import { CliError, USAGE, UsageError } from './usage.js';
+
+const INTERNAL_ERROR_STATUS = 70;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'run': {
+      const options = parseRunArgs(rest);
+      if (options === 'help') {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      // Loaded only to run: the VM and preview2-shim (which starts its I/O worker) take a while.
+      return (await import('./run.js')).runCommand(options);
+    }
+    case undefined:
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
+    process.exitCode = 1;
+  } else if (e instanceof CliError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    const detail = process.env.HANDOVER_DEBUG === '1' && e instanceof Error ? `\n${e.stack}` : '';
+    process.stderr.write(`handover: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`);
+    process.exitCode = INTERNAL_ERROR_STATUS;
+  }
+}

@@ -1,0 +1,73 @@
+// `handover run`, its command line parsed: reads the module, makes the engine, and either runs the
+// module as a WASI command (exit status = the guest's exit code) or, with --invoke, calls one
+// export and prints its results. The work itself is the WASI bridge's (host-intrinsics/wasi).
+
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { OUT_OF_FUEL, fdSink, fdSource, runWasi, type ModuleError, type Stdio } from '../wasi/index.js';
+import { createEngine } from './engine.js';
+import { invokeExport } from './invoke.js';
+import type { RunOptions } from './options.js';
+import { CliError } from './usage.js';
+
+export const TRAP_STATUS = 134;
+
+function readModule(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? e);
+    throw new CliError(`cannot read ${file}: ${why}`);
+  }
+}
+
+function preopens(dirs: RunOptions['dirs']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { host, guest } of dirs) {
+    let isDir = false;
+    try {
+      isDir = statSync(host).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new CliError(`--dir ${host}: no such directory`);
+    out[guest] = path.resolve(host);
+  }
+  return out;
+}
+
+export function moduleErrorText(e: ModuleError): string {
+  return e.kind === 'malformed' || e.kind === 'invalid' ? `${e.message} (at byte ${e.offset})` : e.message;
+}
+
+/** Exit status when --fuel ran out before the guest finished. */
+export const OUT_OF_FUEL_STATUS = 2;
+
+export function printTrap(message: string): number {
+  if (message === OUT_OF_FUEL) {
+    process.stderr.write('out of fuel: the guest used up its --fuel before it finished\n');
+    return OUT_OF_FUEL_STATUS;
+  }
+  process.stderr.write(`trap: ${message}\n`);
+  return TRAP_STATUS;
+}
+
+/** Runs the command line `opts` describes; returns the exit status. */
+export function runCommand(opts: RunOptions): number {
+  const bytes = readModule(opts.module);
+  const dirs = preopens(opts.dirs);
+  const engine = createEngine();
+  if (opts.fuel !== undefined) {
+    engine.setMetering(true);
+    engine.fuel = opts.fuel;
+  }
+  const stdio: Stdio = { stdin: fdSource(0), stdout: fdSink(1), stderr: fdSink(2) };
+  const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
+  const wasi = { env: opts.env, preopens: dirs, ...stdio };
+  if (opts.invoke !== undefined) return invokeExport(engine, bytes, opts.invoke, opts.rest, { ...wasi, args: [argv0] });
+  const result = runWasi(engine, bytes, { ...wasi, args: [argv0, ...opts.rest] });
+  if ('error' in result) throw new CliError(moduleErrorText(result.error));
+  if ('trap' in result) return printTrap(result.trap.message);
+  return result.exitCode;
+}

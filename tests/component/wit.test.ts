@@ -1,0 +1,25 @@
+// The built component (build/component/handover-vm.wasm) against wit/: same interface, same world
+// exports, and no import at all while the VM calls no intrinsic (wit-component drops unused imports).
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { componentWit } from '@bytecodealliance/jco';
+import { packageRoot } from '../../host-intrinsics/vm.js';
+// @ts-expect-error: a build script in plain JavaScript, without declarations
+import { componentWitProblems } from '../../scripts/component-wit.mjs';
+
+const root = packageRoot();
+const component = new Uint8Array(readFileSync(path.join(root, 'build', 'component', 'handover-vm.wasm')));
+
+describe('the built component', () => {
+  it('has the interface and world exports of wit/', async () => {
+    expect(await componentWitProblems(component, path.join(root, 'wit'))).toEqual([]);
+  }, 60_000);
+
+  it('imports nothing, so any component host can run it', async () => {
+    const wit: string = await componentWit(component);
+    expect(wit).toMatch(/export handover:vm\/engine;/);
+    expect(wit).not.toMatch(/\bimport\b/);
+  }, 60_000);
+});
