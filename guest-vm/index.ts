@@ -11,6 +11,7 @@ import {
 } from "./describe";
 import { instances } from "./runtime/instance";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
+import { completeHostCall } from "./exec/run";
 import * as describeState from "./describe";
 import { counts as profileCounts, pairs as profilePairs } from "./exec/profile";
 import { IR_COUNT } from "./ir/ops";
@@ -410,7 +411,7 @@ export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr
   }
   const s = parseSnapshot(ptr, len);
   if (s === null) return -1;
-  const inst = restoreSnapshot(s, unchecked(modules[moduleId]), importsPtr);
+  const inst = restoreSnapshot(s, unchecked(modules[moduleId]), importsPtr, ioBuffer);
   return inst === null ? -1 : <i32>inst.id;
 }
 
@@ -461,4 +462,16 @@ export function monitor_dump(id: u32): usize {
     if (load<usize>(rec, FUNC_CODE) == 0) compileFunction(rec);
   }
   return describeCounters(inst);
+}
+
+// After status 2 (or a restore that left a host call pending): takes the host function's results
+// from the io cells and leaves the guest suspended right after the call, without running it, so
+// it can be snapshotted there; resume() then continues. -1 if no host call is pending.
+export function complete_host_call(): i32 {
+  clearError();
+  if (!completeHostCall(ioBuffer)) {
+    misuse("no host call is pending");
+    return -1;
+  }
+  return 0;
 }

@@ -28,7 +28,12 @@ export type Outcome =
   /** The deadline passed while the activation was still running (see each engine for what is left). */
   | { kind: 'timeout'; message: string }
   /** The activation stopped and is pending (out of fuel, or the host asked between slices). */
-  | { kind: 'suspended'; reason: 'fuel' | 'request' };
+  | { kind: 'suspended'; reason: 'fuel' | 'request' }
+  /**
+   * With `stopAtHostCalls`: the guest called host function `func` and waits, pending, for its
+   * results (`completeHostCall`, or `resume` to serve it the usual way).
+   */
+  | { kind: 'host-call'; func: number; args: Value[] };
 
 export interface LoadedModule extends ModuleDesc {
   ok: true;
@@ -59,6 +64,8 @@ export interface InvokeOptions {
   timeoutMs?: number;
   /** Asked between slices: true stops the activation there (outcome 'suspended', reason 'request'). */
   shouldSuspend?: () => boolean;
+  /** Stop at each call of a host function instead of serving it (outcome 'host-call'; Vm only). */
+  stopAtHostCalls?: boolean;
 }
 
 export type Created = { ok: true; addr: number } | VmError;

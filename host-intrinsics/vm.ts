@@ -59,7 +59,7 @@ const ABI_FUNCTIONS = [
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
-  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -407,12 +407,46 @@ export class Vm implements Engine {
     });
   }
 
-  /** Continues the suspended activation (after `invoke` stopped, or after `restore`). */
+  /**
+   * Continues the suspended activation (after `invoke` stopped, or after `restore`). One waiting
+   * for a host call has it served first, as `invoke` would.
+   */
   resume(options: InvokeOptions = {}): Outcome {
     const pending = this.pending;
     if (!pending) throw new Error('no activation is suspended');
     this.pending = null;
+    if (pending.hostCall) return this.guarded(() => this.drive(Status.HostCall, pending.results, options, pending.what));
     return this.guarded(() => this.drive(this.ex.resume(), pending.results, options, pending.what));
+  }
+
+  /**
+   * Gives a pending host call (outcome 'host-call', or a restored snapshot taken during one) its
+   * results without running the guest: it stays suspended right after the call, where it can be
+   * snapshotted; `resume` continues it.
+   */
+  completeHostCall(results: readonly Value[]): void {
+    const pending = this.pending;
+    if (!pending?.hostCall) throw new Error('no host call is pending');
+    const func = this.guarded(() => this.ex.host_call_func() >>> 0);
+    const host = this.hostFuncs.get(func);
+    if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
+    checkValues(results, host.type.results, `results of host function ${func}`);
+    this.guarded(() => {
+      this.writeCells(results);
+      if (this.ex.complete_host_call() < 0) throw new AbiError(this.string(this.ex.error_message()));
+    });
+    pending.hostCall = false;
+  }
+
+  /** The pending host call (function address and arguments), if the activation waits for one. */
+  get pendingHostCall(): { func: number; args: Value[] } | null {
+    if (!this.pending?.hostCall) return null;
+    return this.guarded(() => {
+      const func = this.ex.host_call_func() >>> 0;
+      const host = this.hostFuncs.get(func);
+      if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
+      return { func, args: this.readCells(host.type.params) };
+    });
   }
 
   /** Drops the suspended activation. */
@@ -427,7 +461,7 @@ export class Vm implements Engine {
     return this.pending !== null;
   }
 
-  private pending: { results: readonly ValType[]; what: string } | null = null;
+  private pending: { results: readonly ValType[]; what: string; hostCall?: boolean } | null = null;
 
   private drive(status: number, results: readonly ValType[], options: InvokeOptions, what: string): Outcome {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
@@ -439,6 +473,13 @@ export class Vm implements Engine {
           return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
         case Status.HostCall:
         case Status.Suspended:
+          if (status === Status.HostCall && options.stopAtHostCalls) {
+            const func = this.ex.host_call_func() >>> 0;
+            const host = this.hostFuncs.get(func);
+            if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
+            this.pending = { results, what, hostCall: true };
+            return { kind: 'host-call', func, args: this.readCells(host.type.params) };
+          }
           if (status === Status.Suspended) {
             const fuel = this.ex.suspend_reason() === SUSPEND_FUEL;
             if (fuel || options.shouldSuspend?.()) {
@@ -513,7 +554,10 @@ export class Vm implements Engine {
       const desc = this.modules.get(moduleId);
       if (desc) this.instances.set(result.id, desc);
       const info = this.snapshotInfo(bytes);
-      if ('frames' in info && info.frames.length > 0) this.pending = { results, what: 'the restored activation' };
+      if ('frames' in info && info.frames.length > 0) {
+        const hostCall = this.guarded(() => this.ex.host_call_func()) >= 0;
+        this.pending = { results, what: 'the restored activation', hostCall };
+      }
     }
     return result;
   }

@@ -165,6 +165,26 @@ export function resume(io: usize): i32 {
   return run(io);
 }
 
+// Takes the pending host call's results from `io` and leaves the activation suspended there,
+// without running the guest: the point right after a call is a resumable one, so the guest can
+// be snapshotted between a host call and its continuation. False if no host call is pending.
+export function completeHostCall(io: usize): bool {
+  if (actFunc.length == 0 || state.hostCallee == 0 || unchecked(actDirectHost[actFunc.length - 1])) return false;
+  const callee = state.hostCallee;
+  state.hostCallee = 0;
+  memory.copy(state.hostFp, io, <usize>load<u16>(callee, FUNC_NRESULTS) << 3);
+  state.suspendReason = state.SUSPEND_SLICE;
+  return true;
+}
+
+// Re-creates a pending host call (a restored snapshot taken during one): its arguments are
+// already in the frame at `fp`; they are copied to `io` as after STATUS_HOST_CALL.
+export function setPendingHostCall(callee: usize, fp: usize, io: usize): void {
+  state.hostCallee = callee;
+  state.hostFp = fp;
+  memory.copy(io, fp, <usize>load<u16>(callee, FUNC_NPARAMS) << 3);
+}
+
 function run(io: usize): i32 {
   const status = interp();
   const top = actFunc.length - 1;

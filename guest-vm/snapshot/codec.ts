@@ -7,13 +7,15 @@ import { Module } from "../binary/module";
 import { Instance, instances } from "../runtime/instance";
 import { instantiate } from "../runtime/instantiate";
 import {
-  FUNC_ADDR, FUNC_CODE, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
+  FUNC_ADDR, FUNC_CODE, FUNC_HOST, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NPARAMS, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
+  funcCount, funcRecord,
   FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
   TABLE_LEN, growMemory, growTable,
 } from "../runtime/store";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering, stopsOf } from "../compile/compiler";
 import {
   activationCount, activationCsp, activationFunc, activationIsDirectHost, beginRestoredActivation, setMachineState,
+  setPendingHostCall,
 } from "../exec/run";
 import * as state from "../exec/state";
 import { checksum64, sha256 } from "./hash";
@@ -33,6 +35,7 @@ const SEC_FRAMES: u32 = 6;
 const SEC_HOST: u32 = 7;
 const SEC_MODULE: u32 = 8;
 const SEC_COUNTERS: u32 = 9;
+const SEC_HOST_CALL: u32 = 10;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
 
@@ -92,10 +95,11 @@ function stopAt(rec: usize, ir: u32): i64 {
 export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u32): usize {
   const acts = activationCount();
   if (acts > 1) { fail(ErrorKind.Snapshot, "cannot snapshot nested activations", 0); return 0; }
-  if (acts == 1 && (state.hostCallee != 0 || activationIsDirectHost(0))) {
-    fail(ErrorKind.Snapshot, "cannot snapshot during a host call: suspend the guest first", 0);
+  if (acts == 1 && activationIsDirectHost(0)) {
+    fail(ErrorKind.Snapshot, "cannot snapshot a direct call of a host function", 0);
     return 0;
   }
+  const inHostCall = acts == 1 && state.hostCallee != 0;
   const m = inst.module;
   outLen = 0;
   putU64(MAGIC);
@@ -164,6 +168,18 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   putBytes(host, hostLen);
   endSection(s);
 
+  if (inHostCall) {
+    // The guest is waiting for a host function: which one, and its arguments (the frames above
+    // stop at the call, as any caller does).
+    s = beginSection(SEC_HOST_CALL);
+    const callee = state.hostCallee;
+    const np = <usize>load<u16>(callee, FUNC_NPARAMS);
+    putU32(load<u32>(callee, FUNC_ADDR));
+    putU32(<u32>np);
+    putBytes(state.hostFp, np << 3);
+    endSection(s);
+  }
+
   if (monitoringEnabled) {
     s = beginSection(SEC_COUNTERS);
     writeCounters(inst);
@@ -210,6 +226,7 @@ function writeFrames(inst: Instance): bool {
       pc = state.statePc;
       fp = state.stateFp;
       rec = state.stateFunc;
+      if (state.hostCallee != 0) calleeResults = <u32>load<u16>(state.hostCallee, FUNC_NRESULTS);
     }
     if (load<u32>(rec, FUNC_INSTANCE) != inst.id) {
       fail(ErrorKind.Snapshot, "a frame belongs to another instance", 0);
@@ -272,6 +289,8 @@ export class Parsed {
   moduleLen: u32 = 0;
   counters: usize = 0;
   countersEnd: usize = 0;
+  hostCall: usize = 0; // u32 function address, u32 n, n × 8-byte arguments
+  hostCallEnd: usize = 0;
 }
 
 // Bounds-checked cursor; any read past `end` marks it broken.
@@ -329,6 +348,7 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
       case SEC_HOST: s.host = at + 4; s.hostLen = load<u32>(at); break;
       case SEC_MODULE: s.module = at + 4; s.moduleLen = load<u32>(at); break;
       case SEC_COUNTERS: s.counters = at; s.countersEnd = at + size; break;
+      case SEC_HOST_CALL: s.hostCall = at; s.hostCallEnd = at + size; break;
       default: return corrupt("unknown section " + tag.toString());
     }
   }
@@ -349,7 +369,7 @@ function sameHash(s: Parsed, m: Module): bool {
 
 // Restores snapshot `s` into a new instance of `m` (imports as for instantiate). Returns the
 // instance, its activation (if any) suspended and ready to resume; or null with the error set.
-export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize): Instance | null {
+export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: usize): Instance | null {
   if (!sameHash(s, m)) {
     fail(ErrorKind.Snapshot, "the snapshot was taken from a different module", 0);
     return null;
@@ -372,7 +392,7 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize): Insta
   if (!applyData(s, inst)) return null;
   state.fuelLeft = load<u64>(s.state, 1);
   if (s.counters != 0 && !applyCounters(s, inst)) return null;
-  if (s.frameCount > 0 && !applyFrames(s, inst)) return null;
+  if (s.frameCount > 0 && !applyFrames(s, inst, io)) return null;
   return inst;
 }
 
@@ -450,6 +470,11 @@ function checkPlan(s: Parsed, m: Module): bool {
     c.skip(<usize>(locals + height) << 3);
   }
   if (c.broken) return bad("frames");
+  if (s.hostCall != 0) {
+    if (s.frameCount == 0 || s.hostCallEnd - s.hostCall < 8) return bad("pending host call");
+    const np = load<u32>(s.hostCall, 4);
+    if (<usize>8 + <usize>np * 8 != <usize>(s.hostCallEnd - s.hostCall)) return bad("pending host call");
+  }
   return true;
 }
 
@@ -522,7 +547,19 @@ function stopFor(rec: usize, bc: u32, height: u32): i64 {
   return -1;
 }
 
-function applyFrames(s: Parsed, inst: Instance): bool {
+function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
+  // A snapshot taken while the guest waited for a host function: that function must exist here
+  // too, as a host function of the same type (the store's addresses match, checked above).
+  let hostCallee: usize = 0;
+  if (s.hostCall != 0) {
+    const addr = load<u32>(s.hostCall);
+    if (addr >= funcCount || load<u32>(funcRecord(addr), FUNC_KIND) != FUNC_HOST
+        || <u32>load<u16>(funcRecord(addr), FUNC_NPARAMS) != load<u32>(s.hostCall, 4)) {
+      corrupt("the pending host call names no host function of this store");
+      return false;
+    }
+    hostCallee = funcRecord(addr);
+  }
   const c = new Cursor(s.frames + 4, s.base + s.length);
   // Each frame's function, to know the callee's result count of the frame below.
   const recs = new StaticArray<usize>(s.frameCount);
@@ -544,7 +581,8 @@ function applyFrames(s: Parsed, inst: Instance): bool {
     let code = load<usize>(rec, FUNC_CODE);
     if (code == 0) code = compileFunction(rec);
     const top = k + 1 == s.frameCount;
-    const stopHeight = top ? height : height + <u32>load<u16>(unchecked(recs[k + 1]), FUNC_NRESULTS);
+    const callee = top ? hostCallee : unchecked(recs[k + 1]);
+    const stopHeight = callee == 0 ? height : height + <u32>load<u16>(callee, FUNC_NRESULTS);
     const ir = stopFor(rec, bc, stopHeight);
     if (ir < 0) { corrupt("a frame's position is no resumable point of its function"); return false; }
     const bytes = <usize>(locals + height) << 3;
@@ -556,6 +594,12 @@ function applyFrames(s: Parsed, inst: Instance): bool {
     const pc = code + <usize>ir;
     if (top) {
       setMachineState(pc, fp, csp, rec);
+      if (hostCallee != 0) {
+        // The arguments go where the call left them: the callee's frame, above this one.
+        const np = <usize>load<u16>(hostCallee, FUNC_NPARAMS);
+        memory.copy(fp + bytes, s.hostCall + 8, np << 3);
+        setPendingHostCall(hostCallee, fp + bytes, io);
+      }
     } else {
       store<usize>(csp, pc);
       store<usize>(csp, fp, 4);

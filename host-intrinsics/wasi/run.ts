@@ -68,6 +68,7 @@ export function exitCodeOf(e: unknown): number | undefined {
  * metered it) ends here: its pending activation is dropped.
  */
 export function stopMessage(engine: WasiEngine, outcome: Exclude<Outcome, { kind: 'completed' }>): string {
+  if (outcome.kind === 'host-call') return `stopped at a call of host function ${outcome.func}`;
   if (outcome.kind !== 'suspended') return outcome.message;
   engine.abandon();
   return outcome.reason === 'fuel' ? OUT_OF_FUEL : 'suspended';

@@ -173,3 +173,54 @@ describe('refused snapshots', () => {
     expect(restoreInto(future)).toMatchObject({ ok: false, message: expect.stringMatching(/format version 99/) });
   });
 });
+
+// A handover can happen while the guest waits for the host: the snapshot carries the pending
+// call, the restoring side serves it and goes on (or hands over again right after it).
+describe('snapshot at a host call', () => {
+  const withHost = wat(`(module
+    (import "host" "twice" (func $twice (param i64) (result i64)))
+    (func (export "run") (param $n i32) (result i64) (local $s i64)
+      (loop $l
+        (local.set $s (i64.add (local.get $s) (call $twice (i64.extend_i32_u (local.get $n)))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br_if $l (local.get $n)))
+      (local.get $s)))`);
+  const fresh = () => {
+    const vm = Vm.createSync();
+    const calls: bigint[] = [];
+    const host = vm.newHostFunc({ params: ['i64'], results: ['i64'] }, ([x]) => {
+      calls.push((x as { value: bigint }).value);
+      return [{ type: 'i64', value: 2n * (x as { value: bigint }).value }];
+    });
+    if (!host.ok) throw new Error(host.message);
+    const loaded = vm.loadModule(withHost);
+    if (!loaded.ok) throw new Error(loaded.message);
+    return { vm, calls, host: host.addr, module: loaded.id };
+  };
+
+  it('moves between VMs at every host call and finishes with the same result', () => {
+    const first = fresh();
+    const inst = first.vm.instantiate(first.module, [first.host]);
+    if (!inst.ok) throw new Error(inst.message);
+    let outcome = first.vm.invoke(fn(first.vm.exports(inst.id), 'run'), [{ type: 'i32', value: 5 }], { stopAtHostCalls: true });
+    let current = first;
+    let instance = inst.id;
+    const served: bigint[] = [];
+    while (outcome.kind === 'host-call') {
+      // Hand over while the guest waits: the next VM serves the call and runs to the next one.
+      const snapshot = current.vm.snapshot(instance) as Uint8Array;
+      const next = fresh();
+      const restored = next.vm.restore(snapshot, next.module, [next.host], ['i64']);
+      if (!restored.ok) throw new Error(restored.message);
+      const pending = next.vm.pendingHostCall!;
+      expect(pending.func).toBe(next.host);
+      const x = (pending.args[0] as { value: bigint }).value;
+      served.push(x);
+      next.vm.completeHostCall([{ type: 'i64', value: 2n * x }]);
+      outcome = next.vm.resume({ stopAtHostCalls: true });
+      [current, instance] = [next, restored.id];
+    }
+    expect(served).toEqual([5n, 4n, 3n, 2n, 1n]);
+    expect(outcome).toEqual({ kind: 'completed', values: [{ type: 'i64', value: 30n }] });
+  });
+});

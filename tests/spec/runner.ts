@@ -123,6 +123,8 @@ function describeOutcome(o: Outcome): string {
       return `timeout: ${o.message}`;
     case 'suspended':
       return `suspended (${o.reason})`;
+    case 'host-call':
+      return `stopped at host function ${o.func}`;
   }
 }
 
