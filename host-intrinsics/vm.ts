@@ -438,6 +438,28 @@ export class Vm implements Engine {
     pending.hostCall = false;
   }
 
+  /**
+   * Serves a pending host call with its host function's implementation, then leaves the guest
+   * suspended right after the call (see `completeHostCall`). An `EndActivation` from the
+   * implementation ends the activation and is rethrown, as during `invoke`.
+   */
+  servePendingHostCall(): void {
+    const call = this.pendingHostCall;
+    if (!call) throw new Error('no host call is pending');
+    const host = this.hostFuncs.get(call.func)!;
+    let results: Value[];
+    try {
+      results = host.impl(call.args) ?? [];
+    } catch (e) {
+      if (e instanceof EndActivation) {
+        this.pending = null;
+        this.guarded(() => void this.ex.abort_activation());
+      }
+      throw e;
+    }
+    this.completeHostCall(results);
+  }
+
   /** The pending host call (function address and arguments), if the activation waits for one. */
   get pendingHostCall(): { func: number; args: Value[] } | null {
     if (!this.pending?.hostCall) return null;
