@@ -169,6 +169,13 @@ export class Vm implements Engine {
     this.io = ex.io_buffer() >>> 0;
   }
 
+  private latest: number | undefined;
+
+  /** The instance this Vm created last (by instantiate or restore). */
+  get lastInstance(): number | undefined {
+    return this.latest;
+  }
+
   /** The VM core module's exports, for tools that read what the ABI does not cover (profiles). */
   get rawExports(): WebAssembly.Exports {
     return this.ex as unknown as WebAssembly.Exports;
@@ -271,6 +278,7 @@ export class Vm implements Engine {
       if (ptr !== 0) this.ex.free(ptr);
       if (id < 0) return this.lastError('instance_new');
       this.instances.set(id, desc);
+      this.latest = id;
       return { ok: true as const, id, start: this.ex.instance_start(id) };
     });
     if (!created.ok) return created;
@@ -573,6 +581,7 @@ export class Vm implements Engine {
       return { ok: true as const, id };
     });
     if (result.ok) {
+      this.latest = result.id;
       const desc = this.modules.get(moduleId);
       if (desc) this.instances.set(result.id, desc);
       const info = this.snapshotInfo(bytes);

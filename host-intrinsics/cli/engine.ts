@@ -2,9 +2,9 @@
 // host-intrinsics/api.ts implements the same Engine interface).
 
 import { Vm } from '../vm.js';
-import type { WasiEngine } from '../wasi/engine.js';
 
-export type CliEngine = WasiEngine;
+// The CLI uses what only the core-module engine offers: monitors (and snapshots).
+export type CliEngine = Vm;
 
 export function createEngine(): CliEngine {
   return Vm.createSync();

@@ -3,6 +3,7 @@
 // argument or after `=`; only arguments starting with `--` (and -h) are options, so negative
 // numbers pass through as invoke arguments.
 
+import { MONITORS, type MonitorName } from '../monitors/report.js';
 import { UsageError } from './usage.js';
 
 export interface RunOptions {
@@ -11,12 +12,16 @@ export interface RunOptions {
   dirs: { host: string; guest: string }[];
   env: Record<string, string>;
   fuel?: bigint;
+  /** Monitors whose tables are printed on stderr at exit. */
+  monitors: MonitorName[];
+  /** Where to write every selected monitor (or all, with none selected) as JSON. */
+  monitorOut?: string;
   /** Guest arguments (after argv[0]), or the invoked export's arguments. */
   rest: string[];
 }
 
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
-  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, rest: [] };
+  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, monitors: [], rest: [] };
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -62,6 +67,19 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           const v = value(name, inline);
           if (!/^\d+$/.test(v)) throw new UsageError(`--fuel wants a whole number of instructions, got "${v}"`);
           opts.fuel = BigInt(v);
+          break;
+        }
+        case '--monitor': {
+          for (const m of value(name, inline).split(',')) {
+            if (!(MONITORS as readonly string[]).includes(m)) throw new UsageError(`--monitor knows ${MONITORS.join(', ')}; not "${m}"`);
+            if (!opts.monitors.includes(m as MonitorName)) opts.monitors.push(m as MonitorName);
+          }
+          break;
+        }
+        case '--monitor-out': {
+          const v = value(name, inline);
+          if (v === '') throw new UsageError('--monitor-out needs a file name');
+          opts.monitorOut = v;
           break;
         }
         default:

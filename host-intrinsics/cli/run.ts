@@ -2,7 +2,8 @@
 // module as a WASI command (exit status = the guest's exit code) or, with --invoke, calls one
 // export and prints its results. The work itself is the WASI bridge's (host-intrinsics/wasi).
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { MONITORS, report, reportJson, reportText } from '../monitors/report.js';
 import path from 'node:path';
 import { OUT_OF_FUEL, fdSink, fdSource, runWasi, type ModuleError, type Stdio } from '../wasi/index.js';
 import { createEngine } from './engine.js';
@@ -58,16 +59,34 @@ export function runCommand(opts: RunOptions): number {
   const bytes = readModule(opts.module);
   const dirs = preopens(opts.dirs);
   const engine = createEngine();
-  if (opts.fuel !== undefined) {
-    engine.setMetering(true);
-    engine.fuel = opts.fuel;
-  }
+  const monitoring = opts.monitors.length > 0 || opts.monitorOut !== undefined;
+  // Monitoring meters too; with no --fuel the fuel is unlimited.
+  if (monitoring) engine.setMonitoring(true);
+  else if (opts.fuel !== undefined) engine.setMetering(true);
+  if (opts.fuel !== undefined) engine.fuel = opts.fuel;
   const stdio: Stdio = { stdin: fdSource(0), stdout: fdSink(1), stderr: fdSink(2) };
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
   const wasi = { env: opts.env, preopens: dirs, ...stdio };
-  if (opts.invoke !== undefined) return invokeExport(engine, bytes, opts.invoke, opts.rest, { ...wasi, args: [argv0] });
-  const result = runWasi(engine, bytes, { ...wasi, args: [argv0, ...opts.rest] });
-  if ('error' in result) throw new CliError(moduleErrorText(result.error));
-  if ('trap' in result) return printTrap(result.trap.message);
-  return result.exitCode;
+  let status: number;
+  if (opts.invoke !== undefined) {
+    status = invokeExport(engine, bytes, opts.invoke, opts.rest, { ...wasi, args: [argv0] });
+  } else {
+    const result = runWasi(engine, bytes, { ...wasi, args: [argv0, ...opts.rest] });
+    if ('error' in result) throw new CliError(moduleErrorText(result.error));
+    status = 'trap' in result ? printTrap(result.trap.message) : result.exitCode;
+  }
+  if (monitoring) writeMonitors(engine, opts);
+  return status;
+}
+
+// The guest's instance is the last one the engine made (the CLI makes one).
+function writeMonitors(engine: ReturnType<typeof createEngine>, opts: RunOptions): void {
+  const instance = engine.lastInstance;
+  if (instance === undefined) return;
+  const r = report(engine.monitorCounters(instance));
+  if (opts.monitors.length > 0) process.stderr.write(reportText(r, opts.monitors));
+  if (opts.monitorOut !== undefined) {
+    const selected = opts.monitors.length > 0 ? opts.monitors : MONITORS;
+    writeFileSync(opts.monitorOut, JSON.stringify(reportJson(r, selected), null, 2) + '\n');
+  }
 }

@@ -48,6 +48,14 @@ Options of run:
   --fuel <n>          Stop the guest after it has executed <n> instructions of its bytecode (every
                       executed instruction counts one; running out may be noticed at the next
                       basic-block boundary, never after more than <n>): exit status 2.
+  --monitor <names>   Count inside the VM and print tables on stderr at exit; <names> is a comma
+                      list of count, opcodes, calls, coverage, loops, branches, memory. Every
+                      executed bytecode instruction counts once under its own mnemonic; block,
+                      loop and if count when entered, else when the then-arm falls into it, end
+                      when control falls through it (not when a branch leaves the block).
+  --monitor-out <file>
+                      Write the monitors (those of --monitor, or all) to <file> as JSON:
+                      {"count": N, "opcodes": {"i32.add": N, …}, …}.
   -h, --help          Show this text.
 
 Exit status:

@@ -3,7 +3,7 @@
 // kind of mistake — which must never show a JavaScript stack trace.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -234,5 +234,29 @@ describe('--fuel', () => {
   it('lets a WASI command finish when it has enough, and stops it when not', () => {
     expect(handover(['run', '--fuel', '1000000', fixture('hello')])).toEqual({ stdout: 'hello, world\n', stderr: '', status: 0 });
     expect(handover(['run', '--fuel', '100', fixture('hello')])).toEqual({ stdout: '', stderr: OUT_OF_FUEL, status: 2 });
+  });
+});
+
+describe('--monitor', () => {
+  const loop = module(`(module (func (export "count") (param i32) (result i32) (local i32)
+    (loop (local.set 1 (i32.add (local.get 1) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+    (local.get 1)))`);
+
+  it('writes exact counts as JSON, fused instructions under their own mnemonics', () => {
+    const out = path.join(tempDir(), 'monitors.json');
+    expect(handover(['run', '--monitor-out', out, loop, '--invoke', 'count', '10'])).toEqual({ stdout: 'i32:10\n', stderr: '', status: 0 });
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    // loop once; per iteration local.get, i32.const, i32.add, local.set, local.get, local.get,
+    // i32.lt_u, br_if; then the loop's end, local.get, the function's end.
+    expect(json.count).toBe(1 + 8 * 10 + 3);
+    expect(json.opcodes).toEqual({ 'local.get': 31, 'i32.const': 10, 'i32.add': 10, 'local.set': 10, 'i32.lt_u': 10, 'br_if': 10, 'end': 2, 'loop': 1 });
+    expect(json.calls).toEqual([{ name: 'func[0]', index: 0, calls: 1, selfInstructions: 84 }]);
+  });
+
+  it('prints the selected tables on stderr', () => {
+    const r = handover(['run', '--monitor', 'count,opcodes', loop, '--invoke', 'count', '3']);
+    expect(r.stdout).toBe('i32:3\n');
+    expect(r.stderr).toMatch(/^instructions executed: 28\n\ntop instructions\nop +count +share\nlocal\.get +10 +35\.71%/);
+    expect(handover(['run', '--monitor', 'nonsense', loop])).toMatchObject({ status: 1 });
   });
 });
