@@ -1,4 +1,6 @@
-// Bytecode → register IR, one function at a time, on its first call (see compile/README.md).
+// Bytecode → register IR, one function at a time, on its first call (see compile/README.md):
+// the abstract stack, control flow, locals, calls, metering segments and stop points. Data
+// instructions (numeric, memory, tables) are lowered by compile/lower.ts.
 //
 // The operand stack disappears: stack height h is frame slot (numLocals + h). The compiler tracks an
 // abstract stack whose entries are either in their own slot (STACK), still a local (LOCAL: a
@@ -11,21 +13,21 @@
 
 import { Module, FuncType, Code } from "../binary/module";
 import { Reader } from "../binary/reader";
-import { Op, PREFIX_FC, numericSig } from "../binary/opcodes";
+import { Op, PREFIX_FC } from "../binary/opcodes";
 import {
-  IR, irSize, lowerUnary, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, lowerMem, negatedCmp, swappedCmp,
-  isCommutative,
+  IR, irSize, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
 } from "../ir/ops";
 import {
   FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, canonicalType,
 } from "../runtime/store";
 import { Instance, instances } from "../runtime/instance";
 import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
+import { lowerMemoryOrTable, lowerNumeric, skipImmediates } from "./lower";
 
-const STACK: u8 = 0;
-const LOCAL: u8 = 1;
-const CONST32: u8 = 2; // i32, f32 and references: the low 4 bytes of the slot
-const CONST64: u8 = 3; // i64, f64
+export const STACK: u8 = 0;
+export const LOCAL: u8 = 1;
+export const CONST32: u8 = 2; // i32, f32 and references: the low 4 bytes of the slot
+export const CONST64: u8 = 3; // i64, f64
 
 const BLOCK: u8 = 0;
 const LOOP: u8 = 1;
@@ -33,7 +35,7 @@ const IF: u8 = 2;
 const ELSE: u8 = 3;
 const FUNC: u8 = 4;
 
-const NONE: i32 = -1;
+export const NONE: i32 = -1;
 
 // One entry of the control stack.
 class Ctl {
@@ -756,140 +758,22 @@ export class Compiler {
           this.w32(s);
           break;
         }
-        case Op.TABLE_GET: {
-          const t = unchecked(this.inst.tables[r.u32()]);
-          const i = this.operand(this.height - 1);
-          this.pop();
-          const dst = this.pushStack();
-          this.begin(IR.table_get);
-          this.w32(dst);
-          this.w32(<u32>t);
-          this.w32(i);
-          this.lastDst = <i32>dst;
-          break;
-        }
-        case Op.TABLE_SET: {
-          const t = unchecked(this.inst.tables[r.u32()]);
-          const h = this.height;
-          const v = this.operand(h - 1);
-          const i = this.operand(h - 2);
-          this.truncate(h - 2);
-          this.begin(IR.table_set);
-          this.w32(<u32>t);
-          this.w32(i);
-          this.w32(v);
-          break;
-        }
-        case Op.MEMORY_SIZE: {
-          r.u8();
-          const dst = this.pushStack();
-          this.begin(IR.memory_size);
-          this.w32(dst);
-          this.lastDst = <i32>dst;
-          break;
-        }
-        case Op.MEMORY_GROW: {
-          r.u8();
-          const n = this.operand(this.height - 1);
-          this.pop();
-          const dst = this.pushStack();
-          this.begin(IR.memory_grow);
-          this.w32(dst);
-          this.w32(n);
-          this.lastDst = <i32>dst;
-          break;
-        }
         case Op.I32_CONST: this.push(CONST32, <u64><u32>r.i32()); break;
         case Op.I64_CONST: this.push(CONST64, <u64>r.i64()); break;
         case Op.F32_CONST: this.push(CONST32, <u64>r.fixed32()); break;
         case Op.F64_CONST: this.push(CONST64, r.fixed64()); break;
         case Op.REF_NULL: r.u8(); this.push(CONST32, 0); break;
-        case Op.REF_IS_NULL: this.numeric(Op.I32_EQZ); break;
+        case Op.REF_IS_NULL: lowerNumeric(this, Op.I32_EQZ); break;
         case Op.REF_FUNC: {
           const f = unchecked(this.inst.funcs[r.u32()]);
           this.push(CONST32, <u64>(load<u32>(f, FUNC_ADDR) + 1));
           break;
         }
-        case Op.MEMORY_INIT: {
-          const seg = unchecked(this.inst.datas[r.u32()]);
-          r.u8();
-          this.bulk3(IR.memory_init, <u32>seg, 0, true, false);
-          break;
-        }
-        case Op.DATA_DROP: {
-          this.begin(IR.seg_drop);
-          this.w32(<u32>unchecked(this.inst.datas[r.u32()]));
-          break;
-        }
-        case Op.MEMORY_COPY: r.u8(); r.u8(); this.bulk3(IR.memory_copy, 0, 0, false, false); break;
-        case Op.MEMORY_FILL: r.u8(); this.bulk3(IR.memory_fill, 0, 0, false, false); break;
-        case Op.TABLE_INIT: {
-          const seg = unchecked(this.inst.elems[r.u32()]);
-          const t = unchecked(this.inst.tables[r.u32()]);
-          this.bulk3(IR.table_init, <u32>t, <u32>seg, true, true);
-          break;
-        }
-        case Op.ELEM_DROP: {
-          this.begin(IR.seg_drop);
-          this.w32(<u32>unchecked(this.inst.elems[r.u32()]));
-          break;
-        }
-        case Op.TABLE_COPY: {
-          const dt = unchecked(this.inst.tables[r.u32()]);
-          const st = unchecked(this.inst.tables[r.u32()]);
-          this.bulk3(IR.table_copy, <u32>dt, <u32>st, true, true);
-          break;
-        }
-        case Op.TABLE_GROW: {
-          const t = unchecked(this.inst.tables[r.u32()]);
-          const h = this.height;
-          const n = this.operand(h - 1);
-          const v = this.operand(h - 2);
-          this.truncate(h - 2);
-          const dst = this.pushStack();
-          this.begin(IR.table_grow);
-          this.w32(dst);
-          this.w32(<u32>t);
-          this.w32(v);
-          this.w32(n);
-          this.lastDst = <i32>dst;
-          break;
-        }
-        case Op.TABLE_SIZE: {
-          const t = unchecked(this.inst.tables[r.u32()]);
-          const dst = this.pushStack();
-          this.begin(IR.table_size);
-          this.w32(dst);
-          this.w32(<u32>t);
-          this.lastDst = <i32>dst;
-          break;
-        }
-        case Op.TABLE_FILL: {
-          const t = unchecked(this.inst.tables[r.u32()]);
-          this.bulk3(IR.table_fill, <u32>t, 0, true, false);
-          break;
-        }
         default: {
-          if (op >= <u32>Op.I32_LOAD && op <= <u32>Op.I64_STORE32) { this.memoryAccess(op); break; }
-          this.numeric(op);
+          if (!lowerMemoryOrTable(this, op)) lowerNumeric(this, op);
         }
       }
     }
-  }
-
-  // An instruction with three stack operands [x y z] and up to two immediates.
-  bulk3(irOp: u32, imm1: u32, imm2: u32, has1: bool, has2: bool): void {
-    const h = this.height;
-    const z = this.operand(h - 1);
-    const y = this.operand(h - 2);
-    const x = this.operand(h - 3);
-    this.truncate(h - 3);
-    this.begin(irOp);
-    if (has1) this.w32(imm1);
-    if (has2) this.w32(imm2);
-    this.w32(x);
-    this.w32(y);
-    this.w32(z);
   }
 
   call(irOp: u32, np: u32, nr: u32, target: usize, typeId: u32, idx: u32): void {
@@ -940,134 +824,6 @@ export class Compiler {
     if (tee) this.push(LOCAL, x);
   }
 
-  // Loads and stores. The address folds into the instruction when it is a constant (form _k:
-  // the effective address is the immediate) or was just computed by i32.add with a constant
-  // (form _a: the add is dropped, its wrapping 32-bit sum recomputed by the access).
-  memoryAccess(op: u32): void {
-    const r = this.r;
-    r.u32(); // alignment
-    const offset = r.u32();
-    const plain = lowerMem(op); // followed by its _a and _k forms
-    const h = this.height;
-    const isStore = op >= <u32>Op.I32_STORE;
-    const at = isStore ? h - 2 : h - 1;
-    const kind = unchecked(this.kinds[at]);
-    let form = plain;
-    let p: u32 = 0;
-    let k: u32 = 0;
-    if (kind == CONST32) {
-      form = plain + 2;
-    } else if (kind == STACK && this.lastStart != NONE && this.lastDst == <i32>this.slot(at)
-        && load<u32>(this.buf + <usize>this.lastStart) == IR.i32_add_si) {
-      const add = this.buf + <usize>this.lastStart;
-      p = load<u32>(add, 8);
-      k = load<u32>(add, 12);
-      this.len = <u32>this.lastStart;
-      form = plain + 1;
-    } else {
-      p = this.operand(at);
-    }
-    const ea = <u64>unchecked(this.vals[at]) + <u64>offset;
-    const v = isStore ? this.operand(h - 1) : 0;
-    this.truncate(at);
-    const dst = isStore ? 0 : this.pushStack();
-    this.begin(form);
-    if (!isStore) this.w32(dst);
-    if (form == plain + 2) this.w64(ea);
-    else {
-      this.w32(p);
-      if (form == plain + 1) this.w32(k);
-      this.w32(offset);
-    }
-    if (isStore) this.w32(v);
-    else this.lastDst = <i32>dst;
-  }
-
-  numeric(op: u32): void {
-    const sig = numericSig(op);
-    const h = this.height;
-    if ((sig >>> 24) == 1) {
-      const irOp = lowerUnary(op);
-      // Reinterpretations and i32.wrap_i64 leave the slot's low bits as they are: nothing to do.
-      if (irOp == IR.copy || op == Op.I32_WRAP_I64) return;
-      const a = this.operand(h - 1);
-      this.pop();
-      const dst = this.pushStack();
-      this.begin(irOp);
-      this.w32(dst);
-      this.w32(a);
-      this.lastDst = <i32>dst;
-      this.lastWasm = op == Op.I32_EQZ || op == Op.I64_EQZ ? op : 0;
-      return;
-    }
-    const wideImm = ((sig >>> 8) & 0xff) == 0x7e || ((sig >>> 8) & 0xff) == 0x7c;
-    let wasmOp = op;
-    let immForm = lowerBinSi(op);
-    let immAt: u32 = h - 1; // the constant operand
-    let regAt: u32 = h - 2; // the other one
-    if (immForm != 0xffff && !this.isConst(h - 1) && this.isConst(h - 2)) {
-      // Constant on the left: swap the operands where the operation allows it.
-      const swapped = isCommutative(op) ? op : swappedCmp(op);
-      if (swapped != 0xffff && lowerBinSi(swapped) != 0xffff) {
-        wasmOp = swapped;
-        immForm = lowerBinSi(swapped);
-        immAt = h - 2;
-        regAt = h - 1;
-      }
-    }
-    if (immForm != 0xffff && this.isConst(immAt)) {
-      const imm = unchecked(this.vals[immAt]);
-      const a = this.operand(regAt);
-      this.truncate(h - 2);
-      const dst = this.pushStack();
-      this.begin(immForm);
-      this.w32(dst);
-      this.w32(a);
-      if (wideImm) this.w64(imm); else this.w32(<u32>imm);
-      this.lastDst = <i32>dst;
-      this.lastWasm = lowerBrSs(wasmOp) != 0xffff || wasmOp == Op.I32_AND ? wasmOp : 0;
-      return;
-    }
-    const b = this.operand(h - 1);
-    const a = this.operand(h - 2);
-    this.truncate(h - 2);
-    const dst = this.pushStack();
-    this.begin(lowerBinSs(wasmOp));
-    this.w32(dst);
-    this.w32(a);
-    this.w32(b);
-    this.lastDst = <i32>dst;
-    this.lastWasm = lowerBrSs(wasmOp) != 0xffff ? wasmOp : 0;
-  }
-}
-
-// Skips the immediates of an instruction (bytecode already validated).
-export function skipImmediates(r: Reader, op: u32): void {
-  switch (op) {
-    case Op.BR: case Op.BR_IF: case Op.CALL: case Op.LOCAL_GET: case Op.LOCAL_SET: case Op.LOCAL_TEE:
-    case Op.GLOBAL_GET: case Op.GLOBAL_SET: case Op.TABLE_GET: case Op.TABLE_SET: case Op.REF_FUNC:
-    case Op.DATA_DROP: case Op.ELEM_DROP: case Op.TABLE_GROW: case Op.TABLE_SIZE: case Op.TABLE_FILL:
-      r.u32(); return;
-    case Op.BR_TABLE: {
-      const n = r.u32();
-      for (let i: u32 = 0; i <= n; i++) r.u32();
-      return;
-    }
-    case Op.CALL_INDIRECT: case Op.TABLE_INIT: case Op.TABLE_COPY: r.u32(); r.u32(); return;
-    case Op.SELECT_T: {
-      const n = r.u32();
-      for (let i: u32 = 0; i < n; i++) r.u8();
-      return;
-    }
-    case Op.MEMORY_SIZE: case Op.MEMORY_GROW: case Op.REF_NULL: case Op.MEMORY_FILL: r.u8(); return;
-    case Op.MEMORY_COPY: r.u8(); r.u8(); return;
-    case Op.MEMORY_INIT: r.u32(); r.u8(); return;
-    case Op.I32_CONST: r.i32(); return;
-    case Op.I64_CONST: r.i64(); return;
-    case Op.F32_CONST: r.fixed32(); return;
-    case Op.F64_CONST: r.fixed64(); return;
-  }
-  if (op >= <u32>Op.I32_LOAD && op <= <u32>Op.I64_STORE32) { r.u32(); r.u32(); }
 }
 
 const compiler = new Compiler();
