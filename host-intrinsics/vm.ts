@@ -423,7 +423,13 @@ export class Vm implements Engine {
     const pending = this.pending;
     if (!pending) throw new Error('no activation is suspended');
     this.pending = null;
-    if (pending.hostCall) return this.guarded(() => this.drive(Status.HostCall, pending.results, options, pending.what));
+    if (pending.hostCall) {
+      const { args } = pending.hostCall;
+      return this.guarded(() => {
+        this.writeCells(args);
+        return this.drive(Status.HostCall, pending.results, options, pending.what);
+      });
+    }
     return this.guarded(() => this.drive(this.ex.resume(), pending.results, options, pending.what));
   }
 
@@ -443,7 +449,7 @@ export class Vm implements Engine {
       this.writeCells(results);
       if (this.ex.complete_host_call() < 0) throw new AbiError(this.string(this.ex.error_message()));
     });
-    pending.hostCall = false;
+    pending.hostCall = null;
   }
 
   /**
@@ -470,13 +476,7 @@ export class Vm implements Engine {
 
   /** The pending host call (function address and arguments), if the activation waits for one. */
   get pendingHostCall(): { func: number; args: Value[] } | null {
-    if (!this.pending?.hostCall) return null;
-    return this.guarded(() => {
-      const func = this.ex.host_call_func() >>> 0;
-      const host = this.hostFuncs.get(func);
-      if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
-      return { func, args: this.readCells(host.type.params) };
-    });
+    return this.pending?.hostCall ?? null;
   }
 
   /** Drops the suspended activation. */
@@ -491,7 +491,9 @@ export class Vm implements Engine {
     return this.pending !== null;
   }
 
-  private pending: { results: readonly ValType[]; what: string; hostCall?: boolean } | null = null;
+  // A pending host call's arguments are copied when it starts waiting: the io cells they arrive in
+  // are reused by other calls (fuel, globals) before the host serves it.
+  private pending: { results: readonly ValType[]; what: string; hostCall?: { func: number; args: Value[] } | null } | null = null;
 
   private drive(status: number, results: readonly ValType[], options: InvokeOptions, what: string): Outcome {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
@@ -507,8 +509,9 @@ export class Vm implements Engine {
             const func = this.ex.host_call_func() >>> 0;
             const host = this.hostFuncs.get(func);
             if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
-            this.pending = { results, what, hostCall: true };
-            return { kind: 'host-call', func, args: this.readCells(host.type.params) };
+            const args = this.readCells(host.type.params);
+            this.pending = { results, what, hostCall: { func, args } };
+            return { kind: 'host-call', func, args };
           }
           if (status === Status.Suspended) {
             const fuel = this.ex.suspend_reason() === SUSPEND_FUEL;
@@ -586,7 +589,9 @@ export class Vm implements Engine {
       if (desc) this.instances.set(result.id, desc);
       const info = this.snapshotInfo(bytes);
       if ('frames' in info && info.frames.length > 0) {
-        const hostCall = this.guarded(() => this.ex.host_call_func()) >= 0;
+        const func = this.guarded(() => this.ex.host_call_func());
+        const host = func >= 0 ? this.hostFuncs.get(func >>> 0) : undefined;
+        const hostCall = host ? { func: func >>> 0, args: this.guarded(() => this.readCells(host.type.params)) } : null;
         this.pending = { results, what: 'the restored activation', hostCall };
       }
     }

@@ -3,7 +3,7 @@
 // exit status. A user's mistake never shows a JavaScript stack trace; an internal error shows one
 // only with HANDOVER_DEBUG=1.
 
-import { parseRunArgs } from './options.js';
+import { parseInspectArgs, parseResumeArgs, parseRunArgs } from './options.js';
 import { CliError, USAGE, UsageError } from './usage.js';
 
 const INTERNAL_ERROR_STATUS = 70;
@@ -24,6 +24,22 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       // Loaded only to run: the VM and preview2-shim (which starts its I/O worker) take a while.
       return (await import('./run.js')).runCommand(options);
+    }
+    case 'resume': {
+      const options = parseResumeArgs(rest);
+      if (options === 'help') {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      return (await import('./handover.js')).resumeCommand(options);
+    }
+    case 'inspect': {
+      const options = parseInspectArgs(rest);
+      if (options === 'help') {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      return (await import('./handover.js')).inspectCommand(options.file);
     }
     case undefined:
       throw new UsageError('no command given');

@@ -4,6 +4,7 @@
 // numbers pass through as invoke arguments.
 
 import { MONITORS, type MonitorName } from '../monitors/report.js';
+import { HOSTS, isHostName, type HostName } from '../hosts/names.js';
 import { UsageError } from './usage.js';
 
 export interface RunOptions {
@@ -16,6 +17,9 @@ export interface RunOptions {
   monitors: MonitorName[];
   /** Where to write every selected monitor (or all, with none selected) as JSON. */
   monitorOut?: string;
+  /** Suspend the guest after this many instructions and write a snapshot to `snapshot`. */
+  suspendAfter?: bigint;
+  snapshot?: string;
   /** Guest arguments (after argv[0]), or the invoked export's arguments. */
   rest: string[];
 }
@@ -82,6 +86,12 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           opts.monitorOut = v;
           break;
         }
+        case '--suspend-after':
+          opts.suspendAfter = instructions(name, value(name, inline));
+          break;
+        case '--snapshot':
+          opts.snapshot = snapshotFile(value(name, inline));
+          break;
         default:
           throw new UsageError(`unknown option ${name}`);
       }
@@ -95,5 +105,86 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     break;
   }
   if (opts.module === undefined) throw new UsageError('run needs a module');
+  checkSuspension(opts);
+  if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined)) {
+    throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel or --monitor');
+  }
   return opts as RunOptions;
+}
+
+function instructions(name: string, v: string): bigint {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} wants a whole number of instructions, got "${v}"`);
+  return BigInt(v);
+}
+
+function snapshotFile(v: string): string {
+  if (v === '') throw new UsageError('--snapshot needs a file name');
+  return v;
+}
+
+// --suspend-after and --snapshot only make sense together: one says when, the other where.
+function checkSuspension(opts: { suspendAfter?: bigint; snapshot?: string }): void {
+  if (opts.suspendAfter !== undefined && opts.snapshot === undefined) throw new UsageError('--suspend-after needs --snapshot <file>');
+  if (opts.snapshot !== undefined && opts.suspendAfter === undefined) throw new UsageError('--snapshot needs --suspend-after <n>');
+}
+
+export interface ResumeOptions {
+  file: string;
+  host: HostName;
+  suspendAfter?: bigint;
+  snapshot?: string;
+  /** Print a line on stderr at each handover (host, instructions so far). */
+  verbose: boolean;
+}
+
+/** `resume <file> [--host h] [--suspend-after n --snapshot f] [--verbose]`. */
+export function parseResumeArgs(argv: readonly string[]): ResumeOptions | 'help' {
+  const opts: Partial<ResumeOptions> & { verbose: boolean } = { host: 'node', verbose: false };
+  for (let i = 0; i < argv.length;) {
+    const arg = argv[i++];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (!arg.startsWith('--')) {
+      if (opts.file !== undefined) throw new UsageError(`resume takes one snapshot file, got also "${arg}"`);
+      opts.file = arg;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    const value = (): string => {
+      if (eq >= 0) return arg.slice(eq + 1);
+      if (i >= argv.length) throw new UsageError(`${name} needs a value`);
+      return argv[i++];
+    };
+    switch (name) {
+      case '--host': {
+        const v = value();
+        if (!isHostName(v)) throw new UsageError(`--host wants one of ${HOSTS.join(', ')}, got "${v}"`);
+        opts.host = v;
+        break;
+      }
+      case '--suspend-after':
+        opts.suspendAfter = instructions(name, value());
+        break;
+      case '--snapshot':
+        opts.snapshot = snapshotFile(value());
+        break;
+      case '--verbose':
+        opts.verbose = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${name}`);
+    }
+  }
+  if (opts.file === undefined) throw new UsageError('resume needs a snapshot file');
+  checkSuspension(opts);
+  return opts as ResumeOptions;
+}
+
+/** `inspect <file>`. */
+export function parseInspectArgs(argv: readonly string[]): { file: string } | 'help' {
+  if (argv.includes('-h') || argv.includes('--help')) return 'help';
+  const unknown = argv.find((a) => a.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (argv.length !== 1) throw new UsageError('inspect takes one snapshot file');
+  return { file: argv[0] };
 }

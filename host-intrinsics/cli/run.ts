@@ -13,7 +13,7 @@ import { CliError } from './usage.js';
 
 export const TRAP_STATUS = 134;
 
-function readModule(file: string): Uint8Array {
+export function readModule(file: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(file));
   } catch (e) {
@@ -23,7 +23,7 @@ function readModule(file: string): Uint8Array {
   }
 }
 
-function preopens(dirs: RunOptions['dirs']): Record<string, string> {
+export function preopens(dirs: RunOptions['dirs']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const { host, guest } of dirs) {
     let isDir = false;
@@ -55,7 +55,9 @@ export function printTrap(message: string): number {
 }
 
 /** Runs the command line `opts` describes; returns the exit status. */
-export function runCommand(opts: RunOptions): number {
+export async function runCommand(opts: RunOptions): Promise<number> {
+  // A run that may be suspended goes through the handover driver (metered, snapshot file).
+  if (opts.suspendAfter !== undefined) return (await import('./handover.js')).runSuspendable(opts);
   const bytes = readModule(opts.module);
   const dirs = preopens(opts.dirs);
   const engine = createEngine();

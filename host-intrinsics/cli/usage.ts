@@ -15,6 +15,9 @@ export const USAGE = `handover — a self-hosted WebAssembly VM
 Usage:
   handover run [options] <module.wasm> [options] [--] [guest args…]
   handover run [options] <module.wasm> --invoke <export> [args…]
+  handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
+  handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
+  handover inspect <file>
   handover help | --help | -h
 
 Commands:
@@ -24,7 +27,27 @@ Commands:
             Options go before the module or directly after it; the first other argument (or
             everything after --) starts the guest args, so write  run m.wasm -- --flag  to pass
             an argument that begins with --.
+  resume    Continue a guest from a snapshot file written by run or resume --suspend-after, on
+            the host engine --host names (default node), and print the rest of its output; the
+            exit status is the guest's. Its WASI state comes from the file: args, environment,
+            preopened directories and open files (reopened by path, at their offsets). Whatever
+            engine interprets the guest, its system calls are served by this process: the guest
+            is handed over to it at every host call and back. With --suspend-after <n> and
+            --snapshot <file2> it is suspended again after <n> more instructions (chains of
+            handovers: node → spidermonkey → chromium → node …).
+  inspect   Describe a snapshot file: format version, sizes of its sections, the embedded
+            module, memory pages stored, the guest's frames (with function names from the
+            module's name section), instructions executed so far and on which hosts, a pending
+            host call, the WASI state (args, preopens, open files with offsets).
   help      Show this text.
+
+Hosts (resume --host):
+  node          this Node process (V8, default tiering)
+  node-liftoff  a child process  node --liftoff-only  (V8's baseline compiler only)
+  spidermonkey  a child process  js102  (SpiderMonkey 102 shell: apt-get install libmozjs-102-dev)
+  chromium      headless /usr/bin/chromium through playwright-core (apt-get install chromium)
+  vm            the VM running on itself: build/vm.wasm interpreted by the VM on this Node (slow)
+  A host that is not installed is an error (exit status 1) saying how to install it.
 
 Options of run:
   --invoke <export>   Call the exported function <export> instead of _start, with the arguments
@@ -56,10 +79,23 @@ Options of run:
   --monitor-out <file>
                       Write the monitors (those of --monitor, or all) to <file> as JSON:
                       {"count": N, "opcodes": {"i32.add": N, …}, …}.
+  --suspend-after <n> Suspend the guest after it has executed <n> instructions, write it with its
+                      WASI state to the --snapshot file and exit 0 with a note on stderr; the
+                      output so far is printed. A guest that finishes first runs as usual and no
+                      snapshot is written. Must be given with --snapshot.
+  --snapshot <file>   Where --suspend-after writes the snapshot.
   -h, --help          Show this text.
 
+Options of resume:
+  --host <host>       Where the guest continues (see Hosts). Default: node.
+  --suspend-after <n>, --snapshot <file2>
+                      As for run: suspend again after <n> more instructions, into <file2>.
+  --verbose           A line on stderr when the guest starts on the host and where it stopped.
+
 Exit status:
-  run        the guest's exit code (0 when _start returns); with --invoke 0 on success
+  run        the guest's exit code (0 when _start returns); with --invoke 0 on success;
+             0 when --suspend-after suspended it
+  resume     the same as run
   134        the guest trapped: "trap: <message>" on stderr
   2          the guest ran out of --fuel: "out of fuel: …" on stderr (a guest may exit 2 too)
   1          a bad command line (usage is shown), a file that cannot be read, a module that is

@@ -1,0 +1,272 @@
+// The host engines a guest can be handed to, and how each is reached. Every remote engine runs
+// build/vm.wasm with the same engine-neutral session (remote/core.js) and differs only in
+// transport: a Node child in V8's Liftoff-only mode (length-prefixed frames on pipes), a js102
+// SpiderMonkey shell (base64 lines), headless Chromium through playwright-core (page.evaluate), and
+// the VM itself (the session calls an inner VM's exports through an outer Vm on this Node). The
+// `node` host is not here: it is the parent's own Vm (driver.ts). An engine is started once and
+// reused for every request; a host that is not installed is a HostUnavailable with the fix.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Vm, defaultVmWasmPath, packageRoot } from '../vm.js';
+import { RemoteError } from './protocol.js';
+
+import type { HostName } from './names.js';
+
+export { HOSTS, isHostName, type HostName } from './names.js';
+
+/** A host this machine cannot run, with the way to install it. */
+export class HostUnavailable extends Error {
+  override name = 'HostUnavailable';
+}
+
+export interface RemoteEngine {
+  readonly name: Exclude<HostName, 'node'>;
+  /** One request (protocol.ts), its reply. Requests are never concurrent. */
+  request(msg: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+const REMOTE_DIR = () => path.join(packageRoot(), 'host-intrinsics', 'hosts', 'remote');
+const coreSource = () => readFileSync(path.join(REMOTE_DIR(), 'core.js'), 'utf8');
+
+/** `name` on PATH (or as given, if it has a slash), or null. */
+export function findExecutable(name: string): string | null {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  for (const file of candidates) {
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * A child process speaking the protocol over its stdin/stdout, in one of two framings: binary
+ * (u32 length + bytes) or text (one base64 line per message). Its stderr is kept for errors.
+ */
+class ChildEngine implements RemoteEngine {
+  private readonly child: ChildProcess;
+  private buffered: Uint8Array = new Uint8Array(0);
+  private stderr = '';
+  private waiting: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | null = null;
+  private exited: Error | null = null;
+
+  constructor(readonly name: 'node-liftoff' | 'spidermonkey', command: string, args: string[], private readonly framing: 'binary' | 'lines') {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    this.child.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
+    this.child.on('error', (e) => this.fail(new RemoteError(`${name}: ${e.message}`)));
+    this.child.on('exit', (code, signal) => this.fail(new RemoteError(`${name}: the engine process ended (${signal ?? `exit ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
+    this.child.stdin!.on('error', () => {}); // reported through 'exit'
+  }
+
+  private fail(e: Error): void {
+    this.exited ??= e;
+    this.waiting?.reject(e);
+    this.waiting = null;
+  }
+
+  private receive(chunk: Uint8Array): void {
+    this.buffered = concat(this.buffered, chunk);
+    let message: Uint8Array | null = null;
+    if (this.framing === 'binary') {
+      if (this.buffered.length >= 4) {
+        const len = new DataView(this.buffered.buffer, this.buffered.byteOffset, 4).getUint32(0, true);
+        if (this.buffered.length >= 4 + len) {
+          message = new Uint8Array(this.buffered.subarray(4, 4 + len));
+          this.buffered = this.buffered.subarray(4 + len);
+        }
+      }
+    } else {
+      const nl = this.buffered.indexOf(10);
+      if (nl >= 0) {
+        message = new Uint8Array(Buffer.from(Buffer.from(this.buffered.subarray(0, nl)).toString('latin1'), 'base64'));
+        this.buffered = this.buffered.subarray(nl + 1);
+      }
+    }
+    if (message === null) return;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.resolve(message);
+  }
+
+  request(msg: Uint8Array): Promise<Uint8Array> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      if (this.framing === 'binary') {
+        const head = new Uint8Array(4);
+        new DataView(head.buffer).setUint32(0, msg.length, true);
+        this.child.stdin!.write(concat(head, msg));
+      } else {
+        this.child.stdin!.write(`${Buffer.from(msg.buffer, msg.byteOffset, msg.length).toString('base64')}\n`);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const done = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill(), 2000);
+    await done;
+    clearTimeout(timer);
+  }
+}
+
+function nodeLiftoff(): RemoteEngine {
+  return new ChildEngine('node-liftoff', process.execPath, ['--liftoff-only', path.join(REMOTE_DIR(), 'node.cjs'), defaultVmWasmPath()], 'binary');
+}
+
+export const JS102_HINT = 'spidermonkey: js102 not found — apt-get install libmozjs-102-dev';
+
+function spidermonkey(): RemoteEngine {
+  const js102 = findExecutable(process.env.HANDOVER_JS102 ?? 'js102');
+  if (!js102) throw new HostUnavailable(JS102_HINT);
+  return new ChildEngine('spidermonkey', js102, [path.join(REMOTE_DIR(), 'spidermonkey.js'), path.join(REMOTE_DIR(), 'core.js'), defaultVmWasmPath()], 'lines');
+}
+
+/** Chromium's flags for a headless, quiet run as root in a container (TOOLCHAIN.md). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+
+type Page = { evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>; addScriptTag(o: { content: string }): Promise<unknown> };
+
+class ChromiumEngine implements RemoteEngine {
+  readonly name = 'chromium' as const;
+  private constructor(private readonly browser: { close(): Promise<void> }, private readonly page: Page) {}
+
+  static async launch(): Promise<ChromiumEngine> {
+    const executablePath = process.env.HANDOVER_CHROMIUM ?? '/usr/bin/chromium';
+    if (!findExecutable(executablePath)) throw new HostUnavailable(`chromium: ${executablePath} not found — apt-get install chromium`);
+    let playwright: { chromium: { launch(o: object): Promise<{ newPage(): Promise<Page>; close(): Promise<void> }> } };
+    try {
+      playwright = await import('playwright-core' as string);
+    } catch {
+      throw new HostUnavailable('chromium: the package playwright-core is missing — npm install playwright-core');
+    }
+    const browser = await playwright.chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.addScriptTag({ content: coreSource() });
+      // Compiled once, asynchronously: Chromium refuses synchronous compilation of big modules
+      // on the main thread.
+      await page.evaluate(async (b64: string) => {
+        const w = window as unknown as Record<string, unknown> & { handoverBase64: { decode(s: string): Uint8Array }; handoverRemote(d: string): unknown };
+        w.vmModule = await WebAssembly.compile(w.handoverBase64.decode(b64) as Uint8Array<ArrayBuffer>);
+        w.session = w.handoverRemote(navigator.userAgent);
+      }, readFileSync(defaultVmWasmPath()).toString('base64'));
+      return new ChromiumEngine(browser, page);
+    } catch (e) {
+      await browser.close();
+      throw e;
+    }
+  }
+
+  async request(msg: Uint8Array): Promise<Uint8Array> {
+    const reply = await this.page.evaluate(async (b64: string) => {
+      type Win = {
+        vmModule: WebAssembly.Module;
+        session: { handle(m: Uint8Array, make: () => unknown): Uint8Array };
+        handoverBase64: { decode(s: string): Uint8Array; encode(b: Uint8Array): string };
+        handoverNativeVm(i: WebAssembly.Instance): unknown;
+      };
+      const w = window as unknown as Win;
+      const m = w.handoverBase64.decode(b64);
+      // Instantiated before the (synchronous) session runs: each 'R' uses one fresh VM.
+      const vm = m[0] === 82 ? w.handoverNativeVm(await WebAssembly.instantiate(w.vmModule)) : null;
+      return w.handoverBase64.encode(w.session.handle(m, () => vm));
+    }, Buffer.from(msg.buffer, msg.byteOffset, msg.length).toString('base64'));
+    return new Uint8Array(Buffer.from(reply, 'base64'));
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}
+
+/**
+ * VM-on-VM: for each continuation a fresh outer Vm (native, on this Node) instantiates
+ * build/vm.wasm as its guest; the session drives that inner VM through the outer's invoke and
+ * reads and writes the inner VM's memory (its exported `memory`) through guestMemory. Everything
+ * the inner VM does is interpreted by the outer one: slow, by design.
+ */
+class VmOnVmEngine implements RemoteEngine {
+  readonly name = 'vm' as const;
+  private readonly session: { handle(m: Uint8Array, make: () => unknown): Uint8Array };
+  private readonly vmBytes = new Uint8Array(readFileSync(defaultVmWasmPath()));
+
+  constructor() {
+    const make = new Function(`${coreSource()}\nreturn handoverRemote;`) as () => (describe: string) => VmOnVmEngine['session'];
+    this.session = make()(`handover VM interpreting build/vm.wasm, on V8 ${process.versions.v8} (node ${process.version})`);
+  }
+
+  private innerVm(): { ex: Record<string, (...args: number[]) => number | undefined>; mem(): Uint8Array } {
+    const outer = Vm.createSync();
+    const loaded = outer.loadModule(this.vmBytes);
+    if (!loaded.ok) throw new RemoteError(`vm: build/vm.wasm does not load in the VM: ${loaded.message}`);
+    const inst = outer.instantiate(loaded.id, []);
+    if (!inst.ok) throw new RemoteError(`vm: build/vm.wasm does not instantiate in the VM: ${inst.message}`);
+    const ex: Record<string, (...args: number[]) => number | undefined> = {};
+    let memory = -1;
+    for (const [name, e] of outer.exports(inst.id)) {
+      if (e.kind === 'memory') memory = e.addr;
+      if (e.kind !== 'func') continue;
+      ex[name] = (...args: number[]) => {
+        const outcome = outer.invoke(e.addr, args.map((value) => ({ type: 'i32' as const, value: value | 0 })));
+        if (outcome.kind !== 'completed') throw new RemoteError(`vm: the inner VM's ${name} did not complete: ${'message' in outcome ? outcome.message : outcome.kind}`);
+        const v = outcome.values[0];
+        return v === undefined ? undefined : ((v as { value: number }).value);
+      };
+    }
+    return { ex, mem: () => outer.guestMemory(memory) };
+  }
+
+  async request(msg: Uint8Array): Promise<Uint8Array> {
+    return this.session.handle(msg, () => this.innerVm());
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Starts the engine of a remote host (throws HostUnavailable if it is not installed). */
+export async function startEngine(name: Exclude<HostName, 'node'>): Promise<RemoteEngine> {
+  switch (name) {
+    case 'node-liftoff': return nodeLiftoff();
+    case 'spidermonkey': return spidermonkey();
+    case 'chromium': return ChromiumEngine.launch();
+    case 'vm': return new VmOnVmEngine();
+  }
+}
+
+/** Engines started on first use and kept for reuse (one browser, one child per host). */
+export class EnginePool {
+  private readonly engines = new Map<string, Promise<RemoteEngine>>();
+
+  get(name: Exclude<HostName, 'node'>): Promise<RemoteEngine> {
+    let e = this.engines.get(name);
+    if (!e) {
+      e = startEngine(name);
+      this.engines.set(name, e);
+      e.catch(() => this.engines.delete(name));
+    }
+    return e;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.engines.values()];
+    this.engines.clear();
+    await Promise.all(all.map(async (e) => (await e.catch(() => null))?.close()));
+  }
+}

@@ -1,0 +1,106 @@
+// What the CLI reads from and writes into a snapshot file beyond what the VM's snapshot_info
+// reports: the section layout (sizes, whether a host call is pending — FORMAT.md), the host-state
+// payload the handover CLI stores (the WASI state and the instruction count so far, as JSON),
+// and function names from the embedded module's name section, for `handover inspect`.
+
+import type { WasiState } from '../wasi/index.js';
+
+export const SECTION_NAMES: Record<number, string> = {
+  1: 'state', 2: 'globals', 3: 'memory', 4: 'tables', 5: 'segments', 6: 'frames', 7: 'host', 8: 'module', 9: 'counters', 10: 'host call',
+};
+const HOST_CALL = 10;
+const TRAILER = 8;
+
+/** The sections of a snapshot (tag, payload offset and length); null if the bytes are no snapshot. */
+export function snapshotSections(bytes: Uint8Array): { tag: number; offset: number; length: number }[] | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 16 + 4 + 32 + TRAILER || new TextDecoder().decode(bytes.subarray(0, 8)) !== 'HOVRSNAP') return null;
+  let at = 16;
+  at += 4 + view.getUint32(at, true) + 32; // VM version string, module hash
+  const out: { tag: number; offset: number; length: number }[] = [];
+  while (at + 8 <= bytes.length - TRAILER) {
+    const tag = view.getUint32(at, true);
+    const length = view.getUint32(at + 4, true);
+    if (at + 8 + length > bytes.length - TRAILER) return null;
+    out.push({ tag, offset: at + 8, length });
+    at += 8 + length;
+  }
+  return out;
+}
+
+/** Whether the guest in the snapshot waits for a host call (section 10 is present). */
+export function hasPendingHostCall(bytes: Uint8Array): boolean {
+  return snapshotSections(bytes)?.some((s) => s.tag === HOST_CALL) ?? false;
+}
+
+/** The host function address the snapshot's guest waits for, or null. */
+export function pendingHostCallFunc(bytes: Uint8Array): number | null {
+  const s = snapshotSections(bytes)?.find((x) => x.tag === HOST_CALL);
+  return s ? new DataView(bytes.buffer, bytes.byteOffset + s.offset, 4).getUint32(0, true) : null;
+}
+
+/** The host state the handover CLI keeps in a snapshot. */
+export interface CliHostState {
+  format: 'handover-cli';
+  version: 1;
+  /** Instructions the guest has executed so far, over every host (decimal). */
+  instructions: string;
+  /** Hosts the guest has run on, in order. */
+  hosts: string[];
+  wasi: WasiState;
+}
+
+export function encodeHostState(state: CliHostState): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(state));
+}
+
+export function decodeHostState(bytes: Uint8Array): CliHostState | null {
+  try {
+    const data = JSON.parse(new TextDecoder().decode(bytes)) as CliHostState;
+    return data?.format === 'handover-cli' && data.version === 1 ? data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Function names (index space including imports) from a module's `name` section; empty if none. */
+export function functionNames(module: Uint8Array): Map<number, string> {
+  const names = new Map<number, string>();
+  let at = 8;
+  const leb = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = module[at++];
+      result += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80 || at >= module.length) return result;
+    }
+  };
+  const utf8 = (len: number) => new TextDecoder().decode(module.subarray(at, (at += len)));
+  try {
+    while (at < module.length) {
+      const id = module[at++];
+      const size = leb();
+      const end = at + size;
+      if (id === 0 && utf8(leb()) === 'name') {
+        while (at < end) {
+          const sub = module[at++];
+          const subSize = leb();
+          const subEnd = at + subSize;
+          if (sub === 1) {
+            for (let n = leb(); n > 0; n--) {
+              const index = leb();
+              names.set(index, utf8(leb()));
+            }
+          }
+          at = subEnd;
+        }
+      }
+      at = end;
+    }
+  } catch {
+    // a damaged name section only costs the names
+  }
+  return names;
+}
