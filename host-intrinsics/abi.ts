@@ -312,3 +312,15 @@ export function decodeSnapshotInfo(blob: Uint8Array): SnapshotInfo {
   const moduleBytes = bytes(u32());
   return { formatVersion, vmVersion, flags, moduleHash, metered, fuel, memories, frames, hostState, module: moduleBytes.length > 0 ? moduleBytes : null };
 }
+
+// Checked before entering a VM, so that a mistake on the host side does not leave it unusable.
+export function checkCellTypes(types: readonly ValType[], what: string): void {
+  if (types.length > IO_CELLS) throw new AbiError(`${what}: ${types.length} values do not fit the ${IO_CELLS} io cells`);
+  if (types.includes('v128')) throw new AbiError(`${what}: v128 values cannot cross the ABI (8-byte cells)`);
+}
+
+export function checkValues(values: readonly Value[], types: readonly ValType[], what: string): void {
+  checkCellTypes(types, what);
+  if (values.length === types.length && values.every((v, i) => v.type === types[i])) return;
+  throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
+}

@@ -7,7 +7,7 @@
 // activation and leaves the engine usable, and so does a timeout; host functions may call back
 // into their engine (the activations nest).
 
-import { AbiError, IO_CELLS, type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type TableType, type ValType, type Value } from './abi.js';
+import { AbiError, checkCellTypes, checkValues, type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type TableType, type ValType, type Value } from './abi.js';
 import {
   fromWitExternType, fromWitFuncType, fromWitModuleDesc, fromWitValue, instantiateComponent, toWitValue, trapCode,
   witError, type CoreAccess, type Wit, type WitEngine,
@@ -20,17 +20,6 @@ export * from './engine.js';
 // With a deadline or shouldSuspend and no setSlice, the host still has to see slices go by.
 const CHECK_SLICE = 1 << 20;
 const NO_ADDR = 0xffffffff;
-
-function checkCellTypes(types: readonly ValType[], what: string): void {
-  if (types.length > IO_CELLS) throw new AbiError(`${what}: ${types.length} values do not fit the ${IO_CELLS} io cells`);
-  if (types.includes('v128')) throw new AbiError(`${what}: v128 values cannot cross the ABI (8-byte cells)`);
-}
-
-function checkValues(values: readonly Value[], types: readonly ValType[], what: string): void {
-  checkCellTypes(types, what);
-  if (values.length === types.length && values.every((v, i) => v.type === types[i])) return;
-  throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
-}
 
 export class ComponentEngine implements Engine {
   /** A fresh store: a new instance of the component. */

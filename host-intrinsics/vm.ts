@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import {
   AbiError,
   CELL_SIZE,
-  IO_CELLS,
   NO_MAX,
   Status,
   VALTYPE_CODES,
   decodeFuncType,
   decodeUtf8,
   decodeModuleDesc,
+  checkCellTypes,
+  checkValues,
   decodeSnapshotInfo,
   type SnapshotInfo,
   encodeFuncType,
@@ -87,18 +88,6 @@ export function defaultVmWasmPath(): string {
 
 const compiled = new Map<string, WebAssembly.Module>();
 const SUSPEND_FUEL = 2;
-
-// Checked before entering the VM, so that a mistake on the host side does not leave the Vm unusable.
-function checkCellTypes(types: readonly ValType[], what: string): void {
-  if (types.length > IO_CELLS) throw new AbiError(`${what}: ${types.length} values do not fit the ${IO_CELLS} io cells`);
-  if (types.includes('v128')) throw new AbiError(`${what}: v128 values cannot cross the ABI (8-byte cells)`);
-}
-
-function checkValues(values: readonly Value[], types: readonly ValType[], what: string): void {
-  checkCellTypes(types, what);
-  if (values.length === types.length && values.every((v, i) => v.type === types[i])) return;
-  throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
-}
 
 export class Vm implements Engine {
   /** Compiles (once per path) the VM core module, synchronously. */
@@ -265,15 +254,8 @@ export class Vm implements Engine {
       throw new TypeError(`module ${moduleId} has ${desc.imports.length} imports, got ${importAddrs.length} addresses`);
     }
     const created = this.guarded(() => {
-      let ptr = 0;
-      if (importAddrs.length > 0) {
-        const list = new Uint8Array(importAddrs.length * 4);
-        const view = new DataView(list.buffer);
-        importAddrs.forEach((addr, i) => view.setUint32(i * 4, addr, true));
-        const block = this.copyIn(list);
-        if (block === null) return this.allocFailure(list.length);
-        ptr = block;
-      }
+      const ptr = this.importList(importAddrs);
+      if (ptr === null) return this.allocFailure(importAddrs.length * 4);
       const id = this.ex.instance_new(moduleId, ptr);
       if (ptr !== 0) this.ex.free(ptr);
       if (id < 0) return this.lastError('instance_new');
@@ -568,15 +550,8 @@ export class Vm implements Engine {
     const result = this.guarded(() => {
       const ptr = this.copyIn(bytes);
       if (ptr === null) return this.allocFailure(bytes.length);
-      let imports = 0;
-      if (importAddrs.length > 0) {
-        const list = new Uint8Array(importAddrs.length * 4);
-        const view = new DataView(list.buffer);
-        importAddrs.forEach((addr, i) => view.setUint32(i * 4, addr, true));
-        const block = this.copyIn(list);
-        if (block === null) return this.allocFailure(list.length);
-        imports = block;
-      }
+      const imports = this.importList(importAddrs);
+      if (imports === null) return this.allocFailure(importAddrs.length * 4);
       const id = this.ex.snapshot_restore(ptr, bytes.length, moduleId, imports);
       if (imports !== 0) this.ex.free(imports);
       this.ex.free(ptr);
@@ -653,6 +628,15 @@ export class Vm implements Engine {
   private writeCells(values: readonly Value[]): void {
     const view = this.view();
     values.forEach((value, i) => writeCell(view, this.io + i * CELL_SIZE, value));
+  }
+
+  /** One u32 store address per import, in a fresh `alloc` block (0 for none; null when the VM cannot allocate). */
+  private importList(addrs: readonly number[]): number | null {
+    if (addrs.length === 0) return 0;
+    const list = new Uint8Array(addrs.length * 4);
+    const view = new DataView(list.buffer);
+    addrs.forEach((addr, i) => view.setUint32(i * 4, addr, true));
+    return this.copyIn(list);
   }
 
   /** Copies `bytes` into a fresh `alloc` block; null when the VM cannot allocate. */
