@@ -13,6 +13,8 @@ export interface RunOptions {
   dirs: { host: string; guest: string }[];
   env: Record<string, string>;
   fuel?: bigint;
+  /** Limits of the VM's store (absent: the VM's defaults). */
+  limits: { memoryPages?: number; tableElements?: number; callDepth?: number };
   /** Monitors whose tables are printed on stderr at exit. */
   monitors: MonitorName[];
   /** Where to write every selected monitor (or all, with none selected) as JSON. */
@@ -25,7 +27,7 @@ export interface RunOptions {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
-  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, monitors: [], rest: [] };
+  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [] };
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -71,6 +73,15 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           const v = value(name, inline);
           if (!/^\d+$/.test(v)) throw new UsageError(`--fuel wants a whole number of instructions, got "${v}"`);
           opts.fuel = BigInt(v);
+          break;
+        }
+        case '--max-memory-pages':
+        case '--max-table-elements':
+        case '--max-call-depth': {
+          const v = value(name, inline);
+          if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 0xffffffff) throw new UsageError(`${name} wants a positive whole number, got "${v}"`);
+          const key = name === '--max-memory-pages' ? 'memoryPages' : name === '--max-table-elements' ? 'tableElements' : 'callDepth';
+          opts.limits[key] = Number(v);
           break;
         }
         case '--monitor': {

@@ -61,6 +61,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const bytes = readModule(opts.module);
   const dirs = preopens(opts.dirs);
   const engine = createEngine();
+  engine.setLimits(opts.limits);
   const monitoring = opts.monitors.length > 0 || opts.monitorOut !== undefined;
   // Monitoring meters too; with no --fuel the fuel is unlimited.
   if (monitoring) engine.setMonitoring(true);

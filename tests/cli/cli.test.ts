@@ -260,3 +260,19 @@ describe('--monitor', () => {
     expect(handover(['run', '--monitor', 'nonsense', loop])).toMatchObject({ status: 1 });
   });
 });
+
+describe('limits', () => {
+  const deep = module(`(module (memory 1)
+    (func $down (export "down") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+        (else (call $down (i32.sub (local.get 0) (i32.const 1))))))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`);
+
+  it('bounds call depth and memory from the command line', () => {
+    expect(handover(['run', '--max-call-depth', '50', deep, '--invoke', 'down', '40'])).toEqual({ stdout: 'i32:0\n', stderr: '', status: 0 });
+    expect(handover(['run', '--max-call-depth', '50', deep, '--invoke', 'down', '60'])).toEqual({ stdout: '', stderr: 'trap: call stack exhausted\n', status: 134 });
+    expect(handover(['run', '--max-memory-pages', '4', deep, '--invoke', 'grow', '3'])).toMatchObject({ stdout: 'i32:1\n', status: 0 });
+    expect(handover(['run', '--max-memory-pages', '4', deep, '--invoke', 'grow', '4'])).toMatchObject({ stdout: 'i32:-1\n', status: 0 });
+    expect(handover(['run', '--max-memory-pages', '0', deep])).toMatchObject({ status: 1 });
+  });
+});
