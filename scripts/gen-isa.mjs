@@ -249,7 +249,7 @@ function genInterp() {
 
 import {
   FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
-  MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcRecord, growMemory, growTable,
+  MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcCount, funcRecord, growMemory, growTable,
 } from "../runtime/store";
 import { IR } from "../ir/ops";
 import {

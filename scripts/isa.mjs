@@ -247,7 +247,8 @@ export const irOps = [
     body: `const table = <usize>tab;
       if (i >= load<u32>(table, TABLE_LEN)) TRAP(TRAP_UNDEFINED);
       const ref = load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2));
-      if (ref == 0) TRAP(TRAP_UNINITIALIZED);
+      // ref > funcCount: only a tampered snapshot can put one there; never dereference it.
+      if (ref == 0 || ref > funcCount) TRAP(TRAP_UNINITIALIZED);
       const callee = funcRecord(ref - 1);
       if (load<u32>(callee, FUNC_TYPE_ID) != ty) TRAP(TRAP_SIGNATURE);
       const nfp = fp + <usize>a;

@@ -6,7 +6,7 @@
 
 import {
   FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
-  MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcRecord, growMemory, growTable,
+  MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcCount, funcRecord, growMemory, growTable,
 } from "../runtime/store";
 import { IR } from "../ir/ops";
 import {
@@ -160,7 +160,8 @@ export function interp(): i32 {
         const table = <usize>tab;
       if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; trapCode = TRAP_UNDEFINED; return STATUS_TRAP; }
       const ref = load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2));
-      if (ref == 0) { statePc = pc; stateFp = fp; trapCode = TRAP_UNINITIALIZED; return STATUS_TRAP; }
+      // ref > funcCount: only a tampered snapshot can put one there; never dereference it.
+      if (ref == 0 || ref > funcCount) { statePc = pc; stateFp = fp; trapCode = TRAP_UNINITIALIZED; return STATUS_TRAP; }
       const callee = funcRecord(ref - 1);
       if (load<u32>(callee, FUNC_TYPE_ID) != ty) { statePc = pc; stateFp = fp; trapCode = TRAP_SIGNATURE; return STATUS_TRAP; }
       const nfp = fp + <usize>a;

@@ -237,3 +237,28 @@ export function normalise(valType: u8, bits: u64): u64 {
   }
   return bits;
 }
+
+// A point to roll the store back to: a restore that fails after instantiating leaves nothing
+// behind (addresses are handed out again; the records themselves are not reclaimed).
+export class StoreMark {
+  funcs: u32 = 0;
+  tables: i32 = 0;
+  memories: i32 = 0;
+  globals: i32 = 0;
+}
+
+export function storeMark(): StoreMark {
+  const m = new StoreMark();
+  m.funcs = funcCount;
+  m.tables = tables.length;
+  m.memories = memories.length;
+  m.globals = globals.length;
+  return m;
+}
+
+export function storeRollback(m: StoreMark): void {
+  funcCount = m.funcs;
+  tables.length = m.tables;
+  memories.length = m.memories;
+  globals.length = m.globals;
+}

@@ -3,14 +3,14 @@
 // fresh instance. Restoring checks the whole snapshot before it changes anything.
 
 import { ErrorKind, fail } from "../binary/error";
-import { Module } from "../binary/module";
+import { Module, ValType } from "../binary/module";
 import { Instance, instances } from "../runtime/instance";
 import { instantiate } from "../runtime/instantiate";
 import {
   FUNC_ADDR, FUNC_CODE, FUNC_HOST, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NPARAMS, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
   funcCount, funcRecord,
   FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
-  TABLE_LEN, growMemory, growTable,
+  TABLE_LEN, TABLE_TYPE, GLOBAL_TYPE, growMemory, growTable, storeMark, storeRollback,
 } from "../runtime/store";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering, stopsOf } from "../compile/compiler";
 import {
@@ -18,6 +18,7 @@ import {
   setPendingHostCall,
 } from "../exec/run";
 import * as state from "../exec/state";
+import { abort as abortActivation } from "../exec/run";
 import { checksum64, sha256 } from "./hash";
 import { countersOf, monitoringEnabled, setMonitoring } from "../probe/counters";
 
@@ -307,6 +308,63 @@ class Cursor {
   u32(): u32 { if (!this.has(4)) return 0; const v = load<u32>(this.p); this.p += 4; return v; }
   u64(): u64 { if (!this.has(8)) return 0; const v = load<u64>(this.p); this.p += 8; return v; }
   skip(n: usize): usize { if (!this.has(n)) return 0; const at = this.p; this.p += n; return at; }
+  // A length computed in 64 bits, so a huge count cannot wrap into a small one.
+  skip64(n: u64): usize {
+    if (this.broken || n > <u64>(this.end - this.p)) { this.broken = true; return 0; }
+    return this.skip(<usize>n);
+  }
+  @inline get done(): bool { return !this.broken && this.p == this.end; }
+}
+
+// The writer's section order; a reader accepts each section at most once, in this order.
+function rank(tag: u32): i32 {
+  switch (tag) {
+    case SEC_STATE: return 1;
+    case SEC_GLOBALS: return 2;
+    case SEC_MEMORY: return 3;
+    case SEC_TABLES: return 4;
+    case SEC_SEGMENTS: return 5;
+    case SEC_FRAMES: return 6;
+    case SEC_HOST: return 7;
+    case SEC_HOST_CALL: return 8;
+    case SEC_COUNTERS: return 9;
+    case SEC_MODULE: return 10;
+  }
+  return -1;
+}
+
+// Whether section `tag` at [at, at + size) is laid out exactly as FORMAT.md says: every count
+// and length within the section, nothing left over.
+function wellFormed(tag: u32, at: usize, size: u32): bool {
+  const c = new Cursor(at, at + size);
+  switch (tag) {
+    case SEC_STATE: c.u8(); c.u64(); c.skip64(<u64>c.u32() * 4); break;
+    case SEC_GLOBALS: c.skip64(<u64>c.u32() * 8); break;
+    case SEC_MEMORY: {
+      for (let n = c.u32(); n > 0 && !c.broken; n--) {
+        const pages = c.u32();
+        for (let k = c.u32(); k > 0 && !c.broken; k--) {
+          if (c.u32() >= pages) return false;
+          c.skip(PAGE_SIZE);
+        }
+      }
+      break;
+    }
+    case SEC_TABLES: for (let n = c.u32(); n > 0 && !c.broken; n--) c.skip64(<u64>c.u32() * 4); break;
+    case SEC_SEGMENTS: c.skip64(<u64>c.u32() * 4); c.skip64(<u64>c.u32() * 4); break;
+    case SEC_FRAMES: {
+      for (let n = c.u32(); n > 0 && !c.broken; n--) {
+        c.u32(); c.u32();
+        const slots = <u64>c.u32() + <u64>c.u32();
+        c.skip64(slots * 8);
+      }
+      break;
+    }
+    case SEC_HOST: case SEC_MODULE: c.skip64(<u64>c.u32()); break;
+    case SEC_COUNTERS: for (let n = c.u32(); n > 0 && !c.broken; n--) { c.u32(); c.skip64(<u64>c.u32() * 12); } break;
+    case SEC_HOST_CALL: c.u32(); c.skip64(<u64>c.u32() * 8); break;
+  }
+  return c.done;
 }
 
 function corrupt(what: string): Parsed | null {
@@ -333,11 +391,17 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
   if (c.broken) return corrupt("header");
   s.version = String.UTF8.decodeUnsafe(vp, vlen);
   s.hash = c.skip(32);
+  let last = 0;
   while (!c.broken && c.p < c.end) {
     const tag = c.u32();
     const size = c.u32();
     const at = c.skip(size);
     if (c.broken) break;
+    const r = rank(tag);
+    if (r < 0) return corrupt("unknown section " + tag.toString());
+    if (r <= last) return corrupt("section " + tag.toString() + " out of order or repeated");
+    last = r;
+    if (!wellFormed(tag, at, size)) return corrupt("section " + tag.toString() + " is not laid out as its counts say");
     switch (tag) {
       case SEC_STATE: s.state = at; break;
       case SEC_GLOBALS: s.globals = at; break;
@@ -386,14 +450,41 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
   if (!checkPlan(s, m)) return null;
   setMetering(metered);
   setMonitoring(monitored);
+  // Whatever fails from here on is rolled back: a refused snapshot leaves the store as it was.
+  const mark = storeMark();
+  const instanceMark = instances.length;
+  const acts = activationCount();
   const inst = instantiate(m, importAddrs);
-  if (inst === null) return null;
-  if (!checkAddresses(s, inst)) return null;
-  if (!applyData(s, inst)) return null;
+  if (inst === null || !checkAddresses(s, inst) || !checkReferences(s, inst) || !applyData(s, inst)
+      || (s.counters != 0 && !applyCounters(s, inst)) || (s.frameCount > 0 && !applyFrames(s, inst, io))) {
+    if (activationCount() > acts) abortActivation();
+    instances.length = instanceMark;
+    storeRollback(mark);
+    return null;
+  }
   state.fuelLeft = load<u64>(s.state, 1);
-  if (s.counters != 0 && !applyCounters(s, inst)) return null;
-  if (s.frameCount > 0 && !applyFrames(s, inst, io)) return null;
   return inst;
+}
+
+// Function references in tables and reference globals must name functions of this store (a
+// reference is an address + 1); the frames' untyped slots are checked where a reference is used
+// (call_indirect).
+function checkReferences(s: Parsed, inst: Instance): bool {
+  const c = new Cursor(s.tables + 4, s.base + s.length);
+  for (let i = 0; i < inst.tables.length; i++) {
+    const size = c.u32();
+    const funcs = load<u32>(unchecked(inst.tables[i]), TABLE_TYPE) == ValType.FuncRef;
+    for (let k: u32 = 0; k < size; k++) {
+      const ref = c.u32();
+      if (funcs && ref > funcCount) { corrupt("a table holds a reference to no function"); return false; }
+    }
+  }
+  for (let i = 0; i < inst.globals.length; i++) {
+    const g = unchecked(inst.globals[i]);
+    const v = load<u64>(s.globals + 4 + (<usize>i << 3));
+    if (load<u8>(g, GLOBAL_TYPE) == ValType.FuncRef && v > <u64>funcCount) { corrupt("a global holds a reference to no function"); return false; }
+  }
+  return true;
 }
 
 function corruptInst(what: string): Instance | null {
@@ -537,6 +628,26 @@ function setSegLen(seg: usize, len: u32): void {
   if (len < load<u32>(seg, SEG_LEN)) store<u32>(seg, 0, SEG_LEN);
 }
 
+// Whether the funcref-typed parameters and locals among the frame's slots at `values` name
+// functions of this store (0 is null, else address + 1). Operand slots carry no type here; a
+// reference among them is checked where it is used (call_indirect).
+function localRefsValid(m: Module, index: u32, values: usize): bool {
+  const params = m.funcType(index).params;
+  for (let i = 0; i < params.length; i++) {
+    if (unchecked(params[i]) == ValType.FuncRef && load<u32>(values + (<usize>i << 3)) > funcCount) return false;
+  }
+  const code = unchecked(m.codes[index - m.numImportedFuncs]);
+  let slot = <usize>params.length;
+  for (let r = 0; r < code.localCounts.length; r++) {
+    const n = <usize>unchecked(code.localCounts[r]);
+    if (unchecked(code.localTypes[r]) == ValType.FuncRef) {
+      for (let k: usize = 0; k < n; k++) if (load<u32>(values + ((slot + k) << 3)) > funcCount) return false;
+    }
+    slot += n;
+  }
+  return true;
+}
+
 // The IR offset of the stop point (bytecode offset, height) in compiled function `rec`, or -1.
 function stopFor(rec: usize, bc: u32, height: u32): i64 {
   const t = stopsOf(load<u32>(rec, FUNC_ADDR));
@@ -590,7 +701,9 @@ function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
       fail(ErrorKind.Limit, "the snapshot's frames exceed this VM's stack", 0);
       return false;
     }
-    memory.copy(fp, c.skip(bytes), bytes);
+    const values = c.skip(bytes);
+    if (!localRefsValid(inst.module, load<u32>(rec, FUNC_INDEX), values)) { corrupt("a frame's local holds a reference to no function"); return false; }
+    memory.copy(fp, values, bytes);
     const pc = code + <usize>ir;
     if (top) {
       setMachineState(pc, fp, csp, rec);
