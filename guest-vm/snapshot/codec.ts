@@ -419,6 +419,8 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
   if (c.broken || s.state == 0 || s.globals == 0 || s.memory == 0 || s.tables == 0 || s.segments == 0 || s.frames == 0 || s.host == 0) {
     return corrupt("missing or truncated section");
   }
+  if (((s.flags & FLAG_EMBED_MODULE) != 0) != (s.module != 0)) return corrupt("the module section does not match the header's flags");
+  if (((load<u8>(s.state) & 2) != 0) != (s.counters != 0)) return corrupt("the counters section does not match the state's mode");
   return s;
 }
 
