@@ -18,12 +18,14 @@
 //   call-ref(f, flags), call-ref-catch(f)   the same for a function reference (null fails).
 //   table-get(i) / table-set(i, f)          on the exported table "table"; out of range fails.
 //   anything else          fails (throws a host error).
-//   __fuzz_import globals  externref → host reference 1; numbers → 7 (7n, 1.5).
+//   __fuzz_import globals  externref → host reference 1; numbers → 7 (7n, 1.5, 2.5).
+// While a start function runs there is no instance yet, so call-export and table-get/set fail
+// on both sides. A top-level call stops (on both sides at the same point: "budget exhausted")
+// after MAX_NESTED_CALLS nested calls or MAX_LOG log entries.
 // In the VM the calling imports need a nested activation, which Vm does not offer from inside a
 // host function, so they drive the core's ABI directly (invoke/resume/host_call_func/
 // abort_activation: ABI.md's nested activations); the outer call is always Vm.invoke.
 
-import { readFileSync } from 'node:fs';
 import {
   EndActivation,
   Vm,
@@ -395,6 +397,7 @@ function instantiationFailureV8(e: unknown): string {
   if (e instanceof WebAssembly.LinkError) return 'link error';
   if (e instanceof WebAssembly.CompileError) return 'compile error';
   if (e instanceof HostFailure) return 'host error';
+  if (e instanceof BudgetExceeded) return 'budget exhausted';
   return `exception ${String(e)}`;
 }
 
@@ -851,11 +854,6 @@ export function makePlan(info: ModuleInfo, rng: RandomSource, rounds = 2, maxCal
     }
   }
   return plan;
-}
-
-/** Loads a module and plan written by the fuzzer (tests/fuzz-regressions/NAME.{wasm,json}). */
-export function readReproducer(wasmPath: string, jsonPath: string): { bytes: Uint8Array; spec: Reproducer } {
-  return { bytes: new Uint8Array(readFileSync(wasmPath)), spec: JSON.parse(readFileSync(jsonPath, 'utf8')) as Reproducer };
 }
 
 export interface Reproducer {
