@@ -744,7 +744,8 @@ export interface Difference {
   vm: string;
   /**
    * Set when the difference is one the spec allows an implementation: the call stack ran out in
-   * one engine only (their depths differ), or V8 went past the VM's memory limit. Not a VM bug.
+   * one engine only, or in both at different depths (what the recursion left behind differs), or
+   * V8 went past the VM's memory limit. Not a VM bug.
    */
   limit?: string;
 }
@@ -766,6 +767,10 @@ export function compareRuns(v8: RunRecord, vm: RunRecord): Difference | null {
   if (v8.beyondVmLimits) return { ...d, limit: v8.beyondVmLimits };
   const stack = TRAP_CLASSES[10]!;
   if (d.what === 'call' && d.v8.includes(stack) !== d.vm.includes(stack)) return { ...d, limit: 'the call stack ran out in one engine only' };
+  // Both ran out, at depths of their own: what the recursion left behind (log, globals, memory)
+  // depends on each engine's depth.
+  const exhausted = (r: RunRecord) => r.calls.some((c) => c.outcome.includes(stack));
+  if (exhausted(v8) && exhausted(vm)) return { ...d, limit: 'the call stack ran out in both engines, at different depths' };
   return d;
 }
 
