@@ -4,7 +4,7 @@
 // so a mutant can be reproduced and described.
 
 import type { Rng } from './rng.js';
-import { HEADER, Reader, UnknownOpcode, concat, encodeSection, readSections, uleb, walkInstructions, type Section } from './wasm-binary.js';
+import { HEADER, Reader, UnknownOpcode, concat, encodeSection, forEachBody, readSections, uleb, walkInstructions, type Section } from './wasm-binary.js';
 
 export interface Mutant {
   bytes: Uint8Array;
@@ -62,15 +62,7 @@ function lebSites(bytes: Uint8Array): { at: number; len: number; what: string }[
   for (const s of sections) {
     if (s.id !== 10) continue;
     try {
-      const r = new Reader(bytes, s.payloadStart, s.end);
-      for (let n = r.u32(); n > 0; n--) {
-        const size = r.u32();
-        const end = r.pos + size;
-        const body = new Reader(bytes, r.pos, end);
-        for (let groups = body.u32(); groups > 0; groups--) {
-          body.u32();
-          body.u8();
-        }
+      forEachBody(bytes, s.payloadStart, s.end, (b) => b.u8(), (body, _start, end) => {
         walkInstructions(body, (at, op) => {
           if ((op >= 0x0c && op <= 0x11) || (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0x3e) || op === 0xd2 || op === 0x41) {
             const imm = at + 1;
@@ -79,8 +71,7 @@ function lebSites(bytes: Uint8Array): { at: number; len: number; what: string }[
             if (sites.length < 400) sites.push({ at: imm, len: rr.pos - imm, what: `immediate of opcode 0x${op.toString(16)} at ${at}` });
           }
         });
-        r.pos = end;
-      }
+      });
     } catch {
       // unparseable body: keep what we have
     }
@@ -317,17 +308,7 @@ export function usesPost20Features(bytes: Uint8Array): 'yes' | 'no' | 'unknown' 
           walkCode(r);
         }
       } else if (s.id === 10) {
-        for (let n = r.u32(); n > 0; n--) {
-          const size = r.u32();
-          const end = r.pos + size;
-          const body = new Reader(bytes, r.pos, end);
-          for (let groups = body.u32(); groups > 0; groups--) {
-            body.u32();
-            valtypeByte(body);
-          }
-          walkCode(body);
-          r.pos = end;
-        }
+        forEachBody(bytes, s.payloadStart, s.end, valtypeByte, (body) => walkCode(body));
       }
     }
   } catch (e) {

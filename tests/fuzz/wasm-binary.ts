@@ -111,6 +111,28 @@ export function concat(parts: ArrayLike<number>[]): Uint8Array {
 
 const VALTYPES: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 
+/**
+ * Each function body of a code section (payload [start, end)): `visit` gets a reader placed just
+ * after the body's local declarations (each local type read by `localType`), and the offsets
+ * where the entry's bytes start (after its size) and end.
+ */
+export function forEachBody(bytes: Uint8Array, start: number, end: number, localType: (r: Reader) => unknown,
+  visit: (body: Reader, entryStart: number, entryEnd: number) => void): void {
+  const r = new Reader(bytes, start, end);
+  for (let n = r.u32(); n > 0; n--) {
+    const size = r.u32();
+    const entryStart = r.pos;
+    const entryEnd = r.pos + size;
+    const body = new Reader(bytes, entryStart, entryEnd);
+    for (let groups = body.u32(); groups > 0; groups--) {
+      body.u32();
+      localType(body);
+    }
+    visit(body, entryStart, entryEnd);
+    r.pos = entryEnd;
+  }
+}
+
 function valtype(r: Reader): ValType {
   const at = r.pos;
   const t = VALTYPES[r.u8()];
@@ -382,16 +404,8 @@ export function instrument(bytes: Uint8Array, options: { canonicaliseNaNs?: bool
     else if (id === 10 && canon) {
       const bodies: number[][] = [];
       if (s) {
-        const r = new Reader(bytes, s.payloadStart, s.end);
-        for (let n = r.u32(); n > 0; n--) {
-          const size = r.u32();
-          const end = r.pos + size;
-          const body = new Reader(bytes, r.pos, end);
-          for (let groups = body.u32(); groups > 0; groups--) {
-            body.u32();
-            valtype(body);
-          }
-          const out: number[] = Array.from(bytes.subarray(r.pos, body.pos));
+        forEachBody(bytes, s.payloadStart, s.end, valtype, (body, entryStart, end) => {
+          const out: number[] = Array.from(bytes.subarray(entryStart, body.pos));
           let copied = body.pos;
           walkInstructions(body, (at, op) => {
             const helper = OBSERVE_F32.has(op) ? canonF32 : OBSERVE_F64.has(op) ? canonF64 : -1;
@@ -403,8 +417,7 @@ export function instrument(bytes: Uint8Array, options: { canonicaliseNaNs?: bool
           if (body.pos !== end) throw new BinaryError('function body size mismatch');
           out.push(...bytes.subarray(copied, end));
           bodies.push([...uleb(out.length), ...out]);
-          r.pos = end;
-        }
+        });
       }
       bodies.push([...uleb(CANON_F32_BODY.length), ...CANON_F32_BODY], [...uleb(CANON_F64_BODY.length), ...CANON_F64_BODY]);
       parts.push(encodeSection(10, [...uleb(bodies.length), ...bodies.flat()]));
