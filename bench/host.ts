@@ -1,0 +1,151 @@
+// One host's share of `npm run bench`, in its own Node process (so its V8 flags apply):
+//   node [--no-liftoff | --liftoff-only] build/js/bench/host.js <plan.json>
+// The plan (written by bench/run.ts) says what to run: `fixture` (one C fixture natively and in
+// the VM per intrinsics mode, paired round by round) or `micro` (the .wat micro kernels in the VM
+// per setting), on `node` (the VM is build/vm.wasm on this V8) or `vm-on-vm` (the VM is an inner
+// build/vm.wasm interpreted by an outer Vm on this V8). The measuring itself is bench/kernel.js,
+// the same code js102 runs (bench/host-js102.js). Prints one JSON line: the kernel's result.
+// Progress goes to stderr.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Vm, packageRoot, type VmOptions } from '../host-intrinsics/vm.js';
+
+export type Mode = 'none' | 'bulk' | 'float' | 'memory' | 'all';
+export const MODES: readonly Mode[] = ['none', 'bulk', 'float', 'memory', 'all'];
+export type IntrinsicClass = 'bulk' | 'float' | 'memory';
+export const CLASSES: readonly IntrinsicClass[] = ['bulk', 'float', 'memory'];
+export const NOT_BUILT = 'n/a (not built)';
+
+export interface RawVm {
+  ex: Record<string, (...a: number[]) => number | undefined>;
+  mem(): Uint8Array;
+  guestMemory?(addr: number): Uint8Array;
+}
+
+export interface FixturePlan {
+  kind: 'fixture';
+  host: 'node' | 'vm-on-vm';
+  name: string;
+  file: string;
+  args: string[];
+  warmArgs: string[];
+  rounds: number;
+  modes: Mode[];
+}
+
+export interface MicroPlan {
+  kind: 'micro';
+  host: 'node' | 'vm-on-vm';
+  kernels: { name: string; cls: IntrinsicClass | null; file: string; iterations: number }[];
+  baseline: string;
+  reps: number;
+}
+
+export type Plan = FixturePlan | MicroPlan;
+
+export const classesOf = (mode: Mode): IntrinsicClass[] => (mode === 'none' ? [] : mode === 'all' ? [...CLASSES] : [mode]);
+
+interface Kernel {
+  fixture(plan: object): unknown;
+  micro(plan: object): unknown;
+}
+
+export function loadKernel(): Kernel {
+  const source = readFileSync(path.join(packageRoot(), 'bench', 'kernel.js'), 'utf8');
+  return new Function(`${source}\nreturn handoverBench;`)() as Kernel;
+}
+
+/** The VM on this Node, with intrinsic classes `classes`, or why it cannot be had. */
+export function nodeVm(classes: IntrinsicClass[]): RawVm | string {
+  const vm = Vm.createSync({ intrinsicClasses: classes } as VmOptions);
+  const ex = vm.rawExports as unknown as RawVm['ex'] & { memory: WebAssembly.Memory };
+  if (classes.length > 0 && typeof ex.set_intrinsics !== 'function') return NOT_BUILT;
+  return { ex, mem: () => new Uint8Array(ex.memory.buffer), guestMemory: (addr) => vm.guestMemory(addr) };
+}
+
+type InnerVm = (classes: IntrinsicClass[]) => RawVm;
+let innerVmImpl: InnerVm | null | undefined;
+
+/** The inner VM of VM-on-VM: host-intrinsics/hosts/vm-on-vm.ts when built, else a plain one. */
+export async function loadInnerVm(): Promise<InnerVm> {
+  if (innerVmImpl === undefined) {
+    try {
+      const mod = (await import('../host-intrinsics/hosts/vm-on-vm.js' as string)) as { innerVm?: InnerVm };
+      innerVmImpl = mod.innerVm ?? null;
+    } catch {
+      innerVmImpl = null;
+    }
+  }
+  if (innerVmImpl) return innerVmImpl;
+  return (classes) => {
+    if (classes.length > 0) throw new Error(NOT_BUILT);
+    return plainInnerVm();
+  };
+}
+
+let vmBytes: Uint8Array | undefined;
+
+function plainInnerVm(): RawVm {
+  vmBytes ??= new Uint8Array(readFileSync(path.join(packageRoot(), 'build', 'vm.wasm')));
+  const outer = Vm.createSync();
+  const loaded = outer.loadModule(vmBytes);
+  if (!loaded.ok) throw new Error(`build/vm.wasm does not load in the VM: ${loaded.message}`);
+  const inst = outer.instantiate(loaded.id, []);
+  if (!inst.ok) throw new Error(`build/vm.wasm does not instantiate in the VM: ${inst.message}`);
+  const ex: RawVm['ex'] = {};
+  let memory = -1;
+  for (const [name, e] of outer.exports(inst.id)) {
+    if (e.kind === 'memory') memory = e.addr;
+    if (e.kind !== 'func') continue;
+    ex[name] = (...args: number[]) => {
+      const outcome = outer.invoke(e.addr, args.map((value) => ({ type: 'i32' as const, value: value | 0 })));
+      if (outcome.kind !== 'completed') throw new Error(`the inner VM's ${name} did not complete: ${'message' in outcome ? outcome.message : outcome.kind}`);
+      const v = outcome.values[0];
+      return v === undefined ? undefined : (v as { value: number }).value;
+    };
+  }
+  return { ex, mem: () => outer.guestMemory(memory) };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export async function runPlan(plan: Plan, progress: (s: string) => void = () => {}): Promise<unknown> {
+  const kernel = loadKernel();
+  let makeVm: (mode: Mode) => RawVm | string;
+  if (plan.host === 'node') {
+    makeVm = (mode) => nodeVm(classesOf(mode));
+  } else {
+    const inner = await loadInnerVm();
+    makeVm = (mode) => {
+      try {
+        return inner(classesOf(mode));
+      } catch (e) {
+        if (e instanceof Error && e.message === NOT_BUILT) return NOT_BUILT;
+        throw e;
+      }
+    };
+  }
+  const read = (file: string) => new Uint8Array(readFileSync(file));
+  if (plan.kind === 'fixture') {
+    return kernel.fixture({ ...plan, bytes: read(plan.file), makeVm, clock: cpuMs, progress });
+  }
+  return kernel.micro({
+    ...plan,
+    kernels: plan.kernels.map((k) => ({ ...k, bytes: read(k.file) })),
+    makeVm,
+    clock: cpuMs,
+    progress,
+  });
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isMain) {
+  const plan = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Plan;
+  const label = process.argv[3] ?? '';
+  const result = await runPlan(plan, (s) => process.stderr.write(`  ${label}${s}\n`));
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
