@@ -84,14 +84,14 @@ const HOSTS: HostSpec[] = [
   { id: 'vm-on-vm', label: 'VM-on-VM (on Node)', kind: 'vm-on-vm', flags: [] },
 ];
 
-// Sizes: native runs of ~40–70 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
+// Sizes: native runs of ~20–35 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
 // rounds, each VM run paired with a native one) within ten minutes on the 2-core dev machine;
 // VM-on-VM interprets the interpreter, ~30–60x slower than the VM, so it gets sizes whose native
 // run takes a few ms (its runs then take ~0.3–0.8 s, dominated by the inner VM).
 const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, string[]][]>> = {
   full: {
-    direct: [['float', ['600000']], ['intarray', ['80000']], ['recursion', ['100']], ['memory', ['4096']]],
-    'vm-on-vm': [['float', ['15000']], ['intarray', ['5000']], ['recursion', ['6']], ['memory', ['384']]],
+    direct: [['float', ['300000']], ['intarray', ['40000']], ['recursion', ['50']], ['memory', ['2048']]],
+    'vm-on-vm': [['float', ['10000']], ['intarray', ['3000']], ['recursion', ['4']], ['memory', ['256']]],
   },
   quick: {
     direct: [['float', ['100000']], ['intarray', ['15000']], ['recursion', ['20']], ['memory', ['1024']]],
