@@ -145,6 +145,13 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
       return r.length === h.fixtures.length && r.length > 0 ? x2(geomean(r.map((q) => q.ratio))) : '';
     });
     L.push(`| geomean | | | ${geo.join(' | ')} |`);
+    if (h.id === 'vm-on-vm') {
+      const parts = MODES.filter((m) => m !== 'none').map((m) => {
+        const w = withWithout(h, m);
+        return w.length ? `${MODE_LABEL[m]} ${x2(1 / geomean(w.map((q) => q.ratio)))} (${w.map((q) => `${q.fixture} ${x2(1 / q.ratio)}`).join(', ')})` : `${MODE_LABEL[m]} ${why(h, m)}`;
+      });
+      L.push('', `VM-on-VM with intrinsics against without (speed-up: time without / time with, same round, geomean and per fixture): ${parts.join('; ')}.`);
+    }
     const chart = meta.charts.get(h.id);
     if (chart) L.push('', `![${h.label}: VM / native per fixture and intrinsics mode](${chart})`);
     L.push('');

@@ -84,14 +84,14 @@ const HOSTS: HostSpec[] = [
   { id: 'vm-on-vm', label: 'VM-on-VM (on Node)', kind: 'vm-on-vm', flags: [] },
 ];
 
-// Sizes: native runs of ~20–35 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
+// Sizes: native runs of ~15–25 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
 // rounds, each VM run paired with a native one) within ten minutes on the 2-core dev machine;
 // VM-on-VM interprets the interpreter, ~30–60x slower than the VM, so it gets sizes whose native
 // run takes a few ms (its runs then take ~0.3–0.8 s, dominated by the inner VM).
 const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, string[]][]>> = {
   full: {
-    direct: [['float', ['300000']], ['intarray', ['40000']], ['recursion', ['50']], ['memory', ['2048']]],
-    'vm-on-vm': [['float', ['10000']], ['intarray', ['3000']], ['recursion', ['4']], ['memory', ['256']]],
+    direct: [['float', ['200000']], ['intarray', ['30000']], ['recursion', ['36']], ['memory', ['1536']]],
+    'vm-on-vm': [['float', ['7000']], ['intarray', ['2000']], ['recursion', ['3']], ['memory', ['192']]],
   },
   quick: {
     direct: [['float', ['100000']], ['intarray', ['15000']], ['recursion', ['20']], ['memory', ['1024']]],
