@@ -94,7 +94,7 @@ const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, str
     'vm-on-vm': [['float', ['7000']], ['intarray', ['2000']], ['recursion', ['3']], ['memory', ['192']]],
   },
   quick: {
-    direct: [['float', ['100000']], ['intarray', ['15000']], ['recursion', ['20']], ['memory', ['1024']]],
+    direct: [['float', ['60000']], ['intarray', ['10000']], ['recursion', ['12']], ['memory', ['512']]],
     'vm-on-vm': [['float', ['2000']], ['intarray', ['1000']], ['recursion', ['1']], ['memory', ['64']]],
   },
 };
