@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Vm, packageRoot, type IntrinsicClass, type Value } from '../../host-intrinsics/vm.js';
 import { ComponentEngine } from '../../host-intrinsics/api.js';
 import { runWasi } from '../../host-intrinsics/wasi/run.js';
+import { innerVm } from '../../host-intrinsics/hosts/vm-on-vm.js';
 import { fn, instantiate, wat } from '../helpers/wat.js';
 
 const i32 = (value: number): Value => ({ type: 'i32', value });
@@ -150,5 +151,48 @@ describe('the component', () => {
     expect(engine.invoke(f, [F64])).toEqual(plain.floats);
     const other = ComponentEngine.create();
     expect(() => other.setIntrinsicClasses(['memory'])).toThrow(/memory class is not available/);
+  });
+});
+
+describe('VM-on-VM', () => {
+  // The inner VM driven through its raw ABI (guest-vm/ABI.md): load, instantiate, invoke export k.
+  function innerRun(classes: IntrinsicClass[], name: 'floats' | 'memory' | 'load', arg: Value | null) {
+    const vm = innerVm(classes);
+    const { ex } = vm;
+    const copyIn = (b: Uint8Array) => {
+      const p = ex.alloc(b.length)! >>> 0;
+      vm.mem().set(b, p);
+      return p;
+    };
+    const bytes = wat(KERNEL);
+    const mid = ex.module_new(copyIn(bytes), bytes.length)!;
+    const inst = ex.instance_new(mid, 0)!;
+    expect(inst).toBeGreaterThanOrEqual(0);
+    const f = ex.instance_extern(inst, 0, ['floats', 'memory', 'load'].indexOf(name))!;
+    const io = ex.io_buffer()! >>> 0;
+    const view = () => new DataView(vm.mem().buffer, vm.mem().byteOffset);
+    if (arg?.type === 'f64') view().setBigUint64(io, arg.bits, true);
+    if (arg?.type === 'i32') view().setInt32(io, arg.value, true);
+    let status = ex.invoke(f)!;
+    while (status === 3) status = ex.resume()!;
+    return { status, result: view().getBigUint64(io, true), trap: status === 1 ? ex.trap_code() : 0 };
+  }
+
+  it('serves the inner VM\'s intrinsics with the outer VM\'s builtins, with the inline results', () => {
+    const plain = results([]);
+    for (const classes of CLASSES) {
+      const floats = innerRun(classes, 'floats', F64);
+      expect(floats.status, classes.join('+')).toBe(0);
+      expect({ kind: 'completed', values: [{ type: 'i64', value: BigInt.asIntN(64, floats.result) }] }).toEqual(plain.floats);
+      const memory = innerRun(classes, 'memory', null);
+      expect({ kind: 'completed', values: [{ type: 'i64', value: BigInt.asIntN(64, memory.result) }] }).toEqual(plain.memory);
+    }
+  });
+
+  it('turns an out-of-bounds access in a memory builtin into the inner guest\'s trap', () => {
+    for (const classes of [[], ['memory']] as IntrinsicClass[][]) {
+      expect(innerRun(classes, 'load', i32(65535)), classes.join('+')).toMatchObject({ status: 1, trap: 5 });
+      expect(innerRun(classes, 'load', i32(14))).toMatchObject({ status: 0, result: 0x04030201n });
+    }
   });
 });
