@@ -26,9 +26,11 @@ import { monitoringEnabled, setMonitoring } from "./probe/counters";
 import { pageLimit, setStoreLimits, tableLimit } from "./runtime/store";
 import * as runState from "./exec/state";
 import {
-  STATUS_TRAP, abort, hostCallee, invoke as runInvoke, resume as runResume, setSlice, trapCode,
+  STATUS_TRAP, abort, hostCallee, hostFault as runHostFault, invoke as runInvoke, resume as runResume, setSlice, trapCode,
   trapMessage,
 } from "./exec/run";
+import { intrinsicClasses, setIntrinsicClasses } from "./runtime/hosted";
+import { builtinMemory, newBuiltinFunc } from "./runtime/builtins";
 
 // ── buffers ───────────────────────────────────────────────────────────────────────────────────
 const IO_CELLS: usize = 1024;
@@ -357,6 +359,56 @@ export function set_metering(on: u32): i32 {
   }
   setMetering(on != 0);
   return 0;
+}
+
+// ── intrinsic classes ───────────────────────────────────────────────────────────────────
+// Which operations go to the host's intrinsics (runtime/hosted.ts): bit 1 bulk, 2 float, 4
+// memory. Like metering, decided when code is compiled and memories are made: set before.
+export function set_intrinsics(mask: u32): i32 {
+  clearError();
+  if ((compiledFunctions > 0 || memories.length > 0) && mask != intrinsicClasses) {
+    misuse("intrinsic classes must be chosen before any memory is made or function runs");
+    return -1;
+  }
+  setIntrinsicClasses(mask);
+  return 0;
+}
+
+export function get_intrinsics(): u32 {
+  return intrinsicClasses;
+}
+
+// A host function served by this VM itself: intrinsic `id` (the order of
+// host-intrinsics/intrinsics/names.ts), for a VM running inside this one. Its address, or -1.
+export function builtin_func_new(id: u32): i32 {
+  clearError();
+  const rec = newBuiltinFunc(id);
+  if (rec == 0) {
+    misuse("no intrinsic " + id.toString());
+    return -1;
+  }
+  return <i32>load<u32>(rec, FUNC_ADDR);
+}
+
+// The store address of the builtin memory (a VM inside this one keeps its host-owned guest memory
+// there), made on first use.
+export function builtin_memory(): i32 {
+  clearError();
+  return memories.indexOf(builtinMemory());
+}
+
+// The host calls this when invoke or resume threw a trap out of the VM: STATUS_TRAP if it was
+// the guest's out-of-bounds access to host-owned memory (trap_code and the message as for any
+// trap), else -1 and the VM must not be entered again.
+export function host_fault(): i32 {
+  clearError();
+  lastTrapCode = 0;
+  trapText = "";
+  if (!runHostFault()) {
+    misuse("the VM stopped in a host trap outside a host-owned memory access");
+    return -1;
+  }
+  return settle(STATUS_TRAP);
 }
 
 // Fuel left, as a u64 in io cell 0 (read by fuel_get, written by fuel_set).

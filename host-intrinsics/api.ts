@@ -7,6 +7,7 @@
 // activation and leaves the engine usable, and so does a timeout; host functions may call back
 // into their engine (the activations nest).
 
+import { classMask, type IntrinsicClass } from './intrinsics/classes.js';
 import { AbiError, checkCellTypes, checkValues, type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type TableType, type ValType, type Value } from './abi.js';
 import {
   fromWitExternType, fromWitFuncType, fromWitModuleDesc, fromWitValue, instantiateComponent, toWitValue, trapCode,
@@ -162,6 +163,10 @@ export class ComponentEngine implements Engine {
 
   setMetering(on: boolean): void {
     this.enter(() => this.wit.setMetering(on));
+  }
+
+  setIntrinsicClasses(classes: readonly IntrinsicClass[]): void {
+    this.enter(() => this.wit.setIntrinsics(classMask(classes)));
   }
 
   get fuel(): bigint {

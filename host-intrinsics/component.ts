@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type * as Bindings from '../build/component/js/handover-vm.js';
 import type * as Wit from '../build/component/js/interfaces/handover-vm-engine.js';
 import { AbiError, TRAP_MESSAGES, type ExternType, type FuncType, type ModuleDesc, type Value } from './abi.js';
-import { packageRoot } from './vm.js';
+import { newIntrinsicHelper, packageRoot } from './vm.js';
+import { INTRINSIC_NAMES } from './intrinsics/names.js';
 
 export type { Wit };
 export type WitEngine = typeof Wit;
@@ -56,10 +57,29 @@ export interface CoreAccess {
   ioBuffer: number;
 }
 
+const CABI_LOWER = Symbol.for('cabiLower');
+
+/**
+ * The component's `handover:vm/intrinsics` imports, served by a fresh native helper instance:
+ * each value carries the helper's core function under Symbol.for('cabiLower'), so jco's hybrid
+ * bindings wire it straight into the core imports, without a JS trampoline.
+ */
+export function componentIntrinsics(): Record<string, unknown> {
+  const helper = newIntrinsicHelper();
+  const out: Record<string, unknown> = {};
+  for (const name of INTRINSIC_NAMES) {
+    const fn = helper[name] as (...args: unknown[]) => unknown;
+    const value = (...args: unknown[]) => fn(...args);
+    (value as unknown as Record<symbol, unknown>)[CABI_LOWER] = () => fn;
+    out[name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+  return out;
+}
+
 /** A new instance of the component (one store), and its core exports. */
 export function instantiateComponent(): { engine: WitEngine; core: CoreAccess | null } {
   let core: CoreAccess | null = null;
-  const root = bindings.instantiate(coreModule, {}, (module, imports) => {
+  const root = bindings.instantiate(coreModule, { 'handover:vm/intrinsics': componentIntrinsics() } as unknown as Parameters<typeof bindings.instantiate>[1], (module, imports) => {
     const instance = new WebAssembly.Instance(module, imports);
     const ex = instance.exports as Record<string, unknown>;
     if (ex.memory instanceof WebAssembly.Memory && typeof ex.memory_region === 'function' && typeof ex.io_buffer === 'function') {

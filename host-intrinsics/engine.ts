@@ -3,6 +3,7 @@
 // the component through its jco bindings) both implement `Engine`, so the spec runner, the WASI
 // bridge and the CLI switch between them by construction alone. Types only, plus EndActivation.
 
+import type { IntrinsicClass } from './intrinsics/classes.js';
 import type {
   ErrorKind, ExternKind, ExternType, FuncType, GlobalType, MemoryType, ModuleDesc, TableType, ValType, Value,
 } from './abi.js';
@@ -99,6 +100,8 @@ export interface Engine {
   guestMemory(addr: number): Uint8Array;
   /** Metered code counts every executed bytecode instruction against the fuel; chosen before anything runs. */
   setMetering(on: boolean): void;
+  /** Operations handed to the host intrinsics (intrinsics/README.md); before anything runs. */
+  setIntrinsicClasses(classes: readonly IntrinsicClass[]): void;
   /** Fuel left (bytecode instructions metered code may still execute). */
   fuel: bigint;
   /** Back-edges and calls per slice: how often the VM returns to the host while it runs. */

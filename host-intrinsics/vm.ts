@@ -35,6 +35,8 @@ import {
   type Value,
 } from './abi.js';
 import { decodeCounters, type FunctionCounters } from './monitors/counters.js';
+import { classMask, classesOf, defaultClasses, type IntrinsicClass } from './intrinsics/classes.js';
+import { INTRINSIC_NAMES } from './intrinsics/names.js';
 
 import {
   EndActivation,
@@ -49,6 +51,7 @@ import {
 
 export * from './abi.js';
 export * from './engine.js';
+export * from './intrinsics/classes.js';
 
 /** The import namespace through which the VM will call host intrinsics (see wit/). */
 export const INTRINSICS_NAMESPACE = 'handover:vm/intrinsics';
@@ -59,7 +62,7 @@ const ABI_FUNCTIONS = [
   'module_new', 'module_describe',
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
-  'invoke', 'resume', 'set_slice', 'trap_code', 'host_call_func', 'abort_activation',
+  'invoke', 'resume', 'set_slice', 'set_intrinsics', 'get_intrinsics', 'host_fault', 'builtin_func_new', 'builtin_memory', 'trap_code', 'host_call_func', 'abort_activation',
   'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
 ] as const;
 
@@ -69,8 +72,32 @@ type VmExports = { memory: WebAssembly.Memory } & Record<(typeof ABI_FUNCTIONS)[
 export interface VmOptions {
   /** Path of the VM core module; defaults to $HANDOVER_VM_WASM or <package root>/build/vm.wasm. */
   wasmPath?: string;
-  /** Functions for the `handover:vm/intrinsics` import namespace, once the VM imports any. */
+  /**
+   * Functions for the `handover:vm/intrinsics` imports; by default the native helper
+   * build/intrinsics.wasm (whose memory then holds a host-owned guest memory).
+   */
   intrinsics?: WebAssembly.ModuleImports;
+  /** The memory holding host-owned guest memory, when `intrinsics` are given (the helper's). */
+  intrinsicsMemory?: WebAssembly.Memory;
+  /** Operations handed to the intrinsics; default: the measured default for V8 (`defaultClasses`). */
+  intrinsicClasses?: readonly IntrinsicClass[];
+}
+
+let helperModule: WebAssembly.Module | undefined;
+
+export function intrinsicsWasmPath(): string {
+  return path.join(packageRoot(), 'build', 'intrinsics.wasm');
+}
+
+/** The native intrinsic helper (build/intrinsics.wasm), compiled once. */
+export function intrinsicHelperModule(): WebAssembly.Module {
+  helperModule ??= new WebAssembly.Module(new Uint8Array(readFileSync(intrinsicsWasmPath())));
+  return helperModule;
+}
+
+/** A fresh helper instance: its exports serve one VM's `handover:vm/intrinsics` imports. */
+export function newIntrinsicHelper(): WebAssembly.Exports {
+  return new WebAssembly.Instance(intrinsicHelperModule(), {}).exports;
 }
 
 /** The nearest folder at or above the file at `fromUrl` holding a package.json. */
@@ -121,15 +148,24 @@ export class Vm implements Engine {
 
   /** A fresh store from an already compiled VM core module. */
   static fromModule(module: WebAssembly.Module, options: VmOptions = {}): Vm {
-    const intrinsics = options.intrinsics ?? {};
     const wanted = WebAssembly.Module.imports(module);
+    let intrinsics = options.intrinsics ?? {};
+    let intrinsicsMemory = options.intrinsicsMemory;
+    if (!options.intrinsics && wanted.length > 0) {
+      const helper = newIntrinsicHelper();
+      intrinsics = helper as WebAssembly.ModuleImports;
+      intrinsicsMemory = helper.memory as WebAssembly.Memory;
+    }
     const missing = wanted.filter((i) => i.module !== INTRINSICS_NAMESPACE || !(i.name in intrinsics));
     if (missing.length > 0) {
       const names = missing.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ');
       throw new Error(`the VM core module imports what this host does not provide: ${names}`);
     }
     const imports: WebAssembly.Imports = wanted.length > 0 ? { [INTRINSICS_NAMESPACE]: intrinsics } : {};
-    return Vm.fromExports(new WebAssembly.Instance(module, imports).exports);
+    const vm = Vm.fromExports(new WebAssembly.Instance(module, imports).exports);
+    vm.hostMemory = intrinsicsMemory;
+    vm.setIntrinsicClasses(options.intrinsicClasses ?? defaultClasses('v8'));
+    return vm;
   }
 
   /** Wraps exports that follow the ABI, however they were instantiated. */
@@ -152,7 +188,22 @@ export class Vm implements Engine {
   private readonly modules = new Map<number, ModuleDesc>();
   private readonly instances = new Map<number, ModuleDesc>();
 
-  private constructor(private readonly ex: VmExports) {
+  private hostMemory: WebAssembly.Memory | undefined;
+  private readonly ex: VmExports;
+
+  private constructor(raw: VmExports) {
+    // A host trap out of the dispatch loop may be the guest's out-of-bounds access to host-owned
+    // memory: the VM turns it into the guest's trap (host_fault), or says it was not.
+    const recover = (e: unknown): number => {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      const status = raw.host_fault();
+      if (status < 0) throw e;
+      return status;
+    };
+    const ex = { ...raw } as VmExports;
+    ex.invoke = (f: number) => { try { return raw.invoke(f); } catch (e) { return recover(e); } };
+    ex.resume = () => { try { return raw.resume(); } catch (e) { return recover(e); } };
+    this.ex = ex;
     this.buffer = ex.memory.buffer;
     this.dataView = new DataView(this.buffer);
     this.io = ex.io_buffer() >>> 0;
@@ -168,6 +219,46 @@ export class Vm implements Engine {
   /** The VM core module's exports, for tools that read what the ABI does not cover (profiles). */
   get rawExports(): WebAssembly.Exports {
     return this.ex as unknown as WebAssembly.Exports;
+  }
+
+  /**
+   * Which operations go to the host intrinsics (host-intrinsics/intrinsics/README.md). Chosen
+   * before anything is loaded; throws after.
+   */
+  setIntrinsicClasses(classes: readonly IntrinsicClass[]): void {
+    const mask = classMask(classes);
+    if ((mask & classMask(['memory'])) !== 0 && !this.hostMemory) {
+      throw new Error('the memory class needs an intrinsics memory (the helper\'s): give intrinsicsMemory with intrinsics');
+    }
+    this.guarded(() => {
+      if (this.ex.set_intrinsics(mask) < 0) throw new Error(this.string(this.ex.error_message()));
+    });
+  }
+
+  /**
+   * Externs serving a guest's `handover:vm/intrinsics` imports with this VM's own builtins (for a
+   * VM running inside this one): name → function address. The memory ones work on
+   * `builtinMemory`.
+   */
+  builtinIntrinsics(): Map<string, number> {
+    return this.guarded(() => {
+      const map = new Map<string, number>();
+      INTRINSIC_NAMES.forEach((name, id) => {
+        const addr = this.ex.builtin_func_new(id);
+        if (addr < 0) throw new AbiError(this.string(this.ex.error_message()));
+        map.set(name, addr >>> 0);
+      });
+      return map;
+    });
+  }
+
+  /** Store address of the memory the memory builtins work on. */
+  get builtinMemory(): number {
+    return this.guarded(() => this.ex.builtin_memory() >>> 0);
+  }
+
+  get intrinsicClasses(): IntrinsicClass[] {
+    return classesOf(this.ex.get_intrinsics());
   }
 
   /** False once an exception escaped from a call or an invoke timed out: use a fresh Vm. */
@@ -298,6 +389,11 @@ export class Vm implements Engine {
       const base = this.ex.memory_region(addr);
       if (base < 0) throw new AbiError(`no memory at address ${addr}`);
       const length = Number(this.view().getBigUint64(this.io, true));
+      // Base 0: the memory is host-owned (the memory class), at the start of the helper's memory.
+      if (base === 0) {
+        if (!this.hostMemory) throw new AbiError(`memory ${addr} is host-owned, and this Vm was given no intrinsics memory`);
+        return new Uint8Array(this.hostMemory.buffer, 0, length);
+      }
       return new Uint8Array(this.ex.memory.buffer, base >>> 0, length);
     };
     // A host function reads and writes its guest's memory (WASI): memory_region runs no guest

@@ -64,7 +64,7 @@ if (error) fail(`asc failed: ${error.message}`);
 const core = new Uint8Array(readFileSync(join(work, "core.wasm")));
 const problems = [];
 for (const i of WebAssembly.Module.imports(new WebAssembly.Module(core))) {
-  if (i.module !== "[export]handover:vm/engine") problems.push(`imports ${i.module}.${i.name}`);
+  if (i.module !== "[export]handover:vm/engine" && i.module !== "handover:vm/intrinsics") problems.push(`imports ${i.module}.${i.name}`);
 }
 if (problems.length > 0) fail(`the core module ${problems.join(", ")}`);
 
@@ -89,7 +89,12 @@ if (witProblems.length > 0) fail(witProblems.join("\n  "));
 // 4. JS bindings.
 let files;
 try {
-  ({ files } = await transpile(component, { name: NAME, instantiation: "sync", quiet: true }));
+  ({ files } = await transpile(component, {
+    name: NAME, instantiation: "sync", quiet: true,
+    // Intrinsics whose import value carries Symbol.for('cabiLower') are bound to that core
+    // function directly, without a JS trampoline (host-intrinsics/component.ts).
+    importBindings: "hybrid",
+  }));
 } catch (e) {
   fail(`jco transpile failed: ${e?.message ?? e}`);
 }

@@ -1,6 +1,7 @@
 // Builds the VM core module: guest-vm/index.ts → build/vm.wasm (+ build/vm.wat for reading), then
-// checks the result against the ABI: no imports at all (the module must instantiate on any host
-// and become a component), memory exported as `memory`, and every export ABI.md names.
+// checks the result against the ABI: imports only the `handover:vm/intrinsics` functions the
+// helper provides, memory exported as `memory`, and every export ABI.md names. Also assembles the
+// native intrinsic helper for JS hosts: host-intrinsics/intrinsics/helper.wat → build/intrinsics.wasm.
 //
 //   node scripts/build-vm.mjs            optimized (-O3, assertions off)
 //   node scripts/build-vm.mjs --debug    -O0 with assertions (they trap: abort is disabled too)
@@ -8,7 +9,8 @@
 //                                        and op pairs (export profile_counts; bench/profile.mjs)
 
 import asc from "assemblyscript/asc";
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import wabtInit from "wabt";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,9 +40,20 @@ const args = [
   // No env.abort import: a failed assertion or allocation becomes `unreachable`.
   "--use", "abort=",
   "--exportRuntime",
+  "--transform", "./scripts/fault-transform.mjs",
   "--baseDir", root,
   ...(debug ? ["-O0", "--debug"] : ["-O3", "--converge", "--noAssert"]),
 ];
+
+// The helper first: the VM's imports are checked against it.
+const wabt = await wabtInit();
+const wat = readFileSync(join(root, "host-intrinsics/intrinsics/helper.wat"), "utf8");
+const helperModule = wabt.parseWat("helper.wat", wat, { bulk_memory: true });
+const helperBytes = helperModule.toBinary({}).buffer;
+helperModule.destroy();
+mkdirSync(join(root, "build"), { recursive: true });
+writeFileSync(join(root, "build/intrinsics.wasm"), helperBytes);
+const helperExports = new Set(WebAssembly.Module.exports(new WebAssembly.Module(helperBytes)).map((e) => e.name));
 
 const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
 if (error) failBuild(`asc failed: ${error.message}`);
@@ -50,7 +63,11 @@ const mod = new WebAssembly.Module(bytes);
 const problems = [];
 
 const imports = WebAssembly.Module.imports(mod);
-for (const i of imports) problems.push(`imports ${i.module}.${i.name} (${i.kind})`);
+for (const i of imports) {
+  if (i.module !== "handover:vm/intrinsics" || i.kind !== "function" || !helperExports.has(i.name)) {
+    problems.push(`imports ${i.module}.${i.name} (${i.kind})`);
+  }
+}
 
 const exported = new Map(WebAssembly.Module.exports(mod).map((e) => [e.name, e.kind]));
 if (exported.get("memory") !== "memory") problems.push("does not export its memory as `memory`");
@@ -63,7 +80,7 @@ for (const name of abiNames) {
 if (problems.length > 0) failBuild(problems.map((p) => `${outName} ${p}`).join("\nbuild-vm: "));
 renameSync(tmpFile, outFile);
 console.log(`build-vm: ${outName} ${bytes.length} bytes${debug ? " (debug)" : ""}${profile ? " (profiling)" : ""}, ` +
-  `${exported.size} exports, no imports`);
+  `${exported.size} exports, ${imports.length} intrinsic imports; build/intrinsics.wasm ${helperBytes.length} bytes`);
 
 // The export names ABI.md lists: every `name(` in the first column of its tables, so the check
 // follows the document rather than a second copy of the list.

@@ -59,7 +59,10 @@ function genOpcodes() {
 // ─── IR ─────────────────────────────────────────────────────────────────────────────────────
 // Each IR op: { name, ops: ["name:kind[:type]"], body, jumps, form, stack, wasm? }.
 const ir = [];
-const lower = { unary: {}, binSS: {}, binSI: {}, brSS: {}, brSI: {}, mem: {} };
+const lower = { unary: {}, binSS: {}, binSI: {}, brSS: {}, brSI: {}, mem: {}, unaryX: {}, binSSX: {}, binSIX: {}, memH: {} };
+// Host intrinsics (the `handover:vm/intrinsics` imports), by class: [kebab name, AS name,
+// [param core types], result core type or null, helper body].
+const intrinsics = { float: [], memory: [], bulk: [] };
 const isCmp = (name, ins, out) => out === "i32" && ins.length === 2 && /\.(eq|ne|lt|gt|le|ge)(_[su])?$/.test(name);
 
 for (const op of irOps) ir.push(op);
@@ -94,6 +97,84 @@ for (const [code, name, ins, out, sem, opt = {}] of wasmNumeric) {
       lower.brSI[code] = `br_${n}_si`;
     }
   }
+}
+
+// Float class: every f32/f64 operation but the comparisons (they fuse into branches) and the
+// reinterpretations (they are no operation at all), and the conversions with a float side
+// that cannot trap. The IR form `_x` calls the import instead of computing inline.
+const kebab = (name) => name.replace(/[._]/g, "-");
+for (const [code, name, ins, out, sem, opt = {}] of wasmNumeric) {
+  const floaty = /^f(32|64)\./.test(name) || /trunc_sat/.test(name);
+  if (!floaty || opt.copy || opt.traps || isCmp(name, ins, out)) continue;
+  const n = irName(name);
+  const fn = `x_${n}`;
+  const loads = ins.map((t, i) => `const ${"ab"[i]} = load<${t}>(fp${i ? ", 8" : ""});`).join(" ");
+  intrinsics.float.push([kebab(name), fn, ins, out, `${ins.map((_, i) => `local.get ${i}`).join(" ")} ${name}`, null,
+    `${loads} store<${out}>(fp, ${sem});`, code]);
+  const call = `store<${out}>(d, X.${fn}(${ins.length === 1 ? "a" : "a, b"}));`;
+  if (ins.length === 1) {
+    ir.push({ name: `${n}_x`, wasm: name, form: `r0 = host ${name}(r1)`, ops: ["d:addr", `a:src:${ins[0]}`], body: call });
+    lower.unaryX[code] = `${n}_x`;
+    continue;
+  }
+  ir.push({ name: `${n}_x`, wasm: name, form: `r0 = host ${name}(r1, r2)`, ops: ["d:addr", `a:src:${ins[0]}`, `b:src:${ins[1]}`], body: call });
+  lower.binSSX[code] = `${n}_x`;
+  if (opt.imm) {
+    ir.push({ name: `${n}_xi`, wasm: name, form: `r0 = host ${name}(r1, imm)`, ops: ["d:addr", `a:src:${ins[0]}`, `b:imm:${ins[1]}`], body: call });
+    lower.binSIX[code] = `${n}_xi`;
+  }
+}
+
+// Memory class: the guest memory lives in the host (the intrinsic helper's memory, or the outer
+// VM's); loads and stores are host calls, and the host engine's bounds check is the only one.
+// Before each, SAVE(): a host-side trap (out of bounds) unwinds the whole dispatch loop, and the
+// host then reports it as the guest's trap at the saved pc (host_fault in index.ts).
+// Accesses narrower than their value type use the narrow import and extend here.
+const EA = (t) => `(local.get 0) i64.extend_i32_u (local.get 1) i64.extend_i32_u i64.add local.tee 2 i64.const 0xffffffff i64.gt_u if unreachable end local.get 2 i32.wrap_i64`;
+// The VM serving these itself (VM-on-VM: runtime/builtins.ts) works on its builtin memory `mr`.
+const BEA = (n) => `const ea = <u64>load<u32>(fp) + <u64>load<u32>(fp, 8); if (ea + ${n} > <u64>load<u32>(mr, MEM_BYTES)) return TRAP_MEMORY; const at = load<usize>(mr, MEM_BASE) + <usize>ea;`;
+for (const [nm, core, op, mt, n] of [["load-s8", "i32", "i32.load8_s", "i8", 1], ["load-u8", "i32", "i32.load8_u", "u8", 1], ["load-s16", "i32", "i32.load16_s", "i16", 2],
+  ["load-u16", "i32", "i32.load16_u", "u16", 2], ["load-i32", "i32", "i32.load", "i32", 4], ["load-i64", "i64", "i64.load", "i64", 8]]) {
+  intrinsics.memory.push([nm, `x_${nm.replace(/-/g, "_")}`, ["u32", "u32"], core, `${EA()} ${op}`, ["i64"],
+    `${BEA(n)} store<${core}>(fp, <${core}>load<${mt}>(at));`, -1]);
+}
+for (const [nm, core, op, mt, n] of [["store-i8", "i32", "i32.store8", "u8", 1], ["store-i16", "i32", "i32.store16", "u16", 2], ["store-i32", "i32", "i32.store", "i32", 4], ["store-i64", "i64", "i64.store", "i64", 8]]) {
+  intrinsics.memory.push([nm, `x_${nm.replace(/-/g, "_")}`, ["u32", "u32", core], null, `${EA().replace(/local\.(tee|get) 2/g, "local.$1 3")} local.get 2 ${op}`, ["i64"],
+    `${BEA(n)} store<${mt}>(at, <${mt}>load<${core}>(fp, 16));`, -1]);
+}
+intrinsics.memory.push(["memory-grow", "x_memory_grow", ["u32"], "i32", "local.get 0 memory.grow", null,
+  "store<i32>(fp, growMemory(mr, load<u32>(fp)));", -1]);
+intrinsics.memory.push(["memory-size", "x_memory_size", [], "u32", "memory.size", null, "store<u32>(fp, load<u32>(mr, MEM_PAGES));", -1]);
+const BULK = (check, op) => `const d = load<u32>(fp); const s = load<u32>(fp, 8); const n = load<u32>(fp, 16); const bytes = <u64>load<u32>(mr, MEM_BYTES);
+      if (<u64>d + <u64>n > bytes${check}) return TRAP_MEMORY; const base = load<usize>(mr, MEM_BASE); ${op}`;
+intrinsics.bulk.push(["memory-copy", "x_memory_copy", ["u32", "u32", "u32"], null, "local.get 0 local.get 1 local.get 2 memory.copy", null,
+  BULK(" || <u64>s + <u64>n > bytes", "memory.copy(base + <usize>d, base + <usize>s, <usize>n);"), -1]);
+intrinsics.bulk.push(["memory-fill", "x_memory_fill", ["u32", "u32", "u32"], null, "local.get 0 local.get 1 local.get 2 memory.fill", null,
+  BULK("", "memory.fill(base + <usize>d, <u8>s, <usize>n);"), -1]);
+
+const HOSTED_LOAD = { i8: "x_load_s8", u8: "x_load_u8", i16: "x_load_s16", u16: "x_load_u16", i32: "x_load_i32", u32: "x_load_i32", f32: "x_load_i32", i64: "x_load_i64", f64: "x_load_i64" };
+const HOSTED_STORE = { u8: "x_store_i8", u16: "x_store_i16", i32: "x_store_i32", u32: "x_store_i32", f32: "x_store_i32", i64: "x_store_i64", f64: "x_store_i64" };
+for (const [code, name, vt, mt] of wasmMemory) {
+  const n = irName(name);
+  const v = vt === "f32" ? "i32" : vt === "f64" ? "i64" : vt;
+  const forms = [
+    ["_h", ["p:src:u32", "o:u32"], "p, o", "r1 + offset"],
+    ["_ha", ["p:src:u32", "k:u32", "o:u32"], "p + k, o", "(r1 + imm) + offset"],
+    // A constant address past 4 GiB stays out of bounds: (0xffffffff, 1) overflows in the host.
+    ["_hk", ["ea:imm:u64"], "ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0", "imm"],
+  ];
+  for (const [suffix, addr, args, where] of forms) {
+    if (name.includes("load")) {
+      let value = `X.${HOSTED_LOAD[mt]}(${args})`;
+      if (v === "i64" && mt === "u32") value = `(<i64>${value} & 0xffffffff)`;
+      else if (v === "i64" && !["i64", "f64"].includes(mt)) value = `<i64>${value}`;
+      ir.push({ name: n + suffix, wasm: name, form: `r0 = host ${name}(${where})`, ops: ["d:addr", ...addr], body: `SAVE(); store<${v}>(d, ${value});` });
+    } else {
+      const value = ["i64", "f64"].includes(mt) ? "v" : "<i32>v";
+      ir.push({ name: n + suffix, wasm: name, form: `host ${name}(${where}, v)`, ops: [...addr, `v:src:${v}`], body: `SAVE(); X.${HOSTED_STORE[mt]}(${args}, ${value});` });
+    }
+  }
+  lower.memH[code] = n + "_h";
 }
 
 for (const [code, name, vt, mt, bytes] of wasmMemory) {
@@ -149,6 +230,10 @@ function genIrOps() {
   });
   s += "}\n\n";
   s += `export const IR_COUNT: u32 = ${ir.length};\n\n`;
+  s += "// IR instructions that call the host with pc saved, where a host trap means the guest's.\n";
+  s += "export function hostFaultable(op: u32): bool {\n  switch (op) {\n";
+  ir.forEach((op, i) => { if (/^SAVE\(\); /.test(op.body) && /\b(X\.|hosted)/.test(op.body)) s += `    case ${i}:\n`; });
+  s += "      return true;\n  }\n  return false;\n}\n\n";
   s += `const SIZES: StaticArray<u8> = [${ir.map((op) => layout(op).size).join(", ")}];\n`;
   s += "// Byte size of an IR instruction (br_table: without its targets).\n";
   s += "export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }\n\n";
@@ -169,6 +254,10 @@ function genIrOps() {
   table("LOWER_BR_SS", lower.brSS, "wasm comparison → IR if op(r0, r1): branch");
   table("LOWER_BR_SI", lower.brSI, "wasm comparison → IR if op(r0, imm): branch");
   table("LOWER_MEM", lower.mem, "wasm load/store → IR");
+  table("LOWER_UNARY_X", lower.unaryX, "float class: wasm unary op → IR r0 = host op(r1)");
+  table("LOWER_BIN_SS_X", lower.binSSX, "float class: wasm binary op → IR r0 = host op(r1, r2)");
+  table("LOWER_BIN_SI_X", lower.binSIX, "float class: wasm binary op → IR r0 = host op(r1, imm)");
+  table("LOWER_MEM_H", lower.memH, "memory class: wasm load/store → IR on host-owned memory (then its _ha and _hk forms)");
   const relation = (title, field, comment) => {
     const arr = new Array(TABLE_LEN).fill(0xffff);
     for (const [code, name, , , , opt = {}] of wasmNumeric) if (opt[field]) arr[code] = byName.get(opt[field]).code;
@@ -194,6 +283,13 @@ const SNIPPETS = {
   ENTER: (callee, nfp, ret) => `let code = load<usize>(${callee}, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(${callee}, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(${callee}, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, ${nfp}, builtinMemory());
+              if (t != 0) TRAP(t);
+              pc = ${ret};
+              break;
+            }
             pc = ${ret}; statePc = pc; stateFp = fp;
             hostCallee = ${callee}; hostFp = ${nfp};
             return STATUS_HOST_CALL;
@@ -248,7 +344,7 @@ function genInterp() {
 // out, then writes pc and fp back and returns a status.
 
 import {
-  FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
+  FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_INDEX, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
   MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcCount, funcRecord, growMemory, growTable,
 } from "../runtime/store";
 import { IR } from "../ir/ops";
@@ -263,6 +359,9 @@ import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "./numeric";
 import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
+import * as X from "./intrinsics";
+import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
+import { builtinMemory, runBuiltin } from "../runtime/builtins";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
@@ -322,7 +421,117 @@ function genHostMnemonics() {
   return s;
 }
 
+// ─── host intrinsics ────────────────────────────────────────────────────────────────────────
+const AS_TYPE = { u32: "u32", i32: "i32", i64: "i64", f32: "f32", f64: "f64" };
+const WIT_TYPE = { u32: "u32", i32: "s32", i64: "s64", f32: "f32", f64: "f64" };
+const CORE_TYPE = { u32: "i32", i32: "i32", i64: "i64", f32: "f32", f64: "f64" };
+const allIntrinsics = () => ["bulk", "float", "memory"].flatMap((cls) => intrinsics[cls].map((x) => [cls, ...x]));
+
+function genIntrinsicImports() {
+  let s = HEADER;
+  s += "// The `handover:vm/intrinsics` imports (wit/vm.wit). Only the IR forms the compiler picks when\n";
+  s += "// a class is switched on call them (exec/interp.ts, runtime/hosted.ts).\n\n";
+  for (const [, kebabName, fn, params, result] of allIntrinsics()) {
+    const ps = params.map((t, i) => `${"abc"[i]}: ${AS_TYPE[t]}`).join(", ");
+    s += `@external("handover:vm/intrinsics", "${kebabName}") export declare function ${fn}(${ps}): ${result ? AS_TYPE[result] : "void"};\n`;
+  }
+  return s;
+}
+
+// The intrinsics interface of wit/vm.wit, between its generated-section markers.
+function genIntrinsicsWit() {
+  const file = readFileSync(path.join(root, "wit/vm.wit"), "utf8");
+  const begin = "// BEGIN GENERATED intrinsics (scripts/gen-isa.mjs)\n";
+  const end = "// END GENERATED intrinsics\n";
+  const a = file.indexOf(begin), b = file.indexOf(end);
+  if (a < 0 || b < a) throw new Error("wit/vm.wit lacks the generated intrinsics markers");
+  let s = `/// Hot atomic operations the host runs natively (host-intrinsics/intrinsics/README.md). The VM
+/// calls them only for the classes switched on (engine set-intrinsics: bulk, float, memory).
+/// Floats cross as core wasm values: a host binds these as core wasm functions (jco's hybrid
+/// bindings with cabiLower), so NaN payloads pass through unchanged.
+interface intrinsics {
+`;
+  const paramNames = { "memory-grow": ["delta"], "memory-fill": ["dst", "value", "len"], "memory-copy": ["dst", "src", "len"] };
+  for (const [cls, kebabName, , params, result] of allIntrinsics()) {
+    const names = paramNames[kebabName] ?? (cls === "float" ? ["a", "b"] : ["addr", "offset", "value"]);
+    const ps = params.map((t, i) => `${names[i]}: ${WIT_TYPE[t]}`).join(", ");
+    s += `  /// ${cls}\n  ${kebabName}: func(${ps})${result ? ` -> ${WIT_TYPE[result]}` : ""};\n`;
+  }
+  s += "}\n";
+  return file.slice(0, a + begin.length) + s + file.slice(b);
+}
+
+function genHelperWat() {
+  let s = HEADER.replace("//", ";;");
+  s += `;; The native intrinsic helper for JS hosts: one function per \`handover:vm/intrinsics\` import,
+;; and the guest memory the memory class puts on the host side (grown by memory-grow).
+(module
+  (memory (export "memory") 0)
+`;
+  for (const [, kebabName, , params, result, body, locals] of allIntrinsics()) {
+    const ps = params.length ? ` (param ${params.map((t) => CORE_TYPE[t]).join(" ")})` : "";
+    const r = result ? ` (result ${CORE_TYPE[result]})` : "";
+    const l = locals ? ` (local ${locals.join(" ")})` : "";
+    s += `  (func (export "${kebabName}")${ps}${r}${l} ${body})\n`;
+  }
+  s += ")\n";
+  return s;
+}
+
+// The VM's own implementation of every intrinsic, for a VM hosting another VM (VM-on-VM): calls
+// to them run in the calling VM's dispatch loop, never on the host (runtime/builtins.ts).
+function genBuiltins() {
+  let s = HEADER;
+  s += `// Builtins: the intrinsics served by this VM itself, so that a VM running inside it hands its
+// intrinsic calls to native code here instead of interpreting them (runtime/builtins.ts).
+// Arguments and results are 8-byte cells at fp, as for any host function.
+
+import { MEM_BASE, MEM_BYTES, MEM_PAGES, growMemory } from "./store";
+import { TRAP_MEMORY } from "../exec/state";
+import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "../exec/numeric";
+
+export const BUILTIN_COUNT: u32 = ${allIntrinsics().length};
+
+// Name, (params, result) as value-type bytes, and the wasm instruction a direct call may be
+// compiled as (0xffff: none).
+export function builtinName(id: u32): string {
+  switch (id) {
+`;
+  const all = allIntrinsics();
+  all.forEach(([, kebabName], i) => (s += `    case ${i}: return "${kebabName}";\n`));
+  s += `  }\n  return "";\n}\n\n`;
+  const vt = (t) => VALTYPE[t === "u32" ? "i32" : t];
+  s += `export function builtinParams(id: u32): StaticArray<u8> {\n  switch (id) {\n`;
+  all.forEach(([, , , params], i) => (s += `    case ${i}: return [${params.map(vt).join(", ")}];\n`));
+  s += `  }\n  return [];\n}\n\n`;
+  s += `export function builtinResults(id: u32): StaticArray<u8> {\n  switch (id) {\n`;
+  all.forEach(([, , , , result], i) => (s += `    case ${i}: return [${result ? vt(result) : ""}];\n`));
+  s += `  }\n  return [];\n}\n\n`;
+  s += `const WASM_OP: StaticArray<u16> = [${all.map((x) => (x[8] >= 0 ? x[8] : 0xffff)).join(", ")}];\n`;
+  s += `export function builtinWasmOp(id: u32): u32 { return id < BUILTIN_COUNT ? <u32>unchecked(WASM_OP[id]) : 0xffff; }\n\n`;
+  s += `// Runs builtin \`id\` on the cells at fp (memory ones on \`mr\`); a trap code, or 0.\n`;
+  s += `export function runBuiltin(id: u32, fp: usize, mr: usize): u32 {\n  switch (id) {\n`;
+  all.forEach((x, i) => (s += `    case ${i}: { ${x[7]} return 0; }\n`));
+  s += `  }\n  return 0;\n}\n`;
+  return s;
+}
+
+// Host side: the intrinsic names in builtin-id order.
+function genHostIntrinsicNames() {
+  let s = HEADER;
+  s += "// The `handover:vm/intrinsics` functions, in the VM's builtin-id order (runtime/builtins.ts).\n\n";
+  s += "export const INTRINSIC_NAMES: readonly string[] = [\n";
+  for (const [cls, kebabName] of allIntrinsics()) s += `  '${kebabName}', // ${cls}\n`;
+  s += "];\n";
+  return s;
+}
+
 const outputs = {
+  "guest-vm/runtime/builtin-table.ts": genBuiltins(),
+  "host-intrinsics/intrinsics/names.ts": genHostIntrinsicNames(),
+  "guest-vm/exec/intrinsics.ts": genIntrinsicImports(),
+  "wit/vm.wit": genIntrinsicsWit(),
+  "host-intrinsics/intrinsics/helper.wat": genHelperWat(),
   "host-intrinsics/monitors/mnemonics.ts": genHostMnemonics(),
   "guest-vm/binary/opcodes.ts": genOpcodes(),
   "guest-vm/ir/ops.ts": genIrOps(),

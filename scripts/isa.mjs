@@ -284,6 +284,15 @@ export const irOps = [
     body: `const segLen = load<u32>(<usize>seg, SEG_LEN);
       if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) TRAP(TRAP_MEMORY);
       memory.copy(mem + <usize>p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, <usize>n);` },
+  // On host-owned memory (the memory class): bounds and bulk work in runtime/hosted.ts.
+  { name: "memory_fill_h", form: "host fill(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "v:src:u32", "n:src:u32"],
+    body: "SAVE(); if (<u64>p + <u64>n > <u64>memLen) TRAP(TRAP_MEMORY); hostedFill(p, v, n);" },
+  { name: "memory_copy_h", form: "host copy(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "q:src:u32", "n:src:u32"],
+    body: "SAVE(); if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>memLen) TRAP(TRAP_MEMORY); hostedCopy(p, q, n);" },
+  { name: "memory_init_h", form: "host init(seg, r1, r2, r3)", stack: "[i32 i32 i32] -> []", ops: ["seg:u32", "p:src:u32", "q:src:u32", "n:src:u32"],
+    body: `SAVE(); const segLen = load<u32>(<usize>seg, SEG_LEN);
+      if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) TRAP(TRAP_MEMORY);
+      hostedInit(p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, n);` },
   { name: "seg_drop", form: "drop(seg)", stack: "[] -> []", ops: ["seg:u32"], body: "store<u32>(<usize>seg, 0, SEG_LEN);" },
 
   { name: "table_get", form: "r0 = table[r1]", stack: "[i32] -> [t]", ops: ["d:addr", "tab:u32", "i:src:u32"],

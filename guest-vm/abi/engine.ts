@@ -320,6 +320,13 @@ export function set_metering(on: u32): usize {
   return core.set_metering(on) < 0 ? lastErrorResult("set_metering failed") : okUnit();
 }
 
+export function set_intrinsics(classes: u32): usize {
+  if ((classes & 4) != 0) {
+    return misuse("the memory class is not available in the component: a trap in an intrinsic would end the instance");
+  }
+  return core.set_intrinsics(classes) < 0 ? lastErrorResult("set_intrinsics failed") : okUnit();
+}
+
 export function fuel(): u64 {
   core.fuel_get();
   return load<u64>(io);

@@ -11,6 +11,8 @@
 // entry is materialised in its own slot, so at those points the frame holds exactly what the
 // bytecode's operand stack holds.
 
+import { builtinOf, builtinWasmOp } from "../runtime/builtins";
+import { CLASS_FLOAT, hostedMemory, intrinsicClasses } from "../runtime/hosted";
 import { Module, FuncType, Code } from "../binary/module";
 import { Reader } from "../binary/reader";
 import { Op, PREFIX_FC } from "../binary/opcodes";
@@ -18,7 +20,7 @@ import {
   IR, irSize, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
 } from "../ir/ops";
 import {
-  FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, canonicalType,
+  FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, FUNC_MEM, canonicalType,
 } from "../runtime/store";
 import { Instance, instances } from "../runtime/instance";
 import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
@@ -94,6 +96,9 @@ export class Compiler {
   // Metering (when `metered`): each straight-line segment starts with `fuel n`, n being the
   // number of bytecode instructions the segment executes; patched when the segment ends.
   metered: bool = false;
+  // Intrinsic classes (runtime/hosted.ts): float ops as host calls; memory owned by the host.
+  floatX: bool = false;
+  hosted: bool = false;
   segField: i32 = NONE;
   segCount: u32 = 0;
 
@@ -465,6 +470,8 @@ export class Compiler {
     this.noPeephole();
     this.metered = meteringEnabled || monitoringEnabled;
     this.monitored = monitoringEnabled;
+    this.floatX = (intrinsicClasses & CLASS_FLOAT) != 0;
+    this.hosted = hostedMemory != 0 && load<usize>(rec, FUNC_MEM) == hostedMemory;
     this.segField = NONE;
     this.stops.length = 0;
     this.segs.length = 0;
@@ -702,6 +709,12 @@ export class Compiler {
         case Op.CALL: {
           const f = r.u32();
           const callee = unchecked(this.inst.funcs[f]);
+          // A builtin float intrinsic is its float instruction (runtime/builtins.ts).
+          const builtin = builtinOf(callee);
+          if (builtin != 0 && builtinWasmOp(builtin - 1) != 0xffff) {
+            lowerNumeric(this, builtinWasmOp(builtin - 1));
+            break;
+          }
           const t = this.m.funcType(f);
           this.call(IR.call, <u32>t.params.length, <u32>t.results.length, callee, 0, 0);
           break;

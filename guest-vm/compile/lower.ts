@@ -6,6 +6,7 @@ import { Reader } from "../binary/reader";
 import { Op, numericSig } from "../binary/opcodes";
 import {
   IR, irSize, lowerUnary, lowerBinSs, lowerBinSi, lowerBrSs, lowerMem, swappedCmp, isCommutative,
+  lowerUnaryX, lowerBinSsX, lowerBinSiX, lowerMemH,
 } from "../ir/ops";
 import { Compiler, CONST32, STACK, NONE } from "./compiler";
 
@@ -59,7 +60,7 @@ export function lowerMemoryOrTable(c: Compiler, op: u32): bool {
     case Op.MEMORY_INIT: {
       const seg = unchecked(c.inst.datas[r.u32()]);
       r.u8();
-      bulk3(c, IR.memory_init, <u32>seg, 0, true, false);
+      bulk3(c, c.hosted ? IR.memory_init_h : IR.memory_init, <u32>seg, 0, true, false);
       break;
     }
     case Op.DATA_DROP: {
@@ -67,8 +68,8 @@ export function lowerMemoryOrTable(c: Compiler, op: u32): bool {
       c.w32(<u32>unchecked(c.inst.datas[r.u32()]));
       break;
     }
-    case Op.MEMORY_COPY: r.u8(); r.u8(); bulk3(c, IR.memory_copy, 0, 0, false, false); break;
-    case Op.MEMORY_FILL: r.u8(); bulk3(c, IR.memory_fill, 0, 0, false, false); break;
+    case Op.MEMORY_COPY: r.u8(); r.u8(); bulk3(c, c.hosted ? IR.memory_copy_h : IR.memory_copy, 0, 0, false, false); break;
+    case Op.MEMORY_FILL: r.u8(); bulk3(c, c.hosted ? IR.memory_fill_h : IR.memory_fill, 0, 0, false, false); break;
     case Op.TABLE_INIT: {
       const seg = unchecked(c.inst.elems[r.u32()]);
       const t = unchecked(c.inst.tables[r.u32()]);
@@ -148,7 +149,7 @@ export function lowerMemoryAccess(c: Compiler, op: u32): void {
   const r = c.r;
   r.u32(); // alignment
   const offset = r.u32();
-  const plain = lowerMem(op); // followed by its _a and _k forms
+  const plain = c.hosted ? lowerMemH(op) : lowerMem(op); // followed by its _a and _k forms
   const h = c.height;
   const isStore = op >= <u32>Op.I32_STORE;
   const at = isStore ? h - 2 : h - 1;
@@ -184,11 +185,25 @@ export function lowerMemoryAccess(c: Compiler, op: u32): void {
   else c.lastDst = <i32>dst;
 }
 
+// With the float class on, float operations take their host-call forms where they have one.
+function unaryForm(c: Compiler, op: u32): u32 {
+  const x = c.floatX ? lowerUnaryX(op) : 0xffff;
+  return x != 0xffff ? x : lowerUnary(op);
+}
+function binSsForm(c: Compiler, op: u32): u32 {
+  const x = c.floatX ? lowerBinSsX(op) : 0xffff;
+  return x != 0xffff ? x : lowerBinSs(op);
+}
+function binSiForm(c: Compiler, op: u32): u32 {
+  const x = c.floatX ? lowerBinSiX(op) : 0xffff;
+  return x != 0xffff ? x : lowerBinSi(op);
+}
+
 export function lowerNumeric(c: Compiler, op: u32): void {
   const sig = numericSig(op);
   const h = c.height;
   if ((sig >>> 24) == 1) {
-    const irOp = lowerUnary(op);
+    const irOp = unaryForm(c, op);
     // Reinterpretations and i32.wrap_i64 leave the slot's low bits as they are: nothing to do.
     if (irOp == IR.copy || op == Op.I32_WRAP_I64) return;
     const a = c.operand(h - 1);
@@ -203,15 +218,15 @@ export function lowerNumeric(c: Compiler, op: u32): void {
   }
   const wideImm = ((sig >>> 8) & 0xff) == 0x7e || ((sig >>> 8) & 0xff) == 0x7c;
   let wasmOp = op;
-  let immForm = lowerBinSi(op);
+  let immForm = binSiForm(c, op);
   let immAt: u32 = h - 1; // the constant operand
   let regAt: u32 = h - 2; // the other one
   if (immForm != 0xffff && !c.isConst(h - 1) && c.isConst(h - 2)) {
     // Constant on the left: swap the operands where the operation allows it.
     const swapped = isCommutative(op) ? op : swappedCmp(op);
-    if (swapped != 0xffff && lowerBinSi(swapped) != 0xffff) {
+    if (swapped != 0xffff && binSiForm(c, swapped) != 0xffff) {
       wasmOp = swapped;
-      immForm = lowerBinSi(swapped);
+      immForm = binSiForm(c, swapped);
       immAt = h - 2;
       regAt = h - 1;
     }
@@ -233,7 +248,7 @@ export function lowerNumeric(c: Compiler, op: u32): void {
   const a = c.operand(h - 2);
   c.truncate(h - 2);
   const dst = c.pushStack();
-  c.begin(lowerBinSs(wasmOp));
+  c.begin(binSsForm(c, wasmOp));
   c.w32(dst);
   c.w32(a);
   c.w32(b);

@@ -5,7 +5,7 @@
 // out, then writes pc and fp back and returns a status.
 
 import {
-  FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
+  FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_INDEX, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_MEM, FUNC_TYPE_ID,
   MEM_BASE, MEM_BYTES, MEM_PAGES, TABLE_LEN, TABLE_ELEMS, SEG_PTR, SEG_LEN, funcCount, funcRecord, growMemory, growTable,
 } from "../runtime/store";
 import { IR } from "../ir/ops";
@@ -20,6 +20,9 @@ import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "./numeric";
 import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
+import * as X from "./intrinsics";
+import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
+import { builtinMemory, runBuiltin } from "../runtime/builtins";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
@@ -135,6 +138,13 @@ export function interp(): i32 {
         const callee = <usize>f; const nfp = fp + <usize>a; let code = load<usize>(callee, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 12;
+              break;
+            }
             pc = pc + 12; statePc = pc; stateFp = fp;
             hostCallee = callee; hostFp = nfp;
             return STATUS_HOST_CALL;
@@ -168,6 +178,13 @@ export function interp(): i32 {
       let code = load<usize>(callee, FUNC_CODE);
         if (code == 0) {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 20;
+              break;
+            }
             pc = pc + 20; statePc = pc; stateFp = fp;
             hostCallee = callee; hostFp = nfp;
             return STATUS_HOST_CALL;
@@ -274,6 +291,33 @@ export function interp(): i32 {
         const segLen = load<u32>(<usize>seg, SEG_LEN);
       if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; }
       memory.copy(mem + <usize>p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, <usize>n);
+        pc += 20;
+        break;
+      }
+      case IR.memory_fill_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const v = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const n = load<u32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; if (<u64>p + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } hostedFill(p, v, n);
+        pc += 16;
+        break;
+      }
+      case IR.memory_copy_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const q = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const n = load<u32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } hostedCopy(p, q, n);
+        pc += 16;
+        break;
+      }
+      case IR.memory_init_h: {
+        const seg = load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const q = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const n = load<u32>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; const segLen = load<u32>(<usize>seg, SEG_LEN);
+      if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; }
+      hostedInit(p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, n);
         pc += 20;
         break;
       }
@@ -2170,6 +2214,958 @@ export function interp(): i32 {
         const a = load<f64>(fp + <usize>load<u32>(pc, 8));
         store<i64>(d, truncSatU64(a));
         pc += 12;
+        break;
+      }
+      case IR.f32_abs_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_abs(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_neg_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_neg(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_ceil_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_ceil(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_floor_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_floor(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_trunc_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_trunc(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_nearest_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_nearest(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_sqrt_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_sqrt(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_add_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_add(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_add_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(pc, 12);
+        store<f32>(d, X.x_f32_add(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_sub_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_sub(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_sub_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(pc, 12);
+        store<f32>(d, X.x_f32_sub(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_mul_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_mul(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_mul_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(pc, 12);
+        store<f32>(d, X.x_f32_mul(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_div_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_div(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_div_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(pc, 12);
+        store<f32>(d, X.x_f32_div(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_min_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_min(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_max_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_max(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_copysign_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+        store<f32>(d, X.x_f32_copysign(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_abs_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_abs(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_neg_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_neg(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_ceil_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_ceil(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_floor_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_floor(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_trunc_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_trunc(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_nearest_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_nearest(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_sqrt_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_sqrt(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_add_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_add(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_add_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(pc, 12);
+        store<f64>(d, X.x_f64_add(a, b));
+        pc += 20;
+        break;
+      }
+      case IR.f64_sub_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_sub(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_sub_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(pc, 12);
+        store<f64>(d, X.x_f64_sub(a, b));
+        pc += 20;
+        break;
+      }
+      case IR.f64_mul_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_mul(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_mul_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(pc, 12);
+        store<f64>(d, X.x_f64_mul(a, b));
+        pc += 20;
+        break;
+      }
+      case IR.f64_div_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_div(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_div_xi: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(pc, 12);
+        store<f64>(d, X.x_f64_div(a, b));
+        pc += 20;
+        break;
+      }
+      case IR.f64_min_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_min(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_max_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_max(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f64_copysign_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+        store<f64>(d, X.x_f64_copysign(a, b));
+        pc += 16;
+        break;
+      }
+      case IR.f32_convert_i32_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_convert_i32_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_convert_i32_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_convert_i32_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_convert_i64_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_convert_i64_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_convert_i64_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_convert_i64_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.f32_demote_f64_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<f32>(d, X.x_f32_demote_f64(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_convert_i32_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_convert_i32_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_convert_i32_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_convert_i32_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_convert_i64_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_convert_i64_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_convert_i64_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_convert_i64_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.f64_promote_f32_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<f64>(d, X.x_f64_promote_f32(a));
+        pc += 12;
+        break;
+      }
+      case IR.i32_trunc_sat_f32_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<i32>(d, X.x_i32_trunc_sat_f32_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.i32_trunc_sat_f32_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<i32>(d, X.x_i32_trunc_sat_f32_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.i32_trunc_sat_f64_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<i32>(d, X.x_i32_trunc_sat_f64_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.i32_trunc_sat_f64_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<i32>(d, X.x_i32_trunc_sat_f64_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.i64_trunc_sat_f32_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<i64>(d, X.x_i64_trunc_sat_f32_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.i64_trunc_sat_f32_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+        store<i64>(d, X.x_i64_trunc_sat_f32_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.i64_trunc_sat_f64_s_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<i64>(d, X.x_i64_trunc_sat_f64_s(a));
+        pc += 12;
+        break;
+      }
+      case IR.i64_trunc_sat_f64_u_x: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+        store<i64>(d, X.x_i64_trunc_sat_f64_u(a));
+        pc += 12;
+        break;
+      }
+      case IR.i32_load_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.f32_load_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.f32_load_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.f32_load_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.f64_load_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.f64_load_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.f64_load_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_s_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_s_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load8_s_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_u_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load8_u_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load8_u_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_s_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_s_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load16_s_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_u_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i32_load16_u_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i32_load16_u_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_s_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_s_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load8_s_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_u_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load8_u_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load8_u_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_s_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_s_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load16_s_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_u_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load16_u_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load16_u_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_s_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(p, o));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_s_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(p + k, o));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load32_s_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_u_h: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(pc, 12);
+        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(p, o) & 0xffffffff));
+        pc += 16;
+        break;
+      }
+      case IR.i64_load32_u_ha: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const k = load<u32>(pc, 12);
+        const o = load<u32>(pc, 16);
+        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(p + k, o) & 0xffffffff));
+        pc += 20;
+        break;
+      }
+      case IR.i64_load32_u_hk: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const ea = load<u64>(pc, 8);
+        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0) & 0xffffffff));
+        pc += 16;
+        break;
+      }
+      case IR.i32_store_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i64(p, o, v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i64(p + k, o, v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
+        pc += 16;
+        break;
+      }
+      case IR.f32_store_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.f32_store_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.f32_store_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.f64_store_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i64(p, o, v);
+        pc += 16;
+        break;
+      }
+      case IR.f64_store_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i64(p + k, o, v);
+        pc += 20;
+        break;
+      }
+      case IR.f64_store_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store8_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i8(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store8_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i8(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store8_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store16_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i16(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i32_store16_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i16(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i32_store16_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store8_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i8(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store8_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i8(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store8_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store16_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i16(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store16_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i16(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store16_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store32_h: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(pc, 8);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.i64_store32_ha: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const k = load<u32>(pc, 8);
+        const o = load<u32>(pc, 12);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 16));
+        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        pc += 20;
+        break;
+      }
+      case IR.i64_store32_hk: {
+        const ea = load<u64>(pc, 4);
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        pc += 16;
         break;
       }
       case IR.i32_load: {

@@ -7,7 +7,7 @@ import {
   FUNC_CODE, FUNC_KIND, FUNC_HOST, FUNC_FRAME_BYTES, FUNC_ZERO_START, FUNC_ZERO_BYTES, FUNC_NPARAMS,
   FUNC_NRESULTS, FUNC_SIZE, FUNC_MEM, EMPTY_MEM, allocRecord, funcType, normalise,
 } from "../runtime/store";
-import { IR } from "../ir/ops";
+import { IR, hostFaultable } from "../ir/ops";
 import { interp } from "./interp";
 import { compileFunction } from "../compile/compiler";
 import {
@@ -197,6 +197,17 @@ function run(io: usize): i32 {
     memory.copy(io, hostFp, <usize>load<u16>(hostCallee, FUNC_NPARAMS) << 3);
   }
   return status;
+}
+
+// After a host trap unwound the dispatch loop: if it stopped at an access to host-owned memory
+// (which saved pc before calling the host), that access was out of bounds — the guest traps
+// there, and the activation ends as after STATUS_TRAP. False if the state shows no such access.
+export function hostFault(): bool {
+  if (actFunc.length == 0 || statePc == 0 || !hostFaultable(load<u32>(statePc))) return false;
+  state.trapCode = state.TRAP_MEMORY;
+  state.hostCallee = 0;
+  pop();
+  return true;
 }
 
 // Abandons the innermost activation (after a host function failed, say).

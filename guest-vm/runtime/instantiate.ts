@@ -3,6 +3,7 @@
 // globals and segments, then run the active element and data segments. The start function is
 // the host's to invoke.
 
+import { hostedInit } from "./hosted";
 import { ConstExpr, ConstOp, ExternKind, Module, SegmentMode, ValType } from "../binary/module";
 import { ErrorKind, fail } from "../binary/error";
 import { Instance, instances } from "./instance";
@@ -174,7 +175,9 @@ function initDatas(inst: Instance): bool {
       fail(ErrorKind.Uninstantiable, "out of bounds memory access", 0);
       return false;
     }
-    memory.copy(load<usize>(mem, MEM_BASE) + <usize>offset, load<usize>(seg, SEG_PTR), <usize>n);
+    const base = load<usize>(mem, MEM_BASE);
+    if (base == 0) hostedInit(offset, load<usize>(seg, SEG_PTR), n);
+    else memory.copy(base + <usize>offset, load<usize>(seg, SEG_PTR), <usize>n);
     store<u32>(seg, 0, SEG_LEN);
   }
   return true;

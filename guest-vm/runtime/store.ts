@@ -4,6 +4,7 @@
 // (a table's or memory's *contents* may move on grow; the record says where they are now).
 
 import { FuncType, ValType } from "../binary/module";
+import { hostedGrow, hostedMemory, hostedPages, hostedZero, setHostedMemory, wantHostedMemory } from "./hosted";
 
 // ┌──────────── FuncInst (48 bytes) ─────────────────────────────────────────────┐
 // │ 0 code: usize      IR entry point; 0 until compiled (or always, for host)    │
@@ -156,12 +157,23 @@ export function newFunc(type: FuncType, kind: u32, instance: u32, index: u32): u
 }
 
 // Memories: contents are a separate block that moves when it grows.
-export function newMemory(minPages: u32, maxPages: u32): usize {
+// A host-owned memory (runtime/hosted.ts) keeps base 0.
+export function newMemory(minPages: u32, maxPages: u32, mayHost: bool = true): usize {
   if (minPages > pageLimit) return 0;
   const rec = allocRecord(MEM_SIZE);
   const bytes = <usize>minPages * PAGE_SIZE;
-  const base = heap.alloc(bytes == 0 ? 8 : bytes);
-  memory.fill(base, 0, bytes);
+  let base: usize = 0;
+  // The host's memory must be exactly this memory's size (its bounds check is the only one), so
+  // it is hosted only while the host's memory is not larger (a rolled-back store may have grown it).
+  const have = mayHost && wantHostedMemory() ? hostedPages() : 0xffffffff;
+  if (have <= minPages) {
+    if (!hostedGrow(minPages - have)) return 0;
+    hostedZero(0, have * PAGE_SIZE);
+    setHostedMemory(rec);
+  } else {
+    base = heap.alloc(bytes == 0 ? 8 : bytes);
+    memory.fill(base, 0, bytes);
+  }
   store<usize>(rec, base, MEM_BASE);
   store<u32>(rec, <u32>bytes, MEM_BYTES);
   store<u32>(rec, minPages, MEM_PAGES);
@@ -180,6 +192,12 @@ export function growMemory(rec: usize, delta: u32): i32 {
   const pages = old + delta;
   const oldBytes = <usize>old * PAGE_SIZE;
   const newBytes = <usize>pages * PAGE_SIZE;
+  if (load<usize>(rec, MEM_BASE) == 0) {
+    if (!hostedGrow(delta)) return -1;
+    store<u32>(rec, <u32>newBytes, MEM_BYTES);
+    store<u32>(rec, pages, MEM_PAGES);
+    return <i32>old;
+  }
   const base = heap.realloc(load<usize>(rec, MEM_BASE), newBytes);
   memory.fill(base + oldBytes, 0, newBytes - oldBytes);
   store<usize>(rec, base, MEM_BASE);
@@ -259,6 +277,7 @@ export function storeMark(): StoreMark {
 export function storeRollback(m: StoreMark): void {
   funcCount = m.funcs;
   tables.length = m.tables;
+  for (let i = m.memories; i < memories.length; i++) if (unchecked(memories[i]) == hostedMemory) setHostedMemory(0);
   memories.length = m.memories;
   globals.length = m.globals;
 }

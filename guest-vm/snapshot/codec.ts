@@ -20,7 +20,10 @@ import {
 import * as state from "../exec/state";
 import { abort as abortActivation } from "../exec/run";
 import { checksum64, sha256 } from "./hash";
+import { hostedInit, hostedRead, hostedZero } from "../runtime/hosted";
 import { countersOf, monitoringEnabled, setMonitoring } from "../probe/counters";
+
+let scratchPage: usize = 0;
 
 export const FORMAT_VERSION: u32 = 1;
 export const VM_VERSION = "handover 0.1.0";
@@ -131,8 +134,14 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
     const countAt = outLen;
     putU32(0);
     let stored: u32 = 0;
+    // A host-owned memory (base 0) is read a page at a time into a scratch page.
+    if (base == 0 && scratchPage == 0) scratchPage = heap.alloc(PAGE_SIZE);
     for (let pg: u32 = 0; pg < pages; pg++) {
-      const p = base + <usize>pg * PAGE_SIZE;
+      let p = base + <usize>pg * PAGE_SIZE;
+      if (base == 0) {
+        hostedRead(scratchPage, pg * PAGE_SIZE, PAGE_SIZE);
+        p = scratchPage;
+      }
       if (isZeroPage(p)) continue;
       putU32(pg);
       putBytes(p, PAGE_SIZE);
@@ -599,11 +608,13 @@ function applyData(s: Parsed, inst: Instance): bool {
       return false;
     }
     const base = load<usize>(rec, MEM_BASE);
-    memory.fill(base, 0, <usize>load<u32>(rec, MEM_BYTES));
+    if (base == 0) hostedZero(0, load<u32>(rec, MEM_BYTES));
+    else memory.fill(base, 0, <usize>load<u32>(rec, MEM_BYTES));
     const n = c.u32();
     for (let k: u32 = 0; k < n; k++) {
       const pg = c.u32();
-      memory.copy(base + <usize>pg * PAGE_SIZE, c.skip(PAGE_SIZE), PAGE_SIZE);
+      if (base == 0) hostedInit(pg * PAGE_SIZE, c.skip(PAGE_SIZE), PAGE_SIZE);
+      else memory.copy(base + <usize>pg * PAGE_SIZE, c.skip(PAGE_SIZE), PAGE_SIZE);
     }
   }
   c = new Cursor(s.tables + 4, s.base + s.length);

@@ -4,6 +4,7 @@
 // numbers pass through as invoke arguments.
 
 import { MONITORS, type MonitorName } from '../monitors/report.js';
+import { parseClasses, type IntrinsicClass } from '../intrinsics/classes.js';
 import { HOSTS, isHostName, type HostName } from '../hosts/names.js';
 import { UsageError } from './usage.js';
 
@@ -15,6 +16,8 @@ export interface RunOptions {
   fuel?: bigint;
   /** Limits of the VM's store (absent: the VM's defaults). */
   limits: { memoryPages?: number; tableElements?: number; callDepth?: number };
+  /** Intrinsic classes (--intrinsics); undefined: the host's measured default. */
+  intrinsics?: IntrinsicClass[];
   /** Monitors whose tables are printed on stderr at exit. */
   monitors: MonitorName[];
   /** Where to write every selected monitor (or all, with none selected) as JSON. */
@@ -88,6 +91,14 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           for (const m of value(name, inline).split(',')) {
             if (!(MONITORS as readonly string[]).includes(m)) throw new UsageError(`--monitor knows ${MONITORS.join(', ')}; not "${m}"`);
             if (!opts.monitors.includes(m as MonitorName)) opts.monitors.push(m as MonitorName);
+          }
+          break;
+        }
+        case '--intrinsics': {
+          try {
+            opts.intrinsics = parseClasses(value(name, inline));
+          } catch (e) {
+            throw new UsageError(`--intrinsics wants all, none or a comma list of bulk, float, memory: ${(e as Error).message}`);
           }
           break;
         }

@@ -60,7 +60,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if (opts.suspendAfter !== undefined) return (await import('./handover.js')).runSuspendable(opts);
   const bytes = readModule(opts.module);
   const dirs = preopens(opts.dirs);
-  const engine = createEngine();
+  const engine = createEngine(opts.intrinsics);
   engine.setLimits(opts.limits);
   const monitoring = opts.monitors.length > 0 || opts.monitorOut !== undefined;
   // Monitoring meters too; with no --fuel the fuel is unlimited.

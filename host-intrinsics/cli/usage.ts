@@ -76,6 +76,9 @@ Options of run:
                       per table, 50000 calls deep). Growing past a limit fails as the spec allows
                       (memory.grow and table.grow return -1), a module that needs more at start
                       is refused (exit 1), a deeper call traps "call stack exhausted" (exit 134).
+  --intrinsics <classes>
+                      Hand operations to the host's native intrinsics: all, none, or a comma list
+                      of bulk, float, memory (default: this host's measured choice, none on Node).
   --monitor <names>   Count inside the VM and print tables on stderr at exit; <names> is a comma
                       list of count, opcodes, calls, coverage, loops, branches, memory. Every
                       executed bytecode instruction counts once under its own mnemonic; block,

@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Vm, defaultVmWasmPath, packageRoot } from '../vm.js';
+import { defaultClasses, defaultVmWasmPath, intrinsicsWasmPath, packageRoot } from '../vm.js';
+import { innerVm, InnerVmError, type InnerVm } from './vm-on-vm.js';
 import { RemoteError } from './protocol.js';
 
 import type { HostName } from './names.js';
@@ -127,7 +128,7 @@ class ChildEngine implements RemoteEngine {
 }
 
 function nodeLiftoff(): RemoteEngine {
-  return new ChildEngine('node-liftoff', process.execPath, ['--liftoff-only', path.join(REMOTE_DIR(), 'node.cjs'), defaultVmWasmPath()], 'binary');
+  return new ChildEngine('node-liftoff', process.execPath, ['--liftoff-only', path.join(REMOTE_DIR(), 'node.cjs'), defaultVmWasmPath(), intrinsicsWasmPath()], 'binary');
 }
 
 export const JS102_HINT = 'spidermonkey: js102 not found — apt-get install libmozjs-102-dev';
@@ -135,7 +136,7 @@ export const JS102_HINT = 'spidermonkey: js102 not found — apt-get install lib
 function spidermonkey(): RemoteEngine {
   const js102 = findExecutable(process.env.HANDOVER_JS102 ?? 'js102');
   if (!js102) throw new HostUnavailable(JS102_HINT);
-  return new ChildEngine('spidermonkey', js102, [path.join(REMOTE_DIR(), 'spidermonkey.js'), path.join(REMOTE_DIR(), 'core.js'), defaultVmWasmPath()], 'lines');
+  return new ChildEngine('spidermonkey', js102, [path.join(REMOTE_DIR(), 'spidermonkey.js'), path.join(REMOTE_DIR(), 'core.js'), defaultVmWasmPath(), intrinsicsWasmPath()], 'lines');
 }
 
 /** Chromium's flags for a headless, quiet run as root in a container (TOOLCHAIN.md). */
@@ -162,11 +163,12 @@ class ChromiumEngine implements RemoteEngine {
       await page.addScriptTag({ content: coreSource() });
       // Compiled once, asynchronously: Chromium refuses synchronous compilation of big modules
       // on the main thread.
-      await page.evaluate(async (b64: string) => {
+      await page.evaluate(async ([b64, helper64]: [string, string]) => {
         const w = window as unknown as Record<string, unknown> & { handoverBase64: { decode(s: string): Uint8Array }; handoverRemote(d: string): unknown };
         w.vmModule = await WebAssembly.compile(w.handoverBase64.decode(b64) as Uint8Array<ArrayBuffer>);
+        w.helperModule = await WebAssembly.compile(w.handoverBase64.decode(helper64) as Uint8Array<ArrayBuffer>);
         w.session = w.handoverRemote(navigator.userAgent);
-      }, readFileSync(defaultVmWasmPath()).toString('base64'));
+      }, [readFileSync(defaultVmWasmPath()).toString('base64'), readFileSync(intrinsicsWasmPath()).toString('base64')] as [string, string]);
       return new ChromiumEngine(browser, page);
     } catch (e) {
       await browser.close();
@@ -178,6 +180,7 @@ class ChromiumEngine implements RemoteEngine {
     const reply = await this.page.evaluate(async (b64: string) => {
       type Win = {
         vmModule: WebAssembly.Module;
+        helperModule: WebAssembly.Module;
         session: { handle(m: Uint8Array, make: () => unknown): Uint8Array };
         handoverBase64: { decode(s: string): Uint8Array; encode(b: Uint8Array): string };
         handoverNativeVm(i: WebAssembly.Instance): unknown;
@@ -185,7 +188,11 @@ class ChromiumEngine implements RemoteEngine {
       const w = window as unknown as Win;
       const m = w.handoverBase64.decode(b64);
       // Instantiated before the (synchronous) session runs: each 'R' uses one fresh VM.
-      const vm = m[0] === 82 ? w.handoverNativeVm(await WebAssembly.instantiate(w.vmModule)) : null;
+      let vm = null;
+      if (m[0] === 82) {
+        const helper = await WebAssembly.instantiate(w.helperModule);
+        vm = w.handoverNativeVm(await WebAssembly.instantiate(w.vmModule, { 'handover:vm/intrinsics': helper.exports }));
+      }
       return w.handoverBase64.encode(w.session.handle(m, () => vm));
     }, Buffer.from(msg.buffer, msg.byteOffset, msg.length).toString('base64'));
     return new Uint8Array(Buffer.from(reply, 'base64'));
@@ -205,32 +212,19 @@ class ChromiumEngine implements RemoteEngine {
 class VmOnVmEngine implements RemoteEngine {
   readonly name = 'vm' as const;
   private readonly session: { handle(m: Uint8Array, make: () => unknown): Uint8Array };
-  private readonly vmBytes = new Uint8Array(readFileSync(defaultVmWasmPath()));
 
   constructor() {
     const make = new Function(`${coreSource()}\nreturn handoverRemote;`) as () => (describe: string) => VmOnVmEngine['session'];
     this.session = make()(`handover VM interpreting build/vm.wasm, on V8 ${process.versions.v8} (node ${process.version})`);
   }
 
-  private innerVm(): { ex: Record<string, (...args: number[]) => number | undefined>; mem(): Uint8Array } {
-    const outer = Vm.createSync();
-    const loaded = outer.loadModule(this.vmBytes);
-    if (!loaded.ok) throw new RemoteError(`vm: build/vm.wasm does not load in the VM: ${loaded.message}`);
-    const inst = outer.instantiate(loaded.id, []);
-    if (!inst.ok) throw new RemoteError(`vm: build/vm.wasm does not instantiate in the VM: ${inst.message}`);
-    const ex: Record<string, (...args: number[]) => number | undefined> = {};
-    let memory = -1;
-    for (const [name, e] of outer.exports(inst.id)) {
-      if (e.kind === 'memory') memory = e.addr;
-      if (e.kind !== 'func') continue;
-      ex[name] = (...args: number[]) => {
-        const outcome = outer.invoke(e.addr, args.map((value) => ({ type: 'i32' as const, value: value | 0 })));
-        if (outcome.kind !== 'completed') throw new RemoteError(`vm: the inner VM's ${name} did not complete: ${'message' in outcome ? outcome.message : outcome.kind}`);
-        const v = outcome.values[0];
-        return v === undefined ? undefined : ((v as { value: number }).value);
-      };
+  private innerVm(): InnerVm {
+    try {
+      return innerVm(defaultClasses('vm'));
+    } catch (e) {
+      if (e instanceof InnerVmError) throw new RemoteError(`vm: ${e.message}`);
+      throw e;
     }
-    return { ex, mem: () => outer.guestMemory(memory) };
   }
 
   async request(msg: Uint8Array): Promise<Uint8Array> {

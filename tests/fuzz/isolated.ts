@@ -11,19 +11,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { defaultVmWasmPath } from '../../host-intrinsics/vm.js';
+import { defaultVmWasmPath, intrinsicsWasmPath } from '../../host-intrinsics/vm.js';
 import { concat } from './wasm-binary.js';
 
 const CHILD = String.raw`
 const fs = require('node:fs');
 const { Worker } = require('node:worker_threads');
-const [vmPath, casesPath, first, last, timeoutMs] = process.argv.slice(1);
+const [vmPath, helperPath, casesPath, first, last, timeoutMs] = process.argv.slice(1);
 const beat = new Int32Array(new SharedArrayBuffer(4));
 new Worker('const { workerData } = require("node:worker_threads"); let last = -1, since = Date.now();' +
   'setInterval(() => { const now = Atomics.load(workerData.beat, 0); if (now !== last) { last = now; since = Date.now(); }' +
   ' else if (Date.now() - since > workerData.timeout) process.kill(process.pid, "SIGKILL"); }, 50);',
   { eval: true, workerData: { beat, timeout: Number(timeoutMs) } }).unref();
 const vmModule = new WebAssembly.Module(fs.readFileSync(vmPath));
+const helperModule = new WebAssembly.Module(fs.readFileSync(helperPath));
 const input = fs.readFileSync(casesPath);
 const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
 let at = 0;
@@ -60,7 +61,8 @@ for (let i = Number(first); i < Number(last); i++) {
   const r = { case: i };
   let step = 'start';
   try {
-    const ex = new WebAssembly.Instance(vmModule, {}).exports;
+    const helper = new WebAssembly.Instance(helperModule, {}).exports;
+    const ex = new WebAssembly.Instance(vmModule, { 'handover:vm/intrinsics': helper }).exports;
     ex.set_metering(metered);
     const m = ex.module_new(copyIn(ex, moduleBytes), moduleBytes.length);
     if (m < 0) throw new Error('module refused: ' + text(ex, ex.error_message()));
@@ -114,7 +116,7 @@ export interface IsolatedResult {
 
 function runChild(file: string, first: number, last: number, timeoutMs: number): Promise<{ stdout: string; status: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', CHILD, defaultVmWasmPath(), file, String(first), String(last), String(timeoutMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', CHILD, defaultVmWasmPath(), intrinsicsWasmPath(), file, String(first), String(last), String(timeoutMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (stdout += d));

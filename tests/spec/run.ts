@@ -4,7 +4,7 @@
 // script and a final `spec: N passed, M failed, K skipped` line, and exits 1 when anything failed.
 
 import path from 'node:path';
-import { Vm, type Engine } from '../../host-intrinsics/vm.js';
+import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
 import { runScript, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, type ScriptFile } from './suite.js';
 
@@ -20,11 +20,12 @@ interface Args {
   metered: boolean; // run every script with metering on (fuel counting), unlimited fuel
   monitored: boolean; // run every script with monitoring on (segment counters)
   engine: 'vm' | 'component';
+  intrinsics: IntrinsicClass[] | null; // intrinsic classes to switch on (--intrinsics bulk,float,memory)
   names: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { verbose: false, simd: false, metered: false, monitored: false, engine: 'vm', names: [] };
+  const args: Args = { verbose: false, simd: false, metered: false, monitored: false, engine: 'vm', intrinsics: null, names: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--verbose' || arg === '-v') args.verbose = true;
@@ -36,6 +37,9 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--simd') args.simd = true;
     else if (arg === '--metered') args.metered = true;
     else if (arg === '--monitored') args.monitored = true;
+    else if (arg === '--intrinsics') {
+      try { args.intrinsics = parseClasses(argv[++i] ?? ''); } catch (e) { usage((e as Error).message); }
+    }
     else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
     else args.names.push(arg);
   }
@@ -43,7 +47,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--engine vm|component] [script ...]`);
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--monitored] [--intrinsics all|none|bulk,float,memory] [--engine vm|component] [script ...]`);
   process.exit(2);
 }
 
@@ -96,6 +100,10 @@ async function main(): Promise<void> {
     if (args.monitored) {
       if (!(vm instanceof Vm)) usage('--monitored needs --engine vm');
       vm.setMonitoring(true);
+    }
+    if (args.intrinsics) {
+      if (!(vm instanceof Vm)) usage('--intrinsics needs --engine vm');
+      vm.setIntrinsicClasses(args.intrinsics);
     }
     return vm;
   };

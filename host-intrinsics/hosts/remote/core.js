@@ -155,6 +155,14 @@ var handoverRemote = function (describe) {
 };
 
 /** A VM (see `run` above) over a plain WebAssembly instance of build/vm.wasm. */
+/** Instantiates the VM core module with its `handover:vm/intrinsics` served by a fresh instance
+ * of the native helper (build/intrinsics.wasm). */
+var handoverInstantiateVm = function (vmModule, helperModule) {
+  'use strict';
+  var helper = new WebAssembly.Instance(helperModule, {});
+  return new WebAssembly.Instance(vmModule, { 'handover:vm/intrinsics': helper.exports });
+};
+
 var handoverNativeVm = function (instance) {
   'use strict';
   var ex = instance.exports;

@@ -1,4 +1,4 @@
-// The remote side on a Node child process (`node --liftoff-only node.cjs <vm.wasm>`, so the VM
+// The remote side on a Node child process (`node --liftoff-only node.cjs <vm.wasm> <intrinsics.wasm>`, so the VM
 // runs in V8's baseline tier only): the engine-neutral session of core.js over length-prefixed
 // binary frames (u32 little-endian length, then the message) on stdin and stdout. CommonJS and
 // plain JS, so it runs without the TypeScript build.
@@ -7,10 +7,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const vmModule = new WebAssembly.Module(fs.readFileSync(process.argv[2]));
-const core = new Function(`${fs.readFileSync(path.join(__dirname, 'core.js'), 'utf8')}\nreturn { handoverRemote, handoverNativeVm };`)();
+const helperModule = new WebAssembly.Module(fs.readFileSync(process.argv[3]));
+const core = new Function(`${fs.readFileSync(path.join(__dirname, 'core.js'), 'utf8')}\nreturn { handoverRemote, handoverNativeVm, handoverInstantiateVm };`)();
 const flags = process.execArgv.join(' ');
 const session = core.handoverRemote(`V8 ${process.versions.v8} (node ${process.version}${flags ? ` ${flags}` : ''})`);
-const makeVm = () => core.handoverNativeVm(new WebAssembly.Instance(vmModule, {}));
+const makeVm = () => core.handoverNativeVm(core.handoverInstantiateVm(vmModule, helperModule));
 
 let pending = Buffer.alloc(0);
 process.stdin.on('data', (chunk) => {
