@@ -36,14 +36,13 @@ function makeVm(mode) {
     if (ex.set_intrinsics(mask) < 0) throw new Error('set_intrinsics(' + mask + ') refused');
   }
   var vm = { ex: ex, mem: function () { return new Uint8Array(ex.memory.buffer); } };
-  if (helper && classes.indexOf('memory') >= 0) {
-    // The memory class: guest memory lives in the helper's memory (its region's base is an
-    // offset there, not in the VM's memory).
+  if (helper) {
+    // Base 0: a host-owned guest memory (the memory class), at the start of the helper's memory.
     vm.guestMemory = function (addr) {
       var base = ex.memory_region(addr);
       if (base < 0) throw new Error('memory_region(' + addr + ') failed');
       var len = Number(new DataView(ex.memory.buffer, ex.io_buffer() >>> 0, 8).getBigUint64(0, true));
-      return new Uint8Array(helper.exports.memory.buffer, base >>> 0, len);
+      return new Uint8Array(base === 0 ? helper.exports.memory.buffer : ex.memory.buffer, base >>> 0, len);
     };
   }
   return vm;

@@ -9,7 +9,8 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Vm, packageRoot, type VmOptions } from '../host-intrinsics/vm.js';
+import { Vm, packageRoot } from '../host-intrinsics/vm.js';
+import { innerVm } from '../host-intrinsics/hosts/vm-on-vm.js';
 
 export type Mode = 'none' | 'bulk' | 'float' | 'memory' | 'all';
 export const MODES: readonly Mode[] = ['none', 'bulk', 'float', 'memory', 'all'];
@@ -58,54 +59,27 @@ export function loadKernel(): Kernel {
 
 /** The VM on this Node, with intrinsic classes `classes`, or why it cannot be had. */
 export function nodeVm(classes: IntrinsicClass[]): RawVm | string {
-  const vm = Vm.createSync({ intrinsicClasses: classes } as VmOptions);
+  const vm = Vm.createSync({ intrinsicClasses: classes });
   const ex = vm.rawExports as unknown as RawVm['ex'] & { memory: WebAssembly.Memory };
   if (classes.length > 0 && typeof ex.set_intrinsics !== 'function') return NOT_BUILT;
   return { ex, mem: () => new Uint8Array(ex.memory.buffer), guestMemory: (addr) => vm.guestMemory(addr) };
 }
 
-type InnerVm = (classes: IntrinsicClass[]) => RawVm;
-let innerVmImpl: InnerVm | null | undefined;
-
-/** The inner VM of VM-on-VM: host-intrinsics/hosts/vm-on-vm.ts when built, else a plain one. */
-export async function loadInnerVm(): Promise<InnerVm> {
-  if (innerVmImpl === undefined) {
-    try {
-      const mod = (await import('../host-intrinsics/hosts/vm-on-vm.js' as string)) as { innerVm?: InnerVm };
-      innerVmImpl = mod.innerVm ?? null;
-    } catch {
-      innerVmImpl = null;
-    }
-  }
-  if (innerVmImpl) return innerVmImpl;
-  return (classes) => {
-    if (classes.length > 0) throw new Error(NOT_BUILT);
-    return plainInnerVm();
+/** The inner VM of VM-on-VM (host-intrinsics/hosts/vm-on-vm.ts), its classes on, the outer's off. */
+export function vmOnVm(classes: IntrinsicClass[]): RawVm {
+  const inner = innerVm(classes);
+  const io = () => new DataView(inner.mem().buffer, inner.mem().byteOffset + (inner.ex.io_buffer()! >>> 0), 8);
+  return {
+    ex: inner.ex,
+    mem: inner.mem,
+    guestMemory(addr: number): Uint8Array {
+      const base = inner.ex.memory_region(addr)!;
+      if (base < 0) throw new Error(`no memory ${addr} in the inner VM`);
+      const length = Number(io().getBigUint64(0, true));
+      // Base 0: host-owned (the memory class), held by the outer VM's builtin memory.
+      return base === 0 ? inner.hostMemory().subarray(0, length) : inner.mem().subarray(base >>> 0, (base >>> 0) + length);
+    },
   };
-}
-
-let vmBytes: Uint8Array | undefined;
-
-function plainInnerVm(): RawVm {
-  vmBytes ??= new Uint8Array(readFileSync(path.join(packageRoot(), 'build', 'vm.wasm')));
-  const outer = Vm.createSync();
-  const loaded = outer.loadModule(vmBytes);
-  if (!loaded.ok) throw new Error(`build/vm.wasm does not load in the VM: ${loaded.message}`);
-  const inst = outer.instantiate(loaded.id, []);
-  if (!inst.ok) throw new Error(`build/vm.wasm does not instantiate in the VM: ${inst.message}`);
-  const ex: RawVm['ex'] = {};
-  let memory = -1;
-  for (const [name, e] of outer.exports(inst.id)) {
-    if (e.kind === 'memory') memory = e.addr;
-    if (e.kind !== 'func') continue;
-    ex[name] = (...args: number[]) => {
-      const outcome = outer.invoke(e.addr, args.map((value) => ({ type: 'i32' as const, value: value | 0 })));
-      if (outcome.kind !== 'completed') throw new Error(`the inner VM's ${name} did not complete: ${'message' in outcome ? outcome.message : outcome.kind}`);
-      const v = outcome.values[0];
-      return v === undefined ? undefined : (v as { value: number }).value;
-    };
-  }
-  return { ex, mem: () => outer.guestMemory(memory) };
 }
 
 function cpuMs(): number {
@@ -115,20 +89,7 @@ function cpuMs(): number {
 
 export async function runPlan(plan: Plan, progress: (s: string) => void = () => {}): Promise<unknown> {
   const kernel = loadKernel();
-  let makeVm: (mode: Mode) => RawVm | string;
-  if (plan.host === 'node') {
-    makeVm = (mode) => nodeVm(classesOf(mode));
-  } else {
-    const inner = await loadInnerVm();
-    makeVm = (mode) => {
-      try {
-        return inner(classesOf(mode));
-      } catch (e) {
-        if (e instanceof Error && e.message === NOT_BUILT) return NOT_BUILT;
-        throw e;
-      }
-    };
-  }
+  const makeVm = (mode: Mode): RawVm | string => (plan.host === 'node' ? nodeVm(classesOf(mode)) : vmOnVm(classesOf(mode)));
   const read = (file: string) => new Uint8Array(readFileSync(file));
   if (plan.kind === 'fixture') {
     return kernel.fixture({ ...plan, bytes: read(plan.file), makeVm, clock: cpuMs, progress });
