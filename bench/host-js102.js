@@ -19,7 +19,7 @@ if (wantsIntrinsics) {
   helperModule = new WebAssembly.Module(os.file.readFile(helperPath, 'binary'));
 }
 
-function classesOf(mode) { return mode === 'none' ? [] : mode === 'all' ? ['bulk', 'float', 'memory'] : [mode]; }
+function classesOf(mode) { return mode === 'none' ? [] : mode === 'all' ? ['bulk', 'float', 'memory'] : mode === 'bulk+memory' ? ['bulk', 'memory'] : [mode]; }
 
 function makeVm(mode) {
   var classes = classesOf(mode);

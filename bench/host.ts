@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Vm, packageRoot } from '../host-intrinsics/vm.js';
 import { innerVm } from '../host-intrinsics/hosts/vm-on-vm.js';
 
-export type Mode = 'none' | 'bulk' | 'float' | 'memory' | 'all';
+export type Mode = 'none' | 'bulk' | 'float' | 'memory' | 'all' | 'bulk+memory';
+/** The fixture modes ('bulk+memory' is for micro kernels: bulk acts on host-owned memory only). */
 export const MODES: readonly Mode[] = ['none', 'bulk', 'float', 'memory', 'all'];
 export type IntrinsicClass = 'bulk' | 'float' | 'memory';
 export const CLASSES: readonly IntrinsicClass[] = ['bulk', 'float', 'memory'];
@@ -38,14 +39,14 @@ export interface FixturePlan {
 export interface MicroPlan {
   kind: 'micro';
   host: 'node' | 'vm-on-vm';
-  kernels: { name: string; cls: IntrinsicClass | null; file: string; iterations: number }[];
+  kernels: { name: string; cls: Mode | null; file: string; iterations: number }[];
   baseline: string;
   reps: number;
 }
 
 export type Plan = FixturePlan | MicroPlan;
 
-export const classesOf = (mode: Mode): IntrinsicClass[] => (mode === 'none' ? [] : mode === 'all' ? [...CLASSES] : [mode]);
+export const classesOf = (mode: Mode): IntrinsicClass[] => (mode === 'none' ? [] : mode === 'all' ? [...CLASSES] : mode === 'bulk+memory' ? ['bulk', 'memory'] : [mode]);
 
 interface Kernel {
   fixture(plan: object): unknown;

@@ -28,7 +28,7 @@ const x2 = (v: number) => `${v.toFixed(2)}x`;
 const ms1 = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const spread = (xs: number[]) => (xs.length > 1 ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : '–');
 
-export const MODE_LABEL: Record<Mode, string> = { none: 'no intrinsics', bulk: 'bulk', float: 'float', memory: 'memory', all: 'all classes' };
+export const MODE_LABEL: Record<Mode, string> = { none: 'no intrinsics', bulk: 'bulk', float: 'float', memory: 'memory', all: 'all classes', 'bulk+memory': 'bulk + memory' };
 
 function ok(r: FixtureResult | { error: string }): r is FixtureResult {
   return !('error' in r);
@@ -220,7 +220,7 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
         const v = r[k];
         return off !== undefined && v !== undefined && off > 0 && v > 0 ? `${cell(v)} (${x2(v / off)})` : cell(v);
       });
-      L.push(`| ${h.label} | offloaded (its class on) | ${on.join(' | ')} |`);
+      L.push(`| ${h.label} | offloaded | ${on.join(' | ')} |`);
     }
     L.push('');
   }
@@ -230,7 +230,7 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
 /** kernel name → class; filled by run.ts from bench/micro.ts (kept here so report.ts stays pure). */
 export const KERNEL_CLASS = new Map<string, string>();
 
-const COLORS: Record<Mode, string> = { none: '#4e79a7', bulk: '#f28e2b', float: '#59a14f', memory: '#e15759', all: '#76b7b2' };
+const COLORS: Record<Mode, string> = { none: '#4e79a7', bulk: '#f28e2b', float: '#59a14f', memory: '#e15759', all: '#76b7b2', 'bulk+memory': '#b07aa1' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

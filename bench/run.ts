@@ -224,7 +224,7 @@ async function hostsBench(o: HostsBenchOptions): Promise<void> {
       '',
       `Method: per host and fixture one process (its own V8 flags); after warm-up runs (native at the measured size, the VM per mode at a small size, so the guest's functions and the VM's dispatch loop reach the optimizing tier), ${o.rounds} round${o.rounds > 1 ? 's' : ''}, each running, per mode, the guest natively and then in the VM back to back; CPU time of each run (native: instantiating and running the compiled guest; VM: loading, instantiating and running it in a fresh VM). Ratios are medians of the per-round ratios of each pair. Every VM run must print exactly what the native run printed. Native and VM use the same small WASI preview1 shim (bench/kernel.js, the same code on every host).`,
       '',
-      'Modes: the VM without intrinsics; with one class of host intrinsics on (`bulk`: memory.copy/fill; `float`: f64/f32 operations such as sqrt, nearest, min; `memory`: loads and stores through the helper that owns guest memory); with all three.',
+      'Modes (host-intrinsics/intrinsics/README.md): the VM without intrinsics; with one class of host intrinsics on — `float`: f32/f64 arithmetic and conversions as calls (on VM-on-VM: builtins of the outer VM); `memory`: guest memory owned by the host (the helper\'s memory, or the outer VM\'s builtin memory), every load and store a call; `bulk`: memory.copy/fill as one call each, on host-owned memory only, so alone it changes nothing (the VM\'s own memory.copy is already native) — with all three classes it does.',
     ],
     charts,
     microWhat,
