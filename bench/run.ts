@@ -91,7 +91,7 @@ const HOSTS: HostSpec[] = [
 const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, string[]][]>> = {
   full: {
     direct: [['float', ['200000']], ['intarray', ['30000']], ['recursion', ['36']], ['memory', ['1536']]],
-    'vm-on-vm': [['float', ['7000']], ['intarray', ['2000']], ['recursion', ['3']], ['memory', ['192']]],
+    'vm-on-vm': [['float', ['14000']], ['intarray', ['4000']], ['recursion', ['6']], ['memory', ['384']]],
   },
   quick: {
     direct: [['float', ['60000']], ['intarray', ['10000']], ['recursion', ['12']], ['memory', ['512']]],
