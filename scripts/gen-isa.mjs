@@ -127,20 +127,29 @@ for (const [code, name, ins, out, sem, opt = {}] of wasmNumeric) {
 
 // Memory class: the guest memory lives in the host (the intrinsic helper's memory, or the outer
 // VM's); loads and stores are host calls, and the host engine's bounds check is the only one.
-// Before each, SAVE(): a host-side trap (out of bounds) unwinds the whole dispatch loop, and the
+// Before each, pc is saved (a trap needs no more): a host-side trap (out of bounds) unwinds the whole dispatch loop, and the
 // host then reports it as the guest's trap at the saved pc (host_fault in index.ts).
 // Accesses narrower than their value type use the narrow import and extend here.
 const EA = (t) => `(local.get 0) i64.extend_i32_u (local.get 1) i64.extend_i32_u i64.add local.tee 2 i64.const 0xffffffff i64.gt_u if unreachable end local.get 2 i32.wrap_i64`;
-// The VM serving these itself (VM-on-VM: runtime/builtins.ts) works on its builtin memory `mr`.
+// The VM serving these itself (VM-on-VM: runtime/builtins.ts) works on its builtin memory `mr`;
+// a direct call of a load or store builtin compiles to one IR instruction (`builtin_<name>`).
+const builtinIr = {};
+const BIR = (n) => `const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + ${n} > <u64>load<u32>(mr, MEM_BYTES)) TRAP(TRAP_MEMORY); const at = load<usize>(mr, MEM_BASE) + <usize>ea;`;
 const BEA = (n) => `const ea = <u64>load<u32>(fp) + <u64>load<u32>(fp, 8); if (ea + ${n} > <u64>load<u32>(mr, MEM_BYTES)) return TRAP_MEMORY; const at = load<usize>(mr, MEM_BASE) + <usize>ea;`;
 for (const [nm, core, op, mt, n] of [["load-s8", "i32", "i32.load8_s", "i8", 1], ["load-u8", "i32", "i32.load8_u", "u8", 1], ["load-s16", "i32", "i32.load16_s", "i16", 2],
   ["load-u16", "i32", "i32.load16_u", "u16", 2], ["load-i32", "i32", "i32.load", "i32", 4], ["load-i64", "i64", "i64.load", "i64", 8]]) {
   intrinsics.memory.push([nm, `x_${nm.replace(/-/g, "_")}`, ["u32", "u32"], core, `${EA()} ${op}`, ["i64"],
     `${BEA(n)} store<${core}>(fp, <${core}>load<${mt}>(at));`, -1]);
+  const irOp = `builtin_${nm.replace(/-/g, "_")}`;
+  ir.push({ name: irOp, form: `r0 = builtin ${nm}(r1, r2)`, ops: ["d:addr", "p:src:u32", "o:src:u32"], body: `${BIR(n)} store<${core}>(d, <${core}>load<${mt}>(at));` });
+  builtinIr[nm] = irOp;
 }
 for (const [nm, core, op, mt, n] of [["store-i8", "i32", "i32.store8", "u8", 1], ["store-i16", "i32", "i32.store16", "u16", 2], ["store-i32", "i32", "i32.store", "i32", 4], ["store-i64", "i64", "i64.store", "i64", 8]]) {
   intrinsics.memory.push([nm, `x_${nm.replace(/-/g, "_")}`, ["u32", "u32", core], null, `${EA().replace(/local\.(tee|get) 2/g, "local.$1 3")} local.get 2 ${op}`, ["i64"],
     `${BEA(n)} store<${mt}>(at, <${mt}>load<${core}>(fp, 16));`, -1]);
+  const irOp = `builtin_${nm.replace(/-/g, "_")}`;
+  ir.push({ name: irOp, form: `builtin ${nm}(r0, r1, r2)`, ops: ["p:src:u32", "o:src:u32", `v:src:${core}`], body: `${BIR(n)} store<${mt}>(at, <${mt}>v);` });
+  builtinIr[nm] = irOp;
 }
 intrinsics.memory.push(["memory-grow", "x_memory_grow", ["u32"], "i32", "local.get 0 memory.grow", null,
   "store<i32>(fp, growMemory(mr, load<u32>(fp)));", -1]);
@@ -168,10 +177,10 @@ for (const [code, name, vt, mt] of wasmMemory) {
       let value = `X.${HOSTED_LOAD[mt]}(${args})`;
       if (v === "i64" && mt === "u32") value = `(<i64>${value} & 0xffffffff)`;
       else if (v === "i64" && !["i64", "f64"].includes(mt)) value = `<i64>${value}`;
-      ir.push({ name: n + suffix, wasm: name, form: `r0 = host ${name}(${where})`, ops: ["d:addr", ...addr], body: `SAVE(); store<${v}>(d, ${value});` });
+      ir.push({ name: n + suffix, wasm: name, form: `r0 = host ${name}(${where})`, ops: ["d:addr", ...addr], body: `statePc = pc; store<${v}>(d, ${value});` });
     } else {
       const value = ["i64", "f64"].includes(mt) ? "v" : "<i32>v";
-      ir.push({ name: n + suffix, wasm: name, form: `host ${name}(${where}, v)`, ops: [...addr, `v:src:${v}`], body: `SAVE(); X.${HOSTED_STORE[mt]}(${args}, ${value});` });
+      ir.push({ name: n + suffix, wasm: name, form: `host ${name}(${where}, v)`, ops: [...addr, `v:src:${v}`], body: `statePc = pc; X.${HOSTED_STORE[mt]}(${args}, ${value});` });
     }
   }
   lower.memH[code] = n + "_h";
@@ -232,7 +241,7 @@ function genIrOps() {
   s += `export const IR_COUNT: u32 = ${ir.length};\n\n`;
   s += "// IR instructions that call the host with pc saved, where a host trap means the guest's.\n";
   s += "export function hostFaultable(op: u32): bool {\n  switch (op) {\n";
-  ir.forEach((op, i) => { if (/^SAVE\(\); /.test(op.body) && /\b(X\.|hosted)/.test(op.body)) s += `    case ${i}:\n`; });
+  ir.forEach((op, i) => { if (/^(SAVE\(\)|statePc = pc); /.test(op.body) && /\b(X\.|hosted)/.test(op.body)) s += `    case ${i}:\n`; });
   s += "      return true;\n  }\n  return false;\n}\n\n";
   s += `const SIZES: StaticArray<u8> = [${ir.map((op) => layout(op).size).join(", ")}];\n`;
   s += "// Byte size of an IR instruction (br_table: without its targets).\n";
@@ -361,7 +370,7 @@ import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 import * as X from "./intrinsics";
 import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
-import { builtinMemory, runBuiltin } from "../runtime/builtins";
+import { builtinMemory, builtinMemoryRec, runBuiltin } from "../runtime/builtins";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
@@ -509,6 +518,9 @@ export function builtinName(id: u32): string {
   s += `  }\n  return [];\n}\n\n`;
   s += `const WASM_OP: StaticArray<u16> = [${all.map((x) => (x[8] >= 0 ? x[8] : 0xffff)).join(", ")}];\n`;
   s += `export function builtinWasmOp(id: u32): u32 { return id < BUILTIN_COUNT ? <u32>unchecked(WASM_OP[id]) : 0xffff; }\n\n`;
+  s += `// The IR instruction a direct call may be compiled as (results first, then the arguments).\n`;
+  s += `const IR_OP: StaticArray<u16> = [${all.map((x) => (builtinIr[x[1]] ? irIndex.get(builtinIr[x[1]]) : 0xffff)).join(", ")}];\n`;
+  s += `export function builtinIrOp(id: u32): u32 { return id < BUILTIN_COUNT ? <u32>unchecked(IR_OP[id]) : 0xffff; }\n\n`;
   s += `// Runs builtin \`id\` on the cells at fp (memory ones on \`mr\`); a trap code, or 0.\n`;
   s += `export function runBuiltin(id: u32, fp: usize, mr: usize): u32 {\n  switch (id) {\n`;
   all.forEach((x, i) => (s += `    case ${i}: { ${x[7]} return 0; }\n`));

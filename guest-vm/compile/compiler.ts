@@ -11,7 +11,7 @@
 // entry is materialised in its own slot, so at those points the frame holds exactly what the
 // bytecode's operand stack holds.
 
-import { builtinOf, builtinWasmOp } from "../runtime/builtins";
+import { builtinIrOp, builtinOf, builtinWasmOp } from "../runtime/builtins";
 import { CLASS_FLOAT, hostedMemory, intrinsicClasses } from "../runtime/hosted";
 import { Module, FuncType, Code } from "../binary/module";
 import { Reader } from "../binary/reader";
@@ -24,7 +24,7 @@ import {
 } from "../runtime/store";
 import { Instance, instances } from "../runtime/instance";
 import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
-import { lowerMemoryOrTable, lowerNumeric, skipImmediates } from "./lower";
+import { lowerBuiltin, lowerMemoryOrTable, lowerNumeric, skipImmediates } from "./lower";
 
 export const STACK: u8 = 0;
 export const LOCAL: u8 = 1;
@@ -711,11 +711,15 @@ export class Compiler {
           const callee = unchecked(this.inst.funcs[f]);
           // A builtin float intrinsic is its float instruction (runtime/builtins.ts).
           const builtin = builtinOf(callee);
+          const t = this.m.funcType(f);
           if (builtin != 0 && builtinWasmOp(builtin - 1) != 0xffff) {
             lowerNumeric(this, builtinWasmOp(builtin - 1));
             break;
           }
-          const t = this.m.funcType(f);
+          if (builtin != 0 && builtinIrOp(builtin - 1) != 0xffff) {
+            lowerBuiltin(this, builtinIrOp(builtin - 1), <u32>t.params.length, <u32>t.results.length);
+            break;
+          }
           this.call(IR.call, <u32>t.params.length, <u32>t.results.length, callee, 0, 0);
           break;
         }

@@ -142,6 +142,23 @@ export function bulk3(c: Compiler, irOp: u32, imm1: u32, imm2: u32, has1: bool, 
   c.w32(z);
 }
 
+// A direct call of a builtin load or store (runtime/builtins.ts): one instruction, its result
+// slot first, then its (at most three) arguments wherever they are.
+export function lowerBuiltin(c: Compiler, irOp: u32, np: u32, nr: u32): void {
+  const h = c.height;
+  const a = np > 0 ? c.operand(h - np) : 0;
+  const b = np > 1 ? c.operand(h - np + 1) : 0;
+  const v = np > 2 ? c.operand(h - np + 2) : 0;
+  c.truncate(h - np);
+  const dst = nr > 0 ? c.pushStack() : 0;
+  c.begin(irOp);
+  if (nr > 0) c.w32(dst);
+  if (np > 0) c.w32(a);
+  if (np > 1) c.w32(b);
+  if (np > 2) c.w32(v);
+  if (nr > 0) c.lastDst = <i32>dst;
+}
+
 // Loads and stores. The address folds into the instruction when it is a constant (form _k:
 // the effective address is the immediate) or was just computed by i32.add with a constant
 // (form _a: the add is dropped, its wrapping 32-bit sum recomputed by the access).

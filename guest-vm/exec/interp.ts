@@ -22,7 +22,7 @@ import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 import * as X from "./intrinsics";
 import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
-import { builtinMemory, runBuiltin } from "../runtime/builtins";
+import { builtinMemory, builtinMemoryRec, runBuiltin } from "../runtime/builtins";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.
@@ -2616,11 +2616,91 @@ export function interp(): i32 {
         pc += 12;
         break;
       }
+      case IR.builtin_load_s8: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 1 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(d, <i32>load<i8>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_load_u8: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 1 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(d, <i32>load<u8>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_load_s16: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 2 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(d, <i32>load<i16>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_load_u16: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 2 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(d, <i32>load<u16>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_load_i32: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 4 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(d, <i32>load<i32>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_load_i64: {
+        const d = fp + <usize>load<u32>(pc, 4);
+        const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 8 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i64>(d, <i64>load<i64>(at));
+        pc += 16;
+        break;
+      }
+      case IR.builtin_store_i8: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 1 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<u8>(at, <u8>v);
+        pc += 16;
+        break;
+      }
+      case IR.builtin_store_i16: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 2 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<u16>(at, <u16>v);
+        pc += 16;
+        break;
+      }
+      case IR.builtin_store_i32: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 4 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i32>(at, <i32>v);
+        pc += 16;
+        break;
+      }
+      case IR.builtin_store_i64: {
+        const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+        const o = load<u32>(fp + <usize>load<u32>(pc, 8));
+        const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+        const mr = builtinMemoryRec; const ea = <u64>p + <u64>o; if (ea + 8 > <u64>load<u32>(mr, MEM_BYTES)) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } const at = load<usize>(mr, MEM_BASE) + <usize>ea; store<i64>(at, <i64>v);
+        pc += 16;
+        break;
+      }
       case IR.i32_load_h: {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p, o));
+        statePc = pc; store<i32>(d, X.x_load_i32(p, o));
         pc += 16;
         break;
       }
@@ -2629,14 +2709,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_i32(p + k, o));
         pc += 20;
         break;
       }
       case IR.i32_load_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2644,7 +2724,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p, o));
+        statePc = pc; store<i64>(d, X.x_load_i64(p, o));
         pc += 16;
         break;
       }
@@ -2653,14 +2733,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p + k, o));
+        statePc = pc; store<i64>(d, X.x_load_i64(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2668,7 +2748,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p, o));
+        statePc = pc; store<i32>(d, X.x_load_i32(p, o));
         pc += 16;
         break;
       }
@@ -2677,14 +2757,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_i32(p + k, o));
         pc += 20;
         break;
       }
       case IR.f32_load_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2692,7 +2772,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p, o));
+        statePc = pc; store<i64>(d, X.x_load_i64(p, o));
         pc += 16;
         break;
       }
@@ -2701,14 +2781,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(p + k, o));
+        statePc = pc; store<i64>(d, X.x_load_i64(p + k, o));
         pc += 20;
         break;
       }
       case IR.f64_load_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, X.x_load_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2716,7 +2796,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(p, o));
+        statePc = pc; store<i32>(d, X.x_load_s8(p, o));
         pc += 16;
         break;
       }
@@ -2725,14 +2805,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_s8(p + k, o));
         pc += 20;
         break;
       }
       case IR.i32_load8_s_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2740,7 +2820,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(p, o));
+        statePc = pc; store<i32>(d, X.x_load_u8(p, o));
         pc += 16;
         break;
       }
@@ -2749,14 +2829,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_u8(p + k, o));
         pc += 20;
         break;
       }
       case IR.i32_load8_u_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2764,7 +2844,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(p, o));
+        statePc = pc; store<i32>(d, X.x_load_s16(p, o));
         pc += 16;
         break;
       }
@@ -2773,14 +2853,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_s16(p + k, o));
         pc += 20;
         break;
       }
       case IR.i32_load16_s_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2788,7 +2868,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(p, o));
+        statePc = pc; store<i32>(d, X.x_load_u16(p, o));
         pc += 16;
         break;
       }
@@ -2797,14 +2877,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(p + k, o));
+        statePc = pc; store<i32>(d, X.x_load_u16(p + k, o));
         pc += 20;
         break;
       }
       case IR.i32_load16_u_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i32>(d, X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i32>(d, X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2812,7 +2892,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(p, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s8(p, o));
         pc += 16;
         break;
       }
@@ -2821,14 +2901,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(p + k, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s8(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load8_s_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2836,7 +2916,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(p, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u8(p, o));
         pc += 16;
         break;
       }
@@ -2845,14 +2925,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(p + k, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u8(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load8_u_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2860,7 +2940,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(p, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s16(p, o));
         pc += 16;
         break;
       }
@@ -2869,14 +2949,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(p + k, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s16(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load16_s_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, <i64>X.x_load_s16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2884,7 +2964,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(p, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u16(p, o));
         pc += 16;
         break;
       }
@@ -2893,14 +2973,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(p + k, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u16(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load16_u_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, <i64>X.x_load_u16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2908,7 +2988,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(p, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_i32(p, o));
         pc += 16;
         break;
       }
@@ -2917,14 +2997,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(p + k, o));
+        statePc = pc; store<i64>(d, <i64>X.x_load_i32(p + k, o));
         pc += 20;
         break;
       }
       case IR.i64_load32_s_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, <i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
+        statePc = pc; store<i64>(d, <i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0));
         pc += 16;
         break;
       }
@@ -2932,7 +3012,7 @@ export function interp(): i32 {
         const d = fp + <usize>load<u32>(pc, 4);
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const o = load<u32>(pc, 12);
-        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(p, o) & 0xffffffff));
+        statePc = pc; store<i64>(d, (<i64>X.x_load_i32(p, o) & 0xffffffff));
         pc += 16;
         break;
       }
@@ -2941,14 +3021,14 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 8));
         const k = load<u32>(pc, 12);
         const o = load<u32>(pc, 16);
-        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(p + k, o) & 0xffffffff));
+        statePc = pc; store<i64>(d, (<i64>X.x_load_i32(p + k, o) & 0xffffffff));
         pc += 20;
         break;
       }
       case IR.i64_load32_u_hk: {
         const d = fp + <usize>load<u32>(pc, 4);
         const ea = load<u64>(pc, 8);
-        statePc = pc; stateFp = fp; store<i64>(d, (<i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0) & 0xffffffff));
+        statePc = pc; store<i64>(d, (<i64>X.x_load_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0) & 0xffffffff));
         pc += 16;
         break;
       }
@@ -2956,7 +3036,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        statePc = pc; X.x_store_i32(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -2965,14 +3045,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i32>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i32(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i32_store_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -2980,7 +3060,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i64(p, o, v);
+        statePc = pc; X.x_store_i64(p, o, v);
         pc += 16;
         break;
       }
@@ -2989,14 +3069,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i64>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i64(p + k, o, v);
+        statePc = pc; X.x_store_i64(p + k, o, v);
         pc += 20;
         break;
       }
       case IR.i64_store_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
+        statePc = pc; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
         pc += 16;
         break;
       }
@@ -3004,7 +3084,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        statePc = pc; X.x_store_i32(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3013,14 +3093,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i32>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i32(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.f32_store_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -3028,7 +3108,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i64(p, o, v);
+        statePc = pc; X.x_store_i64(p, o, v);
         pc += 16;
         break;
       }
@@ -3037,14 +3117,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i64>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i64(p + k, o, v);
+        statePc = pc; X.x_store_i64(p + k, o, v);
         pc += 20;
         break;
       }
       case IR.f64_store_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
+        statePc = pc; X.x_store_i64(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, v);
         pc += 16;
         break;
       }
@@ -3052,7 +3132,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i8(p, o, <i32>v);
+        statePc = pc; X.x_store_i8(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3061,14 +3141,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i32>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i8(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i8(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i32_store8_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -3076,7 +3156,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i16(p, o, <i32>v);
+        statePc = pc; X.x_store_i16(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3085,14 +3165,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i32>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i16(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i16(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i32_store16_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i32>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -3100,7 +3180,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i8(p, o, <i32>v);
+        statePc = pc; X.x_store_i8(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3109,14 +3189,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i64>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i8(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i8(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i64_store8_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i8(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -3124,7 +3204,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i16(p, o, <i32>v);
+        statePc = pc; X.x_store_i16(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3133,14 +3213,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i64>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i16(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i16(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i64_store16_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i16(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }
@@ -3148,7 +3228,7 @@ export function interp(): i32 {
         const p = load<u32>(fp + <usize>load<u32>(pc, 4));
         const o = load<u32>(pc, 8);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(p, o, <i32>v);
+        statePc = pc; X.x_store_i32(p, o, <i32>v);
         pc += 16;
         break;
       }
@@ -3157,14 +3237,14 @@ export function interp(): i32 {
         const k = load<u32>(pc, 8);
         const o = load<u32>(pc, 12);
         const v = load<i64>(fp + <usize>load<u32>(pc, 16));
-        statePc = pc; stateFp = fp; X.x_store_i32(p + k, o, <i32>v);
+        statePc = pc; X.x_store_i32(p + k, o, <i32>v);
         pc += 20;
         break;
       }
       case IR.i64_store32_hk: {
         const ea = load<u64>(pc, 4);
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
-        statePc = pc; stateFp = fp; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
+        statePc = pc; X.x_store_i32(ea > 0xffffffff ? 0xffffffff : <u32>ea, ea > 0xffffffff ? 1 : 0, <i32>v);
         pc += 16;
         break;
       }

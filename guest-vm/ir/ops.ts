@@ -340,147 +340,157 @@ export const enum IR {
   i64_trunc_sat_f32_u_x = 333, // r0 = host i64.trunc_sat_f32_u(r1) (12 bytes)
   i64_trunc_sat_f64_s_x = 334, // r0 = host i64.trunc_sat_f64_s(r1) (12 bytes)
   i64_trunc_sat_f64_u_x = 335, // r0 = host i64.trunc_sat_f64_u(r1) (12 bytes)
-  i32_load_h = 336, // r0 = host i32.load(r1 + offset) (16 bytes)
-  i32_load_ha = 337, // r0 = host i32.load((r1 + imm) + offset) (20 bytes)
-  i32_load_hk = 338, // r0 = host i32.load(imm) (16 bytes)
-  i64_load_h = 339, // r0 = host i64.load(r1 + offset) (16 bytes)
-  i64_load_ha = 340, // r0 = host i64.load((r1 + imm) + offset) (20 bytes)
-  i64_load_hk = 341, // r0 = host i64.load(imm) (16 bytes)
-  f32_load_h = 342, // r0 = host f32.load(r1 + offset) (16 bytes)
-  f32_load_ha = 343, // r0 = host f32.load((r1 + imm) + offset) (20 bytes)
-  f32_load_hk = 344, // r0 = host f32.load(imm) (16 bytes)
-  f64_load_h = 345, // r0 = host f64.load(r1 + offset) (16 bytes)
-  f64_load_ha = 346, // r0 = host f64.load((r1 + imm) + offset) (20 bytes)
-  f64_load_hk = 347, // r0 = host f64.load(imm) (16 bytes)
-  i32_load8_s_h = 348, // r0 = host i32.load8_s(r1 + offset) (16 bytes)
-  i32_load8_s_ha = 349, // r0 = host i32.load8_s((r1 + imm) + offset) (20 bytes)
-  i32_load8_s_hk = 350, // r0 = host i32.load8_s(imm) (16 bytes)
-  i32_load8_u_h = 351, // r0 = host i32.load8_u(r1 + offset) (16 bytes)
-  i32_load8_u_ha = 352, // r0 = host i32.load8_u((r1 + imm) + offset) (20 bytes)
-  i32_load8_u_hk = 353, // r0 = host i32.load8_u(imm) (16 bytes)
-  i32_load16_s_h = 354, // r0 = host i32.load16_s(r1 + offset) (16 bytes)
-  i32_load16_s_ha = 355, // r0 = host i32.load16_s((r1 + imm) + offset) (20 bytes)
-  i32_load16_s_hk = 356, // r0 = host i32.load16_s(imm) (16 bytes)
-  i32_load16_u_h = 357, // r0 = host i32.load16_u(r1 + offset) (16 bytes)
-  i32_load16_u_ha = 358, // r0 = host i32.load16_u((r1 + imm) + offset) (20 bytes)
-  i32_load16_u_hk = 359, // r0 = host i32.load16_u(imm) (16 bytes)
-  i64_load8_s_h = 360, // r0 = host i64.load8_s(r1 + offset) (16 bytes)
-  i64_load8_s_ha = 361, // r0 = host i64.load8_s((r1 + imm) + offset) (20 bytes)
-  i64_load8_s_hk = 362, // r0 = host i64.load8_s(imm) (16 bytes)
-  i64_load8_u_h = 363, // r0 = host i64.load8_u(r1 + offset) (16 bytes)
-  i64_load8_u_ha = 364, // r0 = host i64.load8_u((r1 + imm) + offset) (20 bytes)
-  i64_load8_u_hk = 365, // r0 = host i64.load8_u(imm) (16 bytes)
-  i64_load16_s_h = 366, // r0 = host i64.load16_s(r1 + offset) (16 bytes)
-  i64_load16_s_ha = 367, // r0 = host i64.load16_s((r1 + imm) + offset) (20 bytes)
-  i64_load16_s_hk = 368, // r0 = host i64.load16_s(imm) (16 bytes)
-  i64_load16_u_h = 369, // r0 = host i64.load16_u(r1 + offset) (16 bytes)
-  i64_load16_u_ha = 370, // r0 = host i64.load16_u((r1 + imm) + offset) (20 bytes)
-  i64_load16_u_hk = 371, // r0 = host i64.load16_u(imm) (16 bytes)
-  i64_load32_s_h = 372, // r0 = host i64.load32_s(r1 + offset) (16 bytes)
-  i64_load32_s_ha = 373, // r0 = host i64.load32_s((r1 + imm) + offset) (20 bytes)
-  i64_load32_s_hk = 374, // r0 = host i64.load32_s(imm) (16 bytes)
-  i64_load32_u_h = 375, // r0 = host i64.load32_u(r1 + offset) (16 bytes)
-  i64_load32_u_ha = 376, // r0 = host i64.load32_u((r1 + imm) + offset) (20 bytes)
-  i64_load32_u_hk = 377, // r0 = host i64.load32_u(imm) (16 bytes)
-  i32_store_h = 378, // host i32.store(r1 + offset, v) (16 bytes)
-  i32_store_ha = 379, // host i32.store((r1 + imm) + offset, v) (20 bytes)
-  i32_store_hk = 380, // host i32.store(imm, v) (16 bytes)
-  i64_store_h = 381, // host i64.store(r1 + offset, v) (16 bytes)
-  i64_store_ha = 382, // host i64.store((r1 + imm) + offset, v) (20 bytes)
-  i64_store_hk = 383, // host i64.store(imm, v) (16 bytes)
-  f32_store_h = 384, // host f32.store(r1 + offset, v) (16 bytes)
-  f32_store_ha = 385, // host f32.store((r1 + imm) + offset, v) (20 bytes)
-  f32_store_hk = 386, // host f32.store(imm, v) (16 bytes)
-  f64_store_h = 387, // host f64.store(r1 + offset, v) (16 bytes)
-  f64_store_ha = 388, // host f64.store((r1 + imm) + offset, v) (20 bytes)
-  f64_store_hk = 389, // host f64.store(imm, v) (16 bytes)
-  i32_store8_h = 390, // host i32.store8(r1 + offset, v) (16 bytes)
-  i32_store8_ha = 391, // host i32.store8((r1 + imm) + offset, v) (20 bytes)
-  i32_store8_hk = 392, // host i32.store8(imm, v) (16 bytes)
-  i32_store16_h = 393, // host i32.store16(r1 + offset, v) (16 bytes)
-  i32_store16_ha = 394, // host i32.store16((r1 + imm) + offset, v) (20 bytes)
-  i32_store16_hk = 395, // host i32.store16(imm, v) (16 bytes)
-  i64_store8_h = 396, // host i64.store8(r1 + offset, v) (16 bytes)
-  i64_store8_ha = 397, // host i64.store8((r1 + imm) + offset, v) (20 bytes)
-  i64_store8_hk = 398, // host i64.store8(imm, v) (16 bytes)
-  i64_store16_h = 399, // host i64.store16(r1 + offset, v) (16 bytes)
-  i64_store16_ha = 400, // host i64.store16((r1 + imm) + offset, v) (20 bytes)
-  i64_store16_hk = 401, // host i64.store16(imm, v) (16 bytes)
-  i64_store32_h = 402, // host i64.store32(r1 + offset, v) (16 bytes)
-  i64_store32_ha = 403, // host i64.store32((r1 + imm) + offset, v) (20 bytes)
-  i64_store32_hk = 404, // host i64.store32(imm, v) (16 bytes)
-  i32_load = 405, // r0 = i32.load(r1 + offset) (16 bytes)
-  i32_load_a = 406, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
-  i32_load_k = 407, // r0 = i32.load(imm) (16 bytes)
-  i64_load = 408, // r0 = i64.load(r1 + offset) (16 bytes)
-  i64_load_a = 409, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
-  i64_load_k = 410, // r0 = i64.load(imm) (16 bytes)
-  f32_load = 411, // r0 = f32.load(r1 + offset) (16 bytes)
-  f32_load_a = 412, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
-  f32_load_k = 413, // r0 = f32.load(imm) (16 bytes)
-  f64_load = 414, // r0 = f64.load(r1 + offset) (16 bytes)
-  f64_load_a = 415, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
-  f64_load_k = 416, // r0 = f64.load(imm) (16 bytes)
-  i32_load8_s = 417, // r0 = i32.load8_s(r1 + offset) (16 bytes)
-  i32_load8_s_a = 418, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
-  i32_load8_s_k = 419, // r0 = i32.load8_s(imm) (16 bytes)
-  i32_load8_u = 420, // r0 = i32.load8_u(r1 + offset) (16 bytes)
-  i32_load8_u_a = 421, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
-  i32_load8_u_k = 422, // r0 = i32.load8_u(imm) (16 bytes)
-  i32_load16_s = 423, // r0 = i32.load16_s(r1 + offset) (16 bytes)
-  i32_load16_s_a = 424, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
-  i32_load16_s_k = 425, // r0 = i32.load16_s(imm) (16 bytes)
-  i32_load16_u = 426, // r0 = i32.load16_u(r1 + offset) (16 bytes)
-  i32_load16_u_a = 427, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
-  i32_load16_u_k = 428, // r0 = i32.load16_u(imm) (16 bytes)
-  i64_load8_s = 429, // r0 = i64.load8_s(r1 + offset) (16 bytes)
-  i64_load8_s_a = 430, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
-  i64_load8_s_k = 431, // r0 = i64.load8_s(imm) (16 bytes)
-  i64_load8_u = 432, // r0 = i64.load8_u(r1 + offset) (16 bytes)
-  i64_load8_u_a = 433, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
-  i64_load8_u_k = 434, // r0 = i64.load8_u(imm) (16 bytes)
-  i64_load16_s = 435, // r0 = i64.load16_s(r1 + offset) (16 bytes)
-  i64_load16_s_a = 436, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
-  i64_load16_s_k = 437, // r0 = i64.load16_s(imm) (16 bytes)
-  i64_load16_u = 438, // r0 = i64.load16_u(r1 + offset) (16 bytes)
-  i64_load16_u_a = 439, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
-  i64_load16_u_k = 440, // r0 = i64.load16_u(imm) (16 bytes)
-  i64_load32_s = 441, // r0 = i64.load32_s(r1 + offset) (16 bytes)
-  i64_load32_s_a = 442, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
-  i64_load32_s_k = 443, // r0 = i64.load32_s(imm) (16 bytes)
-  i64_load32_u = 444, // r0 = i64.load32_u(r1 + offset) (16 bytes)
-  i64_load32_u_a = 445, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
-  i64_load32_u_k = 446, // r0 = i64.load32_u(imm) (16 bytes)
-  i32_store = 447, // i32.store(r1 + offset, v) (16 bytes)
-  i32_store_a = 448, // i32.store((r1 + imm) + offset, v) (20 bytes)
-  i32_store_k = 449, // i32.store(imm, v) (16 bytes)
-  i64_store = 450, // i64.store(r1 + offset, v) (16 bytes)
-  i64_store_a = 451, // i64.store((r1 + imm) + offset, v) (20 bytes)
-  i64_store_k = 452, // i64.store(imm, v) (16 bytes)
-  f32_store = 453, // f32.store(r1 + offset, v) (16 bytes)
-  f32_store_a = 454, // f32.store((r1 + imm) + offset, v) (20 bytes)
-  f32_store_k = 455, // f32.store(imm, v) (16 bytes)
-  f64_store = 456, // f64.store(r1 + offset, v) (16 bytes)
-  f64_store_a = 457, // f64.store((r1 + imm) + offset, v) (20 bytes)
-  f64_store_k = 458, // f64.store(imm, v) (16 bytes)
-  i32_store8 = 459, // i32.store8(r1 + offset, v) (16 bytes)
-  i32_store8_a = 460, // i32.store8((r1 + imm) + offset, v) (20 bytes)
-  i32_store8_k = 461, // i32.store8(imm, v) (16 bytes)
-  i32_store16 = 462, // i32.store16(r1 + offset, v) (16 bytes)
-  i32_store16_a = 463, // i32.store16((r1 + imm) + offset, v) (20 bytes)
-  i32_store16_k = 464, // i32.store16(imm, v) (16 bytes)
-  i64_store8 = 465, // i64.store8(r1 + offset, v) (16 bytes)
-  i64_store8_a = 466, // i64.store8((r1 + imm) + offset, v) (20 bytes)
-  i64_store8_k = 467, // i64.store8(imm, v) (16 bytes)
-  i64_store16 = 468, // i64.store16(r1 + offset, v) (16 bytes)
-  i64_store16_a = 469, // i64.store16((r1 + imm) + offset, v) (20 bytes)
-  i64_store16_k = 470, // i64.store16(imm, v) (16 bytes)
-  i64_store32 = 471, // i64.store32(r1 + offset, v) (16 bytes)
-  i64_store32_a = 472, // i64.store32((r1 + imm) + offset, v) (20 bytes)
-  i64_store32_k = 473, // i64.store32(imm, v) (16 bytes)
+  builtin_load_s8 = 336, // r0 = builtin load-s8(r1, r2) (16 bytes)
+  builtin_load_u8 = 337, // r0 = builtin load-u8(r1, r2) (16 bytes)
+  builtin_load_s16 = 338, // r0 = builtin load-s16(r1, r2) (16 bytes)
+  builtin_load_u16 = 339, // r0 = builtin load-u16(r1, r2) (16 bytes)
+  builtin_load_i32 = 340, // r0 = builtin load-i32(r1, r2) (16 bytes)
+  builtin_load_i64 = 341, // r0 = builtin load-i64(r1, r2) (16 bytes)
+  builtin_store_i8 = 342, // builtin store-i8(r0, r1, r2) (16 bytes)
+  builtin_store_i16 = 343, // builtin store-i16(r0, r1, r2) (16 bytes)
+  builtin_store_i32 = 344, // builtin store-i32(r0, r1, r2) (16 bytes)
+  builtin_store_i64 = 345, // builtin store-i64(r0, r1, r2) (16 bytes)
+  i32_load_h = 346, // r0 = host i32.load(r1 + offset) (16 bytes)
+  i32_load_ha = 347, // r0 = host i32.load((r1 + imm) + offset) (20 bytes)
+  i32_load_hk = 348, // r0 = host i32.load(imm) (16 bytes)
+  i64_load_h = 349, // r0 = host i64.load(r1 + offset) (16 bytes)
+  i64_load_ha = 350, // r0 = host i64.load((r1 + imm) + offset) (20 bytes)
+  i64_load_hk = 351, // r0 = host i64.load(imm) (16 bytes)
+  f32_load_h = 352, // r0 = host f32.load(r1 + offset) (16 bytes)
+  f32_load_ha = 353, // r0 = host f32.load((r1 + imm) + offset) (20 bytes)
+  f32_load_hk = 354, // r0 = host f32.load(imm) (16 bytes)
+  f64_load_h = 355, // r0 = host f64.load(r1 + offset) (16 bytes)
+  f64_load_ha = 356, // r0 = host f64.load((r1 + imm) + offset) (20 bytes)
+  f64_load_hk = 357, // r0 = host f64.load(imm) (16 bytes)
+  i32_load8_s_h = 358, // r0 = host i32.load8_s(r1 + offset) (16 bytes)
+  i32_load8_s_ha = 359, // r0 = host i32.load8_s((r1 + imm) + offset) (20 bytes)
+  i32_load8_s_hk = 360, // r0 = host i32.load8_s(imm) (16 bytes)
+  i32_load8_u_h = 361, // r0 = host i32.load8_u(r1 + offset) (16 bytes)
+  i32_load8_u_ha = 362, // r0 = host i32.load8_u((r1 + imm) + offset) (20 bytes)
+  i32_load8_u_hk = 363, // r0 = host i32.load8_u(imm) (16 bytes)
+  i32_load16_s_h = 364, // r0 = host i32.load16_s(r1 + offset) (16 bytes)
+  i32_load16_s_ha = 365, // r0 = host i32.load16_s((r1 + imm) + offset) (20 bytes)
+  i32_load16_s_hk = 366, // r0 = host i32.load16_s(imm) (16 bytes)
+  i32_load16_u_h = 367, // r0 = host i32.load16_u(r1 + offset) (16 bytes)
+  i32_load16_u_ha = 368, // r0 = host i32.load16_u((r1 + imm) + offset) (20 bytes)
+  i32_load16_u_hk = 369, // r0 = host i32.load16_u(imm) (16 bytes)
+  i64_load8_s_h = 370, // r0 = host i64.load8_s(r1 + offset) (16 bytes)
+  i64_load8_s_ha = 371, // r0 = host i64.load8_s((r1 + imm) + offset) (20 bytes)
+  i64_load8_s_hk = 372, // r0 = host i64.load8_s(imm) (16 bytes)
+  i64_load8_u_h = 373, // r0 = host i64.load8_u(r1 + offset) (16 bytes)
+  i64_load8_u_ha = 374, // r0 = host i64.load8_u((r1 + imm) + offset) (20 bytes)
+  i64_load8_u_hk = 375, // r0 = host i64.load8_u(imm) (16 bytes)
+  i64_load16_s_h = 376, // r0 = host i64.load16_s(r1 + offset) (16 bytes)
+  i64_load16_s_ha = 377, // r0 = host i64.load16_s((r1 + imm) + offset) (20 bytes)
+  i64_load16_s_hk = 378, // r0 = host i64.load16_s(imm) (16 bytes)
+  i64_load16_u_h = 379, // r0 = host i64.load16_u(r1 + offset) (16 bytes)
+  i64_load16_u_ha = 380, // r0 = host i64.load16_u((r1 + imm) + offset) (20 bytes)
+  i64_load16_u_hk = 381, // r0 = host i64.load16_u(imm) (16 bytes)
+  i64_load32_s_h = 382, // r0 = host i64.load32_s(r1 + offset) (16 bytes)
+  i64_load32_s_ha = 383, // r0 = host i64.load32_s((r1 + imm) + offset) (20 bytes)
+  i64_load32_s_hk = 384, // r0 = host i64.load32_s(imm) (16 bytes)
+  i64_load32_u_h = 385, // r0 = host i64.load32_u(r1 + offset) (16 bytes)
+  i64_load32_u_ha = 386, // r0 = host i64.load32_u((r1 + imm) + offset) (20 bytes)
+  i64_load32_u_hk = 387, // r0 = host i64.load32_u(imm) (16 bytes)
+  i32_store_h = 388, // host i32.store(r1 + offset, v) (16 bytes)
+  i32_store_ha = 389, // host i32.store((r1 + imm) + offset, v) (20 bytes)
+  i32_store_hk = 390, // host i32.store(imm, v) (16 bytes)
+  i64_store_h = 391, // host i64.store(r1 + offset, v) (16 bytes)
+  i64_store_ha = 392, // host i64.store((r1 + imm) + offset, v) (20 bytes)
+  i64_store_hk = 393, // host i64.store(imm, v) (16 bytes)
+  f32_store_h = 394, // host f32.store(r1 + offset, v) (16 bytes)
+  f32_store_ha = 395, // host f32.store((r1 + imm) + offset, v) (20 bytes)
+  f32_store_hk = 396, // host f32.store(imm, v) (16 bytes)
+  f64_store_h = 397, // host f64.store(r1 + offset, v) (16 bytes)
+  f64_store_ha = 398, // host f64.store((r1 + imm) + offset, v) (20 bytes)
+  f64_store_hk = 399, // host f64.store(imm, v) (16 bytes)
+  i32_store8_h = 400, // host i32.store8(r1 + offset, v) (16 bytes)
+  i32_store8_ha = 401, // host i32.store8((r1 + imm) + offset, v) (20 bytes)
+  i32_store8_hk = 402, // host i32.store8(imm, v) (16 bytes)
+  i32_store16_h = 403, // host i32.store16(r1 + offset, v) (16 bytes)
+  i32_store16_ha = 404, // host i32.store16((r1 + imm) + offset, v) (20 bytes)
+  i32_store16_hk = 405, // host i32.store16(imm, v) (16 bytes)
+  i64_store8_h = 406, // host i64.store8(r1 + offset, v) (16 bytes)
+  i64_store8_ha = 407, // host i64.store8((r1 + imm) + offset, v) (20 bytes)
+  i64_store8_hk = 408, // host i64.store8(imm, v) (16 bytes)
+  i64_store16_h = 409, // host i64.store16(r1 + offset, v) (16 bytes)
+  i64_store16_ha = 410, // host i64.store16((r1 + imm) + offset, v) (20 bytes)
+  i64_store16_hk = 411, // host i64.store16(imm, v) (16 bytes)
+  i64_store32_h = 412, // host i64.store32(r1 + offset, v) (16 bytes)
+  i64_store32_ha = 413, // host i64.store32((r1 + imm) + offset, v) (20 bytes)
+  i64_store32_hk = 414, // host i64.store32(imm, v) (16 bytes)
+  i32_load = 415, // r0 = i32.load(r1 + offset) (16 bytes)
+  i32_load_a = 416, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
+  i32_load_k = 417, // r0 = i32.load(imm) (16 bytes)
+  i64_load = 418, // r0 = i64.load(r1 + offset) (16 bytes)
+  i64_load_a = 419, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
+  i64_load_k = 420, // r0 = i64.load(imm) (16 bytes)
+  f32_load = 421, // r0 = f32.load(r1 + offset) (16 bytes)
+  f32_load_a = 422, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
+  f32_load_k = 423, // r0 = f32.load(imm) (16 bytes)
+  f64_load = 424, // r0 = f64.load(r1 + offset) (16 bytes)
+  f64_load_a = 425, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
+  f64_load_k = 426, // r0 = f64.load(imm) (16 bytes)
+  i32_load8_s = 427, // r0 = i32.load8_s(r1 + offset) (16 bytes)
+  i32_load8_s_a = 428, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
+  i32_load8_s_k = 429, // r0 = i32.load8_s(imm) (16 bytes)
+  i32_load8_u = 430, // r0 = i32.load8_u(r1 + offset) (16 bytes)
+  i32_load8_u_a = 431, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
+  i32_load8_u_k = 432, // r0 = i32.load8_u(imm) (16 bytes)
+  i32_load16_s = 433, // r0 = i32.load16_s(r1 + offset) (16 bytes)
+  i32_load16_s_a = 434, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
+  i32_load16_s_k = 435, // r0 = i32.load16_s(imm) (16 bytes)
+  i32_load16_u = 436, // r0 = i32.load16_u(r1 + offset) (16 bytes)
+  i32_load16_u_a = 437, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
+  i32_load16_u_k = 438, // r0 = i32.load16_u(imm) (16 bytes)
+  i64_load8_s = 439, // r0 = i64.load8_s(r1 + offset) (16 bytes)
+  i64_load8_s_a = 440, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
+  i64_load8_s_k = 441, // r0 = i64.load8_s(imm) (16 bytes)
+  i64_load8_u = 442, // r0 = i64.load8_u(r1 + offset) (16 bytes)
+  i64_load8_u_a = 443, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
+  i64_load8_u_k = 444, // r0 = i64.load8_u(imm) (16 bytes)
+  i64_load16_s = 445, // r0 = i64.load16_s(r1 + offset) (16 bytes)
+  i64_load16_s_a = 446, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
+  i64_load16_s_k = 447, // r0 = i64.load16_s(imm) (16 bytes)
+  i64_load16_u = 448, // r0 = i64.load16_u(r1 + offset) (16 bytes)
+  i64_load16_u_a = 449, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
+  i64_load16_u_k = 450, // r0 = i64.load16_u(imm) (16 bytes)
+  i64_load32_s = 451, // r0 = i64.load32_s(r1 + offset) (16 bytes)
+  i64_load32_s_a = 452, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
+  i64_load32_s_k = 453, // r0 = i64.load32_s(imm) (16 bytes)
+  i64_load32_u = 454, // r0 = i64.load32_u(r1 + offset) (16 bytes)
+  i64_load32_u_a = 455, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
+  i64_load32_u_k = 456, // r0 = i64.load32_u(imm) (16 bytes)
+  i32_store = 457, // i32.store(r1 + offset, v) (16 bytes)
+  i32_store_a = 458, // i32.store((r1 + imm) + offset, v) (20 bytes)
+  i32_store_k = 459, // i32.store(imm, v) (16 bytes)
+  i64_store = 460, // i64.store(r1 + offset, v) (16 bytes)
+  i64_store_a = 461, // i64.store((r1 + imm) + offset, v) (20 bytes)
+  i64_store_k = 462, // i64.store(imm, v) (16 bytes)
+  f32_store = 463, // f32.store(r1 + offset, v) (16 bytes)
+  f32_store_a = 464, // f32.store((r1 + imm) + offset, v) (20 bytes)
+  f32_store_k = 465, // f32.store(imm, v) (16 bytes)
+  f64_store = 466, // f64.store(r1 + offset, v) (16 bytes)
+  f64_store_a = 467, // f64.store((r1 + imm) + offset, v) (20 bytes)
+  f64_store_k = 468, // f64.store(imm, v) (16 bytes)
+  i32_store8 = 469, // i32.store8(r1 + offset, v) (16 bytes)
+  i32_store8_a = 470, // i32.store8((r1 + imm) + offset, v) (20 bytes)
+  i32_store8_k = 471, // i32.store8(imm, v) (16 bytes)
+  i32_store16 = 472, // i32.store16(r1 + offset, v) (16 bytes)
+  i32_store16_a = 473, // i32.store16((r1 + imm) + offset, v) (20 bytes)
+  i32_store16_k = 474, // i32.store16(imm, v) (16 bytes)
+  i64_store8 = 475, // i64.store8(r1 + offset, v) (16 bytes)
+  i64_store8_a = 476, // i64.store8((r1 + imm) + offset, v) (20 bytes)
+  i64_store8_k = 477, // i64.store8(imm, v) (16 bytes)
+  i64_store16 = 478, // i64.store16(r1 + offset, v) (16 bytes)
+  i64_store16_a = 479, // i64.store16((r1 + imm) + offset, v) (20 bytes)
+  i64_store16_k = 480, // i64.store16(imm, v) (16 bytes)
+  i64_store32 = 481, // i64.store32(r1 + offset, v) (16 bytes)
+  i64_store32_a = 482, // i64.store32((r1 + imm) + offset, v) (20 bytes)
+  i64_store32_k = 483, // i64.store32(imm, v) (16 bytes)
 }
 
-export const IR_COUNT: u32 = 474;
+export const IR_COUNT: u32 = 484;
 
 // IR instructions that call the host with pc saved, where a host trap means the guest's.
 export function hostFaultable(op: u32): bool {
@@ -488,16 +498,6 @@ export function hostFaultable(op: u32): bool {
     case 29:
     case 30:
     case 31:
-    case 336:
-    case 337:
-    case 338:
-    case 339:
-    case 340:
-    case 341:
-    case 342:
-    case 343:
-    case 344:
-    case 345:
     case 346:
     case 347:
     case 348:
@@ -557,12 +557,22 @@ export function hostFaultable(op: u32): bool {
     case 402:
     case 403:
     case 404:
+    case 405:
+    case 406:
+    case 407:
+    case 408:
+    case 409:
+    case 410:
+    case 411:
+    case 412:
+    case 413:
+    case 414:
       return true;
   }
   return false;
 }
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -904,144 +914,154 @@ export function irName(op: u32): string {
     case 333: return "i64_trunc_sat_f32_u_x";
     case 334: return "i64_trunc_sat_f64_s_x";
     case 335: return "i64_trunc_sat_f64_u_x";
-    case 336: return "i32_load_h";
-    case 337: return "i32_load_ha";
-    case 338: return "i32_load_hk";
-    case 339: return "i64_load_h";
-    case 340: return "i64_load_ha";
-    case 341: return "i64_load_hk";
-    case 342: return "f32_load_h";
-    case 343: return "f32_load_ha";
-    case 344: return "f32_load_hk";
-    case 345: return "f64_load_h";
-    case 346: return "f64_load_ha";
-    case 347: return "f64_load_hk";
-    case 348: return "i32_load8_s_h";
-    case 349: return "i32_load8_s_ha";
-    case 350: return "i32_load8_s_hk";
-    case 351: return "i32_load8_u_h";
-    case 352: return "i32_load8_u_ha";
-    case 353: return "i32_load8_u_hk";
-    case 354: return "i32_load16_s_h";
-    case 355: return "i32_load16_s_ha";
-    case 356: return "i32_load16_s_hk";
-    case 357: return "i32_load16_u_h";
-    case 358: return "i32_load16_u_ha";
-    case 359: return "i32_load16_u_hk";
-    case 360: return "i64_load8_s_h";
-    case 361: return "i64_load8_s_ha";
-    case 362: return "i64_load8_s_hk";
-    case 363: return "i64_load8_u_h";
-    case 364: return "i64_load8_u_ha";
-    case 365: return "i64_load8_u_hk";
-    case 366: return "i64_load16_s_h";
-    case 367: return "i64_load16_s_ha";
-    case 368: return "i64_load16_s_hk";
-    case 369: return "i64_load16_u_h";
-    case 370: return "i64_load16_u_ha";
-    case 371: return "i64_load16_u_hk";
-    case 372: return "i64_load32_s_h";
-    case 373: return "i64_load32_s_ha";
-    case 374: return "i64_load32_s_hk";
-    case 375: return "i64_load32_u_h";
-    case 376: return "i64_load32_u_ha";
-    case 377: return "i64_load32_u_hk";
-    case 378: return "i32_store_h";
-    case 379: return "i32_store_ha";
-    case 380: return "i32_store_hk";
-    case 381: return "i64_store_h";
-    case 382: return "i64_store_ha";
-    case 383: return "i64_store_hk";
-    case 384: return "f32_store_h";
-    case 385: return "f32_store_ha";
-    case 386: return "f32_store_hk";
-    case 387: return "f64_store_h";
-    case 388: return "f64_store_ha";
-    case 389: return "f64_store_hk";
-    case 390: return "i32_store8_h";
-    case 391: return "i32_store8_ha";
-    case 392: return "i32_store8_hk";
-    case 393: return "i32_store16_h";
-    case 394: return "i32_store16_ha";
-    case 395: return "i32_store16_hk";
-    case 396: return "i64_store8_h";
-    case 397: return "i64_store8_ha";
-    case 398: return "i64_store8_hk";
-    case 399: return "i64_store16_h";
-    case 400: return "i64_store16_ha";
-    case 401: return "i64_store16_hk";
-    case 402: return "i64_store32_h";
-    case 403: return "i64_store32_ha";
-    case 404: return "i64_store32_hk";
-    case 405: return "i32_load";
-    case 406: return "i32_load_a";
-    case 407: return "i32_load_k";
-    case 408: return "i64_load";
-    case 409: return "i64_load_a";
-    case 410: return "i64_load_k";
-    case 411: return "f32_load";
-    case 412: return "f32_load_a";
-    case 413: return "f32_load_k";
-    case 414: return "f64_load";
-    case 415: return "f64_load_a";
-    case 416: return "f64_load_k";
-    case 417: return "i32_load8_s";
-    case 418: return "i32_load8_s_a";
-    case 419: return "i32_load8_s_k";
-    case 420: return "i32_load8_u";
-    case 421: return "i32_load8_u_a";
-    case 422: return "i32_load8_u_k";
-    case 423: return "i32_load16_s";
-    case 424: return "i32_load16_s_a";
-    case 425: return "i32_load16_s_k";
-    case 426: return "i32_load16_u";
-    case 427: return "i32_load16_u_a";
-    case 428: return "i32_load16_u_k";
-    case 429: return "i64_load8_s";
-    case 430: return "i64_load8_s_a";
-    case 431: return "i64_load8_s_k";
-    case 432: return "i64_load8_u";
-    case 433: return "i64_load8_u_a";
-    case 434: return "i64_load8_u_k";
-    case 435: return "i64_load16_s";
-    case 436: return "i64_load16_s_a";
-    case 437: return "i64_load16_s_k";
-    case 438: return "i64_load16_u";
-    case 439: return "i64_load16_u_a";
-    case 440: return "i64_load16_u_k";
-    case 441: return "i64_load32_s";
-    case 442: return "i64_load32_s_a";
-    case 443: return "i64_load32_s_k";
-    case 444: return "i64_load32_u";
-    case 445: return "i64_load32_u_a";
-    case 446: return "i64_load32_u_k";
-    case 447: return "i32_store";
-    case 448: return "i32_store_a";
-    case 449: return "i32_store_k";
-    case 450: return "i64_store";
-    case 451: return "i64_store_a";
-    case 452: return "i64_store_k";
-    case 453: return "f32_store";
-    case 454: return "f32_store_a";
-    case 455: return "f32_store_k";
-    case 456: return "f64_store";
-    case 457: return "f64_store_a";
-    case 458: return "f64_store_k";
-    case 459: return "i32_store8";
-    case 460: return "i32_store8_a";
-    case 461: return "i32_store8_k";
-    case 462: return "i32_store16";
-    case 463: return "i32_store16_a";
-    case 464: return "i32_store16_k";
-    case 465: return "i64_store8";
-    case 466: return "i64_store8_a";
-    case 467: return "i64_store8_k";
-    case 468: return "i64_store16";
-    case 469: return "i64_store16_a";
-    case 470: return "i64_store16_k";
-    case 471: return "i64_store32";
-    case 472: return "i64_store32_a";
-    case 473: return "i64_store32_k";
+    case 336: return "builtin_load_s8";
+    case 337: return "builtin_load_u8";
+    case 338: return "builtin_load_s16";
+    case 339: return "builtin_load_u16";
+    case 340: return "builtin_load_i32";
+    case 341: return "builtin_load_i64";
+    case 342: return "builtin_store_i8";
+    case 343: return "builtin_store_i16";
+    case 344: return "builtin_store_i32";
+    case 345: return "builtin_store_i64";
+    case 346: return "i32_load_h";
+    case 347: return "i32_load_ha";
+    case 348: return "i32_load_hk";
+    case 349: return "i64_load_h";
+    case 350: return "i64_load_ha";
+    case 351: return "i64_load_hk";
+    case 352: return "f32_load_h";
+    case 353: return "f32_load_ha";
+    case 354: return "f32_load_hk";
+    case 355: return "f64_load_h";
+    case 356: return "f64_load_ha";
+    case 357: return "f64_load_hk";
+    case 358: return "i32_load8_s_h";
+    case 359: return "i32_load8_s_ha";
+    case 360: return "i32_load8_s_hk";
+    case 361: return "i32_load8_u_h";
+    case 362: return "i32_load8_u_ha";
+    case 363: return "i32_load8_u_hk";
+    case 364: return "i32_load16_s_h";
+    case 365: return "i32_load16_s_ha";
+    case 366: return "i32_load16_s_hk";
+    case 367: return "i32_load16_u_h";
+    case 368: return "i32_load16_u_ha";
+    case 369: return "i32_load16_u_hk";
+    case 370: return "i64_load8_s_h";
+    case 371: return "i64_load8_s_ha";
+    case 372: return "i64_load8_s_hk";
+    case 373: return "i64_load8_u_h";
+    case 374: return "i64_load8_u_ha";
+    case 375: return "i64_load8_u_hk";
+    case 376: return "i64_load16_s_h";
+    case 377: return "i64_load16_s_ha";
+    case 378: return "i64_load16_s_hk";
+    case 379: return "i64_load16_u_h";
+    case 380: return "i64_load16_u_ha";
+    case 381: return "i64_load16_u_hk";
+    case 382: return "i64_load32_s_h";
+    case 383: return "i64_load32_s_ha";
+    case 384: return "i64_load32_s_hk";
+    case 385: return "i64_load32_u_h";
+    case 386: return "i64_load32_u_ha";
+    case 387: return "i64_load32_u_hk";
+    case 388: return "i32_store_h";
+    case 389: return "i32_store_ha";
+    case 390: return "i32_store_hk";
+    case 391: return "i64_store_h";
+    case 392: return "i64_store_ha";
+    case 393: return "i64_store_hk";
+    case 394: return "f32_store_h";
+    case 395: return "f32_store_ha";
+    case 396: return "f32_store_hk";
+    case 397: return "f64_store_h";
+    case 398: return "f64_store_ha";
+    case 399: return "f64_store_hk";
+    case 400: return "i32_store8_h";
+    case 401: return "i32_store8_ha";
+    case 402: return "i32_store8_hk";
+    case 403: return "i32_store16_h";
+    case 404: return "i32_store16_ha";
+    case 405: return "i32_store16_hk";
+    case 406: return "i64_store8_h";
+    case 407: return "i64_store8_ha";
+    case 408: return "i64_store8_hk";
+    case 409: return "i64_store16_h";
+    case 410: return "i64_store16_ha";
+    case 411: return "i64_store16_hk";
+    case 412: return "i64_store32_h";
+    case 413: return "i64_store32_ha";
+    case 414: return "i64_store32_hk";
+    case 415: return "i32_load";
+    case 416: return "i32_load_a";
+    case 417: return "i32_load_k";
+    case 418: return "i64_load";
+    case 419: return "i64_load_a";
+    case 420: return "i64_load_k";
+    case 421: return "f32_load";
+    case 422: return "f32_load_a";
+    case 423: return "f32_load_k";
+    case 424: return "f64_load";
+    case 425: return "f64_load_a";
+    case 426: return "f64_load_k";
+    case 427: return "i32_load8_s";
+    case 428: return "i32_load8_s_a";
+    case 429: return "i32_load8_s_k";
+    case 430: return "i32_load8_u";
+    case 431: return "i32_load8_u_a";
+    case 432: return "i32_load8_u_k";
+    case 433: return "i32_load16_s";
+    case 434: return "i32_load16_s_a";
+    case 435: return "i32_load16_s_k";
+    case 436: return "i32_load16_u";
+    case 437: return "i32_load16_u_a";
+    case 438: return "i32_load16_u_k";
+    case 439: return "i64_load8_s";
+    case 440: return "i64_load8_s_a";
+    case 441: return "i64_load8_s_k";
+    case 442: return "i64_load8_u";
+    case 443: return "i64_load8_u_a";
+    case 444: return "i64_load8_u_k";
+    case 445: return "i64_load16_s";
+    case 446: return "i64_load16_s_a";
+    case 447: return "i64_load16_s_k";
+    case 448: return "i64_load16_u";
+    case 449: return "i64_load16_u_a";
+    case 450: return "i64_load16_u_k";
+    case 451: return "i64_load32_s";
+    case 452: return "i64_load32_s_a";
+    case 453: return "i64_load32_s_k";
+    case 454: return "i64_load32_u";
+    case 455: return "i64_load32_u_a";
+    case 456: return "i64_load32_u_k";
+    case 457: return "i32_store";
+    case 458: return "i32_store_a";
+    case 459: return "i32_store_k";
+    case 460: return "i64_store";
+    case 461: return "i64_store_a";
+    case 462: return "i64_store_k";
+    case 463: return "f32_store";
+    case 464: return "f32_store_a";
+    case 465: return "f32_store_k";
+    case 466: return "f64_store";
+    case 467: return "f64_store_a";
+    case 468: return "f64_store_k";
+    case 469: return "i32_store8";
+    case 470: return "i32_store8_a";
+    case 471: return "i32_store8_k";
+    case 472: return "i32_store16";
+    case 473: return "i32_store16_a";
+    case 474: return "i32_store16_k";
+    case 475: return "i64_store8";
+    case 476: return "i64_store8_a";
+    case 477: return "i64_store8_k";
+    case 478: return "i64_store16";
+    case 479: return "i64_store16_a";
+    case 480: return "i64_store16_k";
+    case 481: return "i64_store32";
+    case 482: return "i64_store32_a";
+    case 483: return "i64_store32_k";
   }
   return "?";
 }
@@ -1067,7 +1087,7 @@ const LOWER_BR_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535,
 export function lowerBrSi(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BR_SI[op]) : 0xffff; }
 
 // wasm load/store → IR
-const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 405, 408, 411, 414, 417, 420, 423, 426, 429, 432, 435, 438, 441, 444, 447, 450, 453, 456, 459, 462, 465, 468, 471, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 415, 418, 421, 424, 427, 430, 433, 436, 439, 442, 445, 448, 451, 454, 457, 460, 463, 466, 469, 472, 475, 478, 481, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerMem(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_MEM[op]) : 0xffff; }
 
 // float class: wasm unary op → IR r0 = host op(r1)
@@ -1083,7 +1103,7 @@ const LOWER_BIN_SI_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 655
 export function lowerBinSiX(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SI_X[op]) : 0xffff; }
 
 // memory class: wasm load/store → IR on host-owned memory (then its _ha and _hk forms)
-const LOWER_MEM_H: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 336, 339, 342, 345, 348, 351, 354, 357, 360, 363, 366, 369, 372, 375, 378, 381, 384, 387, 390, 393, 396, 399, 402, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_MEM_H: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 346, 349, 352, 355, 358, 361, 364, 367, 370, 373, 376, 379, 382, 385, 388, 391, 394, 397, 400, 403, 406, 409, 412, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerMemH(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_MEM_H[op]) : 0xffff; }
 
 // integer comparison → its negation (for `if`, which branches on false)

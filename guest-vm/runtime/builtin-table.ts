@@ -212,6 +212,10 @@ export function builtinResults(id: u32): StaticArray<u8> {
 const WASM_OP: StaticArray<u16> = [65535, 65535, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 256, 257, 258, 259, 260, 261, 262, 263, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function builtinWasmOp(id: u32): u32 { return id < BUILTIN_COUNT ? <u32>unchecked(WASM_OP[id]) : 0xffff; }
 
+// The IR instruction a direct call may be compiled as (results first, then the arguments).
+const IR_OP: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 336, 337, 338, 339, 340, 341, 342, 343, 344, 345, 65535, 65535];
+export function builtinIrOp(id: u32): u32 { return id < BUILTIN_COUNT ? <u32>unchecked(IR_OP[id]) : 0xffff; }
+
 // Runs builtin `id` on the cells at fp (memory ones on `mr`); a trap code, or 0.
 export function runBuiltin(id: u32, fp: usize, mr: usize): u32 {
   switch (id) {

@@ -1,22 +1,23 @@
 // Builtins: this VM's own implementations of the `handover:vm/intrinsics` functions, which a host
 // can link as imports of a guest — in practice a second copy of the VM running inside this one
 // (VM-on-VM). A call to a builtin never leaves the dispatch loop: a direct call of a float one
-// compiles to the float instruction itself, any other call runs it in place (exec/interp.ts,
-// ENTER). The memory ones work on the builtin memory: the inner VM's host-owned guest memory,
+// compiles to the float instruction itself, of a load or store to one IR instruction on the
+// builtin memory; any other call runs it in place (exec/interp.ts, ENTER). The memory ones work on the builtin memory: the inner VM's host-owned guest memory,
 // owned here by the outer VM.
 
 import { FuncType } from "../binary/module";
 import { FUNC_HOST, FUNC_INDEX, FUNC_KIND, NO_INSTANCE, NO_MAX, newFunc, newMemory } from "./store";
 import { BUILTIN_COUNT, builtinParams, builtinResults } from "./builtin-table";
 
-export { BUILTIN_COUNT, builtinName, builtinWasmOp, runBuiltin } from "./builtin-table";
+export { BUILTIN_COUNT, builtinIrOp, builtinName, builtinWasmOp, runBuiltin } from "./builtin-table";
 
-let memoryRec: usize = 0;
+// Made with the first builtin, so the instructions that use it read it without a check.
+export let builtinMemoryRec: usize = 0;
 
 /** The builtin memory, made on first use. */
 export function builtinMemory(): usize {
-  if (memoryRec == 0) memoryRec = newMemory(0, NO_MAX, false);
-  return memoryRec;
+  if (builtinMemoryRec == 0) builtinMemoryRec = newMemory(0, NO_MAX, false);
+  return builtinMemoryRec;
 }
 
 /** A host function record for builtin `id`; 0 if there is none. */
