@@ -84,13 +84,14 @@ const HOSTS: HostSpec[] = [
   { id: 'vm-on-vm', label: 'VM-on-VM (on Node)', kind: 'vm-on-vm', flags: [] },
 ];
 
-// Sizes: native runs of ~15–25 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
+// Sizes: native runs of ~25–35 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
 // rounds, each VM run paired with a native one) within ten minutes on the 2-core dev machine;
 // VM-on-VM interprets the interpreter, ~30–60x slower than the VM, so it gets sizes whose native
-// run takes a few ms (its runs then take ~0.3–0.8 s, dominated by the inner VM).
+// run takes a few ms (its runs then take ~0.3–0.6 s; at smaller sizes the inner VM loading the
+// guest, itself interpreted, would be most of each run). About 5 minutes at a load of 3–5.
 const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, string[]][]>> = {
   full: {
-    direct: [['float', ['200000']], ['intarray', ['30000']], ['recursion', ['36']], ['memory', ['1536']]],
+    direct: [['float', ['300000']], ['intarray', ['45000']], ['recursion', ['54']], ['memory', ['2304']]],
     'vm-on-vm': [['float', ['14000']], ['intarray', ['4000']], ['recursion', ['6']], ['memory', ['384']]],
   },
   quick: {
@@ -185,8 +186,8 @@ async function hostsBench(o: HostsBenchOptions): Promise<void> {
       }
       if (o.micro) {
         process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${h.label}: micro kernels\n`);
-        // VM-on-VM: a twentieth of the iterations (ns per operation does not depend on n).
-        const scale = (h.kind === 'vm-on-vm' ? 1 / 20 : 1) * (o.quick ? 1 / 10 : 1);
+        // VM-on-VM: a fifth of the iterations (ns per operation does not depend on n).
+        const scale = (h.kind === 'vm-on-vm' ? 1 / 5 : 1) * (o.quick ? 1 / 10 : 1);
         const plan: Plan = {
           kind: 'micro',
           host: h.kind === 'vm-on-vm' ? 'vm-on-vm' : 'node',
