@@ -355,8 +355,8 @@ var handoverBench = (function () {
    * Micro kernels on one host. plan = { kernels: [{ name, cls, bytes, iterations }], baseline: the
    * name of the empty loop (cls null), reps, makeVm(mode), clock(), progress(text) }. Each kernel
    * exports run(n), looping n times. Every kernel runs with its class off (mode 'none') and on
-   * (mode = its class); the baseline in every mode. ns per iteration, median of reps, minus the
-   * baseline's in the same mode. Returns { mode: { kernel: ns } | 'n/a …' }.
+   * (mode = its class); the baseline in every mode, right before each kernel. ns per iteration
+   * minus the baseline's just before, median of reps. Returns { mode: { kernel: ns } | 'n/a …' }.
    */
   function micro(plan) {
     var out = {};
@@ -373,32 +373,43 @@ var handoverBench = (function () {
     modes.forEach(function (mode) {
       var probe = plan.makeVm(mode);
       if (typeof probe === 'string') { out[mode] = probe; return; }
-      var per = {};
-      plan.kernels.forEach(function (k) {
-        if (mode !== 'none' && k.cls !== mode && k.name !== plan.baseline) return;
-        // One VM and instance per kernel: a first call compiles the function and lets the host
-        // tier the VM's dispatch loop up; then the timed calls.
+      // One VM and instance per kernel; two untimed calls compile the function and let the host
+      // tier the VM's dispatch loop up. Then per repetition the baseline and the kernel back to
+      // back (paired, like the fixtures): ns per iteration of each, and their difference.
+      var set = plan.kernels.filter(function (k) { return mode === 'none' || k.cls === mode || k.name === plan.baseline; });
+      var runs = set.map(function (k) {
         var vm = plan.makeVm(mode);
         var it = instantiate(vm, k.bytes, []);
-        var fn = exportAddr(vm, it, 'run', KIND_FUNC);
-        var times = [];
-        for (var r = -2; r < plan.reps; r++) {
-          var n = k.iterations;
-          io(vm).setInt32(0, n, true);
-          var t0 = plan.clock();
-          var status = drive(vm, vm.ex.invoke(fn), it);
-          var t = plan.clock() - t0;
-          if (status !== STATUS_COMPLETED) throw new Error(k.name + ' trapped: ' + errorText(vm));
-          if (r >= 0) times.push((t * 1e6) / n);
-        }
-        per[k.name] = median(times);
+        var run = { k: k, vm: vm, it: it, fn: exportAddr(vm, it, 'run', KIND_FUNC) };
+        time(run);
+        time(run);
+        return run;
       });
-      var base = per[plan.baseline], net = {};
-      Object.keys(per).forEach(function (name) { net[name] = name === plan.baseline ? base : per[name] - base; });
+      var base = runs.filter(function (r) { return r.k.name === plan.baseline; })[0];
+      var samples = {};
+      for (var r = 0; r < plan.reps; r++) {
+        runs.forEach(function (run) {
+          if (run === base) return;
+          var b = time(base), t = time(run);
+          (samples[plan.baseline] = samples[plan.baseline] || []).push(b);
+          (samples[run.k.name] = samples[run.k.name] || []).push(t - b);
+        });
+      }
+      var net = {};
+      Object.keys(samples).forEach(function (name) { net[name] = median(samples[name]); });
       out[mode] = net;
       plan.progress('micro, intrinsics ' + mode + ': ' + Object.keys(net).map(function (n) { return n + ' ' + net[n].toFixed(1) + ' ns'; }).join(', '));
     });
     return out;
+
+    function time(run) {
+      io(run.vm).setInt32(0, run.k.iterations, true);
+      var t0 = plan.clock();
+      var status = drive(run.vm, run.vm.ex.invoke(run.fn), run.it);
+      var t = plan.clock() - t0;
+      if (status !== STATUS_COMPLETED) throw new Error(run.k.name + ' trapped: ' + errorText(run.vm));
+      return (t * 1e6) / run.k.iterations;
+    }
   }
 
   return {

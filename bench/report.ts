@@ -193,7 +193,7 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
   const microHosts = hosts.filter((h) => h.micro);
   if (microHosts.length) {
     L.push('## Micro: ns per operation, in the VM against offloaded', '');
-    L.push('Each kernel (bench/micro.ts) loops n times over one operation; ns per iteration minus the empty loop\'s (the baseline row: the loop itself), median of the repetitions, with the operation\'s class off (in the VM) and on (offloaded to the intrinsics helper). Negative or tiny differences are below the noise.', '');
+    L.push('Each kernel (bench/micro.ts) loops n times over one operation; ns per iteration minus that of the empty loop run just before it (the baseline column: the loop itself), median of the repetitions, with the operation\'s class off (in the VM) and on (offloaded to the intrinsics helper). Negative or tiny differences are below the noise.', '');
     const kernels = [...meta.microWhat.keys()];
     L.push(`| host | setting | ${kernels.join(' | ')} |`, `|---|---|${kernels.map(() => '---:').join('|')}|`);
     L.push(`| | what | ${kernels.map((k) => meta.microWhat.get(k)).join(' | ')} |`);
