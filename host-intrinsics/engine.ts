@@ -4,7 +4,8 @@
 // bridge and the CLI switch between them by construction alone. Types only, plus EndActivation.
 
 import type {
-  ErrorKind, ExternKind, ExternType, FuncType, GlobalType, MemoryType, ModuleDesc, TableType, ValType, Value,
+  ErrorKind, ExternKind, ExternType, FuncType, GlobalType, MemoryType, ModuleDesc, ProbeConfig, ProbeEvent, TableType,
+  ValType, Value,
 } from './abi.js';
 
 export interface VmError {
@@ -33,7 +34,12 @@ export type Outcome =
    * With `stopAtHostCalls`: the guest called host function `func` and waits, pending, for its
    * results (`completeHostCall`, or `resume` to serve it the usual way).
    */
-  | { kind: 'host-call'; func: number; args: Value[] };
+  | { kind: 'host-call'; func: number; args: Value[] }
+  /**
+   * A callback probe fired (`setProbes`), or the memory trace buffer is full (`trace-full`, Vm
+   * without a trace sink): the activation is pending; `resume` continues after the event.
+   */
+  | { kind: 'probe'; event: ProbeEvent };
 
 export interface LoadedModule extends ModuleDesc {
   ok: true;
@@ -66,6 +72,11 @@ export interface InvokeOptions {
   shouldSuspend?: () => boolean;
   /** Stop at each call of a host function instead of serving it (outcome 'host-call'; Vm only). */
   stopAtHostCalls?: boolean;
+  /**
+   * Called for each probe event, after which the activation resumes (without it, the event ends
+   * the run with outcome 'probe'). A host round trip per event: the expensive path.
+   */
+  onProbe?: (event: ProbeEvent) => void;
 }
 
 export type Created = { ok: true; addr: number } | VmError;
@@ -99,6 +110,11 @@ export interface Engine {
   guestMemory(addr: number): Uint8Array;
   /** Metered code counts every executed bytecode instruction against the fuel; chosen before anything runs. */
   setMetering(on: boolean): void;
+  /**
+   * Callback probes: code compiled from now on stops at each event (outcome 'probe', or
+   * `InvokeOptions.onProbe`). Chosen before any function runs, like metering.
+   */
+  setProbes(config: ProbeConfig): void;
   /** Fuel left (bytecode instructions metered code may still execute). */
   fuel: bigint;
   /** Back-edges and calls per slice: how often the VM returns to the host while it runs. */

@@ -263,6 +263,10 @@ import { truncSatI32, truncSatU32, truncSatI64, truncSatU64 } from "./numeric";
 import { tableFill, tableCopy, tableInit } from "./bulk";
 import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
+import {
+  probeEvent, indirectTarget, traceFullEvent, traceNext, traceEnd, recordIndirect, shadowEnter, shadowExit,
+  EVENT_MEMORY, EVENT_BRANCH, EVENT_CALL,
+} from "../probe/probes";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.

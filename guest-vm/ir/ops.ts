@@ -25,338 +25,347 @@ export const enum IR {
   retn = 18, // frame[0..n] = r0..; return  [t1* t*] -> [t2*] (12 bytes)
   fuel = 19, // fuel -= n (8 bytes)
   fuel_count = 20, // fuel -= n; count[c] += 1 (12 bytes)
-  halt = 21, // stop (4 bytes)
-  global_get = 22, // r0 = global[g]  [] -> [t] (12 bytes)
-  global_set = 23, // global[g] = r1  [t] -> [] (12 bytes)
-  memory_size = 24, // r0 = pages  [] -> [i32] (8 bytes)
-  memory_grow = 25, // r0 = grow(r1)  [i32] -> [i32] (12 bytes)
-  memory_fill = 26, // fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_copy = 27, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_init = 28, // init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
-  seg_drop = 29, // drop(seg)  [] -> [] (8 bytes)
-  table_get = 30, // r0 = table[r1]  [i32] -> [t] (16 bytes)
-  table_set = 31, // table[r0] = r1  [i32 t] -> [] (16 bytes)
-  table_size = 32, // r0 = size  [] -> [i32] (12 bytes)
-  table_grow = 33, // r0 = grow(r1 refs of r2)  [t i32] -> [i32] (20 bytes)
-  table_fill = 34, // fill(r0, r1, r2)  [i32 t i32] -> [] (20 bytes)
-  table_copy = 35, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
-  table_init = 36, // init(seg, r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
-  i32_eqz_s = 37, // r0 = i32.eqz(r1) (12 bytes)
-  i32_eq_ss = 38, // r0 = i32.eq(r1, r2) (16 bytes)
-  i32_eq_si = 39, // r0 = i32.eq(r1, imm) (16 bytes)
-  br_i32_eq_ss = 40, // if i32.eq(r0, r1): pc += t (16 bytes)
-  br_i32_eq_si = 41, // if i32.eq(r0, imm): pc += t (16 bytes)
-  i32_ne_ss = 42, // r0 = i32.ne(r1, r2) (16 bytes)
-  i32_ne_si = 43, // r0 = i32.ne(r1, imm) (16 bytes)
-  br_i32_ne_ss = 44, // if i32.ne(r0, r1): pc += t (16 bytes)
-  br_i32_ne_si = 45, // if i32.ne(r0, imm): pc += t (16 bytes)
-  i32_lt_s_ss = 46, // r0 = i32.lt_s(r1, r2) (16 bytes)
-  i32_lt_s_si = 47, // r0 = i32.lt_s(r1, imm) (16 bytes)
-  br_i32_lt_s_ss = 48, // if i32.lt_s(r0, r1): pc += t (16 bytes)
-  br_i32_lt_s_si = 49, // if i32.lt_s(r0, imm): pc += t (16 bytes)
-  i32_lt_u_ss = 50, // r0 = i32.lt_u(r1, r2) (16 bytes)
-  i32_lt_u_si = 51, // r0 = i32.lt_u(r1, imm) (16 bytes)
-  br_i32_lt_u_ss = 52, // if i32.lt_u(r0, r1): pc += t (16 bytes)
-  br_i32_lt_u_si = 53, // if i32.lt_u(r0, imm): pc += t (16 bytes)
-  i32_gt_s_ss = 54, // r0 = i32.gt_s(r1, r2) (16 bytes)
-  i32_gt_s_si = 55, // r0 = i32.gt_s(r1, imm) (16 bytes)
-  br_i32_gt_s_ss = 56, // if i32.gt_s(r0, r1): pc += t (16 bytes)
-  br_i32_gt_s_si = 57, // if i32.gt_s(r0, imm): pc += t (16 bytes)
-  i32_gt_u_ss = 58, // r0 = i32.gt_u(r1, r2) (16 bytes)
-  i32_gt_u_si = 59, // r0 = i32.gt_u(r1, imm) (16 bytes)
-  br_i32_gt_u_ss = 60, // if i32.gt_u(r0, r1): pc += t (16 bytes)
-  br_i32_gt_u_si = 61, // if i32.gt_u(r0, imm): pc += t (16 bytes)
-  i32_le_s_ss = 62, // r0 = i32.le_s(r1, r2) (16 bytes)
-  i32_le_s_si = 63, // r0 = i32.le_s(r1, imm) (16 bytes)
-  br_i32_le_s_ss = 64, // if i32.le_s(r0, r1): pc += t (16 bytes)
-  br_i32_le_s_si = 65, // if i32.le_s(r0, imm): pc += t (16 bytes)
-  i32_le_u_ss = 66, // r0 = i32.le_u(r1, r2) (16 bytes)
-  i32_le_u_si = 67, // r0 = i32.le_u(r1, imm) (16 bytes)
-  br_i32_le_u_ss = 68, // if i32.le_u(r0, r1): pc += t (16 bytes)
-  br_i32_le_u_si = 69, // if i32.le_u(r0, imm): pc += t (16 bytes)
-  i32_ge_s_ss = 70, // r0 = i32.ge_s(r1, r2) (16 bytes)
-  i32_ge_s_si = 71, // r0 = i32.ge_s(r1, imm) (16 bytes)
-  br_i32_ge_s_ss = 72, // if i32.ge_s(r0, r1): pc += t (16 bytes)
-  br_i32_ge_s_si = 73, // if i32.ge_s(r0, imm): pc += t (16 bytes)
-  i32_ge_u_ss = 74, // r0 = i32.ge_u(r1, r2) (16 bytes)
-  i32_ge_u_si = 75, // r0 = i32.ge_u(r1, imm) (16 bytes)
-  br_i32_ge_u_ss = 76, // if i32.ge_u(r0, r1): pc += t (16 bytes)
-  br_i32_ge_u_si = 77, // if i32.ge_u(r0, imm): pc += t (16 bytes)
-  i64_eqz_s = 78, // r0 = i64.eqz(r1) (12 bytes)
-  i64_eq_ss = 79, // r0 = i64.eq(r1, r2) (16 bytes)
-  i64_eq_si = 80, // r0 = i64.eq(r1, imm) (20 bytes)
-  br_i64_eq_ss = 81, // if i64.eq(r0, r1): pc += t (16 bytes)
-  br_i64_eq_si = 82, // if i64.eq(r0, imm): pc += t (20 bytes)
-  i64_ne_ss = 83, // r0 = i64.ne(r1, r2) (16 bytes)
-  i64_ne_si = 84, // r0 = i64.ne(r1, imm) (20 bytes)
-  br_i64_ne_ss = 85, // if i64.ne(r0, r1): pc += t (16 bytes)
-  br_i64_ne_si = 86, // if i64.ne(r0, imm): pc += t (20 bytes)
-  i64_lt_s_ss = 87, // r0 = i64.lt_s(r1, r2) (16 bytes)
-  i64_lt_s_si = 88, // r0 = i64.lt_s(r1, imm) (20 bytes)
-  br_i64_lt_s_ss = 89, // if i64.lt_s(r0, r1): pc += t (16 bytes)
-  br_i64_lt_s_si = 90, // if i64.lt_s(r0, imm): pc += t (20 bytes)
-  i64_lt_u_ss = 91, // r0 = i64.lt_u(r1, r2) (16 bytes)
-  i64_lt_u_si = 92, // r0 = i64.lt_u(r1, imm) (20 bytes)
-  br_i64_lt_u_ss = 93, // if i64.lt_u(r0, r1): pc += t (16 bytes)
-  br_i64_lt_u_si = 94, // if i64.lt_u(r0, imm): pc += t (20 bytes)
-  i64_gt_s_ss = 95, // r0 = i64.gt_s(r1, r2) (16 bytes)
-  i64_gt_s_si = 96, // r0 = i64.gt_s(r1, imm) (20 bytes)
-  br_i64_gt_s_ss = 97, // if i64.gt_s(r0, r1): pc += t (16 bytes)
-  br_i64_gt_s_si = 98, // if i64.gt_s(r0, imm): pc += t (20 bytes)
-  i64_gt_u_ss = 99, // r0 = i64.gt_u(r1, r2) (16 bytes)
-  i64_gt_u_si = 100, // r0 = i64.gt_u(r1, imm) (20 bytes)
-  br_i64_gt_u_ss = 101, // if i64.gt_u(r0, r1): pc += t (16 bytes)
-  br_i64_gt_u_si = 102, // if i64.gt_u(r0, imm): pc += t (20 bytes)
-  i64_le_s_ss = 103, // r0 = i64.le_s(r1, r2) (16 bytes)
-  i64_le_s_si = 104, // r0 = i64.le_s(r1, imm) (20 bytes)
-  br_i64_le_s_ss = 105, // if i64.le_s(r0, r1): pc += t (16 bytes)
-  br_i64_le_s_si = 106, // if i64.le_s(r0, imm): pc += t (20 bytes)
-  i64_le_u_ss = 107, // r0 = i64.le_u(r1, r2) (16 bytes)
-  i64_le_u_si = 108, // r0 = i64.le_u(r1, imm) (20 bytes)
-  br_i64_le_u_ss = 109, // if i64.le_u(r0, r1): pc += t (16 bytes)
-  br_i64_le_u_si = 110, // if i64.le_u(r0, imm): pc += t (20 bytes)
-  i64_ge_s_ss = 111, // r0 = i64.ge_s(r1, r2) (16 bytes)
-  i64_ge_s_si = 112, // r0 = i64.ge_s(r1, imm) (20 bytes)
-  br_i64_ge_s_ss = 113, // if i64.ge_s(r0, r1): pc += t (16 bytes)
-  br_i64_ge_s_si = 114, // if i64.ge_s(r0, imm): pc += t (20 bytes)
-  i64_ge_u_ss = 115, // r0 = i64.ge_u(r1, r2) (16 bytes)
-  i64_ge_u_si = 116, // r0 = i64.ge_u(r1, imm) (20 bytes)
-  br_i64_ge_u_ss = 117, // if i64.ge_u(r0, r1): pc += t (16 bytes)
-  br_i64_ge_u_si = 118, // if i64.ge_u(r0, imm): pc += t (20 bytes)
-  f32_eq_ss = 119, // r0 = f32.eq(r1, r2) (16 bytes)
-  br_f32_eq_ss = 120, // if f32.eq(r0, r1): pc += t (16 bytes)
-  f32_ne_ss = 121, // r0 = f32.ne(r1, r2) (16 bytes)
-  br_f32_ne_ss = 122, // if f32.ne(r0, r1): pc += t (16 bytes)
-  f32_lt_ss = 123, // r0 = f32.lt(r1, r2) (16 bytes)
-  br_f32_lt_ss = 124, // if f32.lt(r0, r1): pc += t (16 bytes)
-  f32_gt_ss = 125, // r0 = f32.gt(r1, r2) (16 bytes)
-  br_f32_gt_ss = 126, // if f32.gt(r0, r1): pc += t (16 bytes)
-  f32_le_ss = 127, // r0 = f32.le(r1, r2) (16 bytes)
-  br_f32_le_ss = 128, // if f32.le(r0, r1): pc += t (16 bytes)
-  f32_ge_ss = 129, // r0 = f32.ge(r1, r2) (16 bytes)
-  br_f32_ge_ss = 130, // if f32.ge(r0, r1): pc += t (16 bytes)
-  f64_eq_ss = 131, // r0 = f64.eq(r1, r2) (16 bytes)
-  br_f64_eq_ss = 132, // if f64.eq(r0, r1): pc += t (16 bytes)
-  f64_ne_ss = 133, // r0 = f64.ne(r1, r2) (16 bytes)
-  br_f64_ne_ss = 134, // if f64.ne(r0, r1): pc += t (16 bytes)
-  f64_lt_ss = 135, // r0 = f64.lt(r1, r2) (16 bytes)
-  br_f64_lt_ss = 136, // if f64.lt(r0, r1): pc += t (16 bytes)
-  f64_gt_ss = 137, // r0 = f64.gt(r1, r2) (16 bytes)
-  br_f64_gt_ss = 138, // if f64.gt(r0, r1): pc += t (16 bytes)
-  f64_le_ss = 139, // r0 = f64.le(r1, r2) (16 bytes)
-  br_f64_le_ss = 140, // if f64.le(r0, r1): pc += t (16 bytes)
-  f64_ge_ss = 141, // r0 = f64.ge(r1, r2) (16 bytes)
-  br_f64_ge_ss = 142, // if f64.ge(r0, r1): pc += t (16 bytes)
-  i32_clz_s = 143, // r0 = i32.clz(r1) (12 bytes)
-  i32_ctz_s = 144, // r0 = i32.ctz(r1) (12 bytes)
-  i32_popcnt_s = 145, // r0 = i32.popcnt(r1) (12 bytes)
-  i32_add_ss = 146, // r0 = i32.add(r1, r2) (16 bytes)
-  i32_add_si = 147, // r0 = i32.add(r1, imm) (16 bytes)
-  i32_sub_ss = 148, // r0 = i32.sub(r1, r2) (16 bytes)
-  i32_sub_si = 149, // r0 = i32.sub(r1, imm) (16 bytes)
-  i32_mul_ss = 150, // r0 = i32.mul(r1, r2) (16 bytes)
-  i32_mul_si = 151, // r0 = i32.mul(r1, imm) (16 bytes)
-  i32_div_s_ss = 152, // r0 = i32.div_s(r1, r2) (16 bytes)
-  i32_div_s_si = 153, // r0 = i32.div_s(r1, imm) (16 bytes)
-  i32_div_u_ss = 154, // r0 = i32.div_u(r1, r2) (16 bytes)
-  i32_div_u_si = 155, // r0 = i32.div_u(r1, imm) (16 bytes)
-  i32_rem_s_ss = 156, // r0 = i32.rem_s(r1, r2) (16 bytes)
-  i32_rem_s_si = 157, // r0 = i32.rem_s(r1, imm) (16 bytes)
-  i32_rem_u_ss = 158, // r0 = i32.rem_u(r1, r2) (16 bytes)
-  i32_rem_u_si = 159, // r0 = i32.rem_u(r1, imm) (16 bytes)
-  i32_and_ss = 160, // r0 = i32.and(r1, r2) (16 bytes)
-  i32_and_si = 161, // r0 = i32.and(r1, imm) (16 bytes)
-  i32_or_ss = 162, // r0 = i32.or(r1, r2) (16 bytes)
-  i32_or_si = 163, // r0 = i32.or(r1, imm) (16 bytes)
-  i32_xor_ss = 164, // r0 = i32.xor(r1, r2) (16 bytes)
-  i32_xor_si = 165, // r0 = i32.xor(r1, imm) (16 bytes)
-  i32_shl_ss = 166, // r0 = i32.shl(r1, r2) (16 bytes)
-  i32_shl_si = 167, // r0 = i32.shl(r1, imm) (16 bytes)
-  i32_shr_s_ss = 168, // r0 = i32.shr_s(r1, r2) (16 bytes)
-  i32_shr_s_si = 169, // r0 = i32.shr_s(r1, imm) (16 bytes)
-  i32_shr_u_ss = 170, // r0 = i32.shr_u(r1, r2) (16 bytes)
-  i32_shr_u_si = 171, // r0 = i32.shr_u(r1, imm) (16 bytes)
-  i32_rotl_ss = 172, // r0 = i32.rotl(r1, r2) (16 bytes)
-  i32_rotl_si = 173, // r0 = i32.rotl(r1, imm) (16 bytes)
-  i32_rotr_ss = 174, // r0 = i32.rotr(r1, r2) (16 bytes)
-  i32_rotr_si = 175, // r0 = i32.rotr(r1, imm) (16 bytes)
-  i64_clz_s = 176, // r0 = i64.clz(r1) (12 bytes)
-  i64_ctz_s = 177, // r0 = i64.ctz(r1) (12 bytes)
-  i64_popcnt_s = 178, // r0 = i64.popcnt(r1) (12 bytes)
-  i64_add_ss = 179, // r0 = i64.add(r1, r2) (16 bytes)
-  i64_add_si = 180, // r0 = i64.add(r1, imm) (20 bytes)
-  i64_sub_ss = 181, // r0 = i64.sub(r1, r2) (16 bytes)
-  i64_sub_si = 182, // r0 = i64.sub(r1, imm) (20 bytes)
-  i64_mul_ss = 183, // r0 = i64.mul(r1, r2) (16 bytes)
-  i64_mul_si = 184, // r0 = i64.mul(r1, imm) (20 bytes)
-  i64_div_s_ss = 185, // r0 = i64.div_s(r1, r2) (16 bytes)
-  i64_div_s_si = 186, // r0 = i64.div_s(r1, imm) (20 bytes)
-  i64_div_u_ss = 187, // r0 = i64.div_u(r1, r2) (16 bytes)
-  i64_div_u_si = 188, // r0 = i64.div_u(r1, imm) (20 bytes)
-  i64_rem_s_ss = 189, // r0 = i64.rem_s(r1, r2) (16 bytes)
-  i64_rem_s_si = 190, // r0 = i64.rem_s(r1, imm) (20 bytes)
-  i64_rem_u_ss = 191, // r0 = i64.rem_u(r1, r2) (16 bytes)
-  i64_rem_u_si = 192, // r0 = i64.rem_u(r1, imm) (20 bytes)
-  i64_and_ss = 193, // r0 = i64.and(r1, r2) (16 bytes)
-  i64_and_si = 194, // r0 = i64.and(r1, imm) (20 bytes)
-  i64_or_ss = 195, // r0 = i64.or(r1, r2) (16 bytes)
-  i64_or_si = 196, // r0 = i64.or(r1, imm) (20 bytes)
-  i64_xor_ss = 197, // r0 = i64.xor(r1, r2) (16 bytes)
-  i64_xor_si = 198, // r0 = i64.xor(r1, imm) (20 bytes)
-  i64_shl_ss = 199, // r0 = i64.shl(r1, r2) (16 bytes)
-  i64_shl_si = 200, // r0 = i64.shl(r1, imm) (20 bytes)
-  i64_shr_s_ss = 201, // r0 = i64.shr_s(r1, r2) (16 bytes)
-  i64_shr_s_si = 202, // r0 = i64.shr_s(r1, imm) (20 bytes)
-  i64_shr_u_ss = 203, // r0 = i64.shr_u(r1, r2) (16 bytes)
-  i64_shr_u_si = 204, // r0 = i64.shr_u(r1, imm) (20 bytes)
-  i64_rotl_ss = 205, // r0 = i64.rotl(r1, r2) (16 bytes)
-  i64_rotl_si = 206, // r0 = i64.rotl(r1, imm) (20 bytes)
-  i64_rotr_ss = 207, // r0 = i64.rotr(r1, r2) (16 bytes)
-  i64_rotr_si = 208, // r0 = i64.rotr(r1, imm) (20 bytes)
-  f32_abs_s = 209, // r0 = f32.abs(r1) (12 bytes)
-  f32_neg_s = 210, // r0 = f32.neg(r1) (12 bytes)
-  f32_ceil_s = 211, // r0 = f32.ceil(r1) (12 bytes)
-  f32_floor_s = 212, // r0 = f32.floor(r1) (12 bytes)
-  f32_trunc_s = 213, // r0 = f32.trunc(r1) (12 bytes)
-  f32_nearest_s = 214, // r0 = f32.nearest(r1) (12 bytes)
-  f32_sqrt_s = 215, // r0 = f32.sqrt(r1) (12 bytes)
-  f32_add_ss = 216, // r0 = f32.add(r1, r2) (16 bytes)
-  f32_add_si = 217, // r0 = f32.add(r1, imm) (16 bytes)
-  f32_sub_ss = 218, // r0 = f32.sub(r1, r2) (16 bytes)
-  f32_sub_si = 219, // r0 = f32.sub(r1, imm) (16 bytes)
-  f32_mul_ss = 220, // r0 = f32.mul(r1, r2) (16 bytes)
-  f32_mul_si = 221, // r0 = f32.mul(r1, imm) (16 bytes)
-  f32_div_ss = 222, // r0 = f32.div(r1, r2) (16 bytes)
-  f32_div_si = 223, // r0 = f32.div(r1, imm) (16 bytes)
-  f32_min_ss = 224, // r0 = f32.min(r1, r2) (16 bytes)
-  f32_max_ss = 225, // r0 = f32.max(r1, r2) (16 bytes)
-  f32_copysign_ss = 226, // r0 = f32.copysign(r1, r2) (16 bytes)
-  f64_abs_s = 227, // r0 = f64.abs(r1) (12 bytes)
-  f64_neg_s = 228, // r0 = f64.neg(r1) (12 bytes)
-  f64_ceil_s = 229, // r0 = f64.ceil(r1) (12 bytes)
-  f64_floor_s = 230, // r0 = f64.floor(r1) (12 bytes)
-  f64_trunc_s = 231, // r0 = f64.trunc(r1) (12 bytes)
-  f64_nearest_s = 232, // r0 = f64.nearest(r1) (12 bytes)
-  f64_sqrt_s = 233, // r0 = f64.sqrt(r1) (12 bytes)
-  f64_add_ss = 234, // r0 = f64.add(r1, r2) (16 bytes)
-  f64_add_si = 235, // r0 = f64.add(r1, imm) (20 bytes)
-  f64_sub_ss = 236, // r0 = f64.sub(r1, r2) (16 bytes)
-  f64_sub_si = 237, // r0 = f64.sub(r1, imm) (20 bytes)
-  f64_mul_ss = 238, // r0 = f64.mul(r1, r2) (16 bytes)
-  f64_mul_si = 239, // r0 = f64.mul(r1, imm) (20 bytes)
-  f64_div_ss = 240, // r0 = f64.div(r1, r2) (16 bytes)
-  f64_div_si = 241, // r0 = f64.div(r1, imm) (20 bytes)
-  f64_min_ss = 242, // r0 = f64.min(r1, r2) (16 bytes)
-  f64_max_ss = 243, // r0 = f64.max(r1, r2) (16 bytes)
-  f64_copysign_ss = 244, // r0 = f64.copysign(r1, r2) (16 bytes)
-  i32_wrap_i64_s = 245, // r0 = i32.wrap_i64(r1) (12 bytes)
-  i32_trunc_f32_s_s = 246, // r0 = i32.trunc_f32_s(r1) (12 bytes)
-  i32_trunc_f32_u_s = 247, // r0 = i32.trunc_f32_u(r1) (12 bytes)
-  i32_trunc_f64_s_s = 248, // r0 = i32.trunc_f64_s(r1) (12 bytes)
-  i32_trunc_f64_u_s = 249, // r0 = i32.trunc_f64_u(r1) (12 bytes)
-  i64_extend_i32_s_s = 250, // r0 = i64.extend_i32_s(r1) (12 bytes)
-  i64_extend_i32_u_s = 251, // r0 = i64.extend_i32_u(r1) (12 bytes)
-  i64_trunc_f32_s_s = 252, // r0 = i64.trunc_f32_s(r1) (12 bytes)
-  i64_trunc_f32_u_s = 253, // r0 = i64.trunc_f32_u(r1) (12 bytes)
-  i64_trunc_f64_s_s = 254, // r0 = i64.trunc_f64_s(r1) (12 bytes)
-  i64_trunc_f64_u_s = 255, // r0 = i64.trunc_f64_u(r1) (12 bytes)
-  f32_convert_i32_s_s = 256, // r0 = f32.convert_i32_s(r1) (12 bytes)
-  f32_convert_i32_u_s = 257, // r0 = f32.convert_i32_u(r1) (12 bytes)
-  f32_convert_i64_s_s = 258, // r0 = f32.convert_i64_s(r1) (12 bytes)
-  f32_convert_i64_u_s = 259, // r0 = f32.convert_i64_u(r1) (12 bytes)
-  f32_demote_f64_s = 260, // r0 = f32.demote_f64(r1) (12 bytes)
-  f64_convert_i32_s_s = 261, // r0 = f64.convert_i32_s(r1) (12 bytes)
-  f64_convert_i32_u_s = 262, // r0 = f64.convert_i32_u(r1) (12 bytes)
-  f64_convert_i64_s_s = 263, // r0 = f64.convert_i64_s(r1) (12 bytes)
-  f64_convert_i64_u_s = 264, // r0 = f64.convert_i64_u(r1) (12 bytes)
-  f64_promote_f32_s = 265, // r0 = f64.promote_f32(r1) (12 bytes)
-  i32_extend8_s_s = 266, // r0 = i32.extend8_s(r1) (12 bytes)
-  i32_extend16_s_s = 267, // r0 = i32.extend16_s(r1) (12 bytes)
-  i64_extend8_s_s = 268, // r0 = i64.extend8_s(r1) (12 bytes)
-  i64_extend16_s_s = 269, // r0 = i64.extend16_s(r1) (12 bytes)
-  i64_extend32_s_s = 270, // r0 = i64.extend32_s(r1) (12 bytes)
-  i32_trunc_sat_f32_s_s = 271, // r0 = i32.trunc_sat_f32_s(r1) (12 bytes)
-  i32_trunc_sat_f32_u_s = 272, // r0 = i32.trunc_sat_f32_u(r1) (12 bytes)
-  i32_trunc_sat_f64_s_s = 273, // r0 = i32.trunc_sat_f64_s(r1) (12 bytes)
-  i32_trunc_sat_f64_u_s = 274, // r0 = i32.trunc_sat_f64_u(r1) (12 bytes)
-  i64_trunc_sat_f32_s_s = 275, // r0 = i64.trunc_sat_f32_s(r1) (12 bytes)
-  i64_trunc_sat_f32_u_s = 276, // r0 = i64.trunc_sat_f32_u(r1) (12 bytes)
-  i64_trunc_sat_f64_s_s = 277, // r0 = i64.trunc_sat_f64_s(r1) (12 bytes)
-  i64_trunc_sat_f64_u_s = 278, // r0 = i64.trunc_sat_f64_u(r1) (12 bytes)
-  i32_load = 279, // r0 = i32.load(r1 + offset) (16 bytes)
-  i32_load_a = 280, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
-  i32_load_k = 281, // r0 = i32.load(imm) (16 bytes)
-  i64_load = 282, // r0 = i64.load(r1 + offset) (16 bytes)
-  i64_load_a = 283, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
-  i64_load_k = 284, // r0 = i64.load(imm) (16 bytes)
-  f32_load = 285, // r0 = f32.load(r1 + offset) (16 bytes)
-  f32_load_a = 286, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
-  f32_load_k = 287, // r0 = f32.load(imm) (16 bytes)
-  f64_load = 288, // r0 = f64.load(r1 + offset) (16 bytes)
-  f64_load_a = 289, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
-  f64_load_k = 290, // r0 = f64.load(imm) (16 bytes)
-  i32_load8_s = 291, // r0 = i32.load8_s(r1 + offset) (16 bytes)
-  i32_load8_s_a = 292, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
-  i32_load8_s_k = 293, // r0 = i32.load8_s(imm) (16 bytes)
-  i32_load8_u = 294, // r0 = i32.load8_u(r1 + offset) (16 bytes)
-  i32_load8_u_a = 295, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
-  i32_load8_u_k = 296, // r0 = i32.load8_u(imm) (16 bytes)
-  i32_load16_s = 297, // r0 = i32.load16_s(r1 + offset) (16 bytes)
-  i32_load16_s_a = 298, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
-  i32_load16_s_k = 299, // r0 = i32.load16_s(imm) (16 bytes)
-  i32_load16_u = 300, // r0 = i32.load16_u(r1 + offset) (16 bytes)
-  i32_load16_u_a = 301, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
-  i32_load16_u_k = 302, // r0 = i32.load16_u(imm) (16 bytes)
-  i64_load8_s = 303, // r0 = i64.load8_s(r1 + offset) (16 bytes)
-  i64_load8_s_a = 304, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
-  i64_load8_s_k = 305, // r0 = i64.load8_s(imm) (16 bytes)
-  i64_load8_u = 306, // r0 = i64.load8_u(r1 + offset) (16 bytes)
-  i64_load8_u_a = 307, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
-  i64_load8_u_k = 308, // r0 = i64.load8_u(imm) (16 bytes)
-  i64_load16_s = 309, // r0 = i64.load16_s(r1 + offset) (16 bytes)
-  i64_load16_s_a = 310, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
-  i64_load16_s_k = 311, // r0 = i64.load16_s(imm) (16 bytes)
-  i64_load16_u = 312, // r0 = i64.load16_u(r1 + offset) (16 bytes)
-  i64_load16_u_a = 313, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
-  i64_load16_u_k = 314, // r0 = i64.load16_u(imm) (16 bytes)
-  i64_load32_s = 315, // r0 = i64.load32_s(r1 + offset) (16 bytes)
-  i64_load32_s_a = 316, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
-  i64_load32_s_k = 317, // r0 = i64.load32_s(imm) (16 bytes)
-  i64_load32_u = 318, // r0 = i64.load32_u(r1 + offset) (16 bytes)
-  i64_load32_u_a = 319, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
-  i64_load32_u_k = 320, // r0 = i64.load32_u(imm) (16 bytes)
-  i32_store = 321, // i32.store(r1 + offset, v) (16 bytes)
-  i32_store_a = 322, // i32.store((r1 + imm) + offset, v) (20 bytes)
-  i32_store_k = 323, // i32.store(imm, v) (16 bytes)
-  i64_store = 324, // i64.store(r1 + offset, v) (16 bytes)
-  i64_store_a = 325, // i64.store((r1 + imm) + offset, v) (20 bytes)
-  i64_store_k = 326, // i64.store(imm, v) (16 bytes)
-  f32_store = 327, // f32.store(r1 + offset, v) (16 bytes)
-  f32_store_a = 328, // f32.store((r1 + imm) + offset, v) (20 bytes)
-  f32_store_k = 329, // f32.store(imm, v) (16 bytes)
-  f64_store = 330, // f64.store(r1 + offset, v) (16 bytes)
-  f64_store_a = 331, // f64.store((r1 + imm) + offset, v) (20 bytes)
-  f64_store_k = 332, // f64.store(imm, v) (16 bytes)
-  i32_store8 = 333, // i32.store8(r1 + offset, v) (16 bytes)
-  i32_store8_a = 334, // i32.store8((r1 + imm) + offset, v) (20 bytes)
-  i32_store8_k = 335, // i32.store8(imm, v) (16 bytes)
-  i32_store16 = 336, // i32.store16(r1 + offset, v) (16 bytes)
-  i32_store16_a = 337, // i32.store16((r1 + imm) + offset, v) (20 bytes)
-  i32_store16_k = 338, // i32.store16(imm, v) (16 bytes)
-  i64_store8 = 339, // i64.store8(r1 + offset, v) (16 bytes)
-  i64_store8_a = 340, // i64.store8((r1 + imm) + offset, v) (20 bytes)
-  i64_store8_k = 341, // i64.store8(imm, v) (16 bytes)
-  i64_store16 = 342, // i64.store16(r1 + offset, v) (16 bytes)
-  i64_store16_a = 343, // i64.store16((r1 + imm) + offset, v) (20 bytes)
-  i64_store16_k = 344, // i64.store16(imm, v) (16 bytes)
-  i64_store32 = 345, // i64.store32(r1 + offset, v) (16 bytes)
-  i64_store32_a = 346, // i64.store32((r1 + imm) + offset, v) (20 bytes)
-  i64_store32_k = 347, // i64.store32(imm, v) (16 bytes)
+  probe = 21, // event k (12 bytes)
+  probe_mem = 22, // event memory(r2 + o) (20 bytes)
+  probe_br = 23, // event branch(r2) (16 bytes)
+  probe_call = 24, // event call f (12 bytes)
+  probe_icall = 25, // event call table[r2] (16 bytes)
+  rec_mem = 26, // trace(r2 + o) (20 bytes)
+  rec_icall = 27, // count(at, table[r2]) (16 bytes)
+  rec_enter = 28, // shadow push (4 bytes)
+  rec_exit = 29, // shadow pop (4 bytes)
+  halt = 30, // stop (4 bytes)
+  global_get = 31, // r0 = global[g]  [] -> [t] (12 bytes)
+  global_set = 32, // global[g] = r1  [t] -> [] (12 bytes)
+  memory_size = 33, // r0 = pages  [] -> [i32] (8 bytes)
+  memory_grow = 34, // r0 = grow(r1)  [i32] -> [i32] (12 bytes)
+  memory_fill = 35, // fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_copy = 36, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_init = 37, // init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
+  seg_drop = 38, // drop(seg)  [] -> [] (8 bytes)
+  table_get = 39, // r0 = table[r1]  [i32] -> [t] (16 bytes)
+  table_set = 40, // table[r0] = r1  [i32 t] -> [] (16 bytes)
+  table_size = 41, // r0 = size  [] -> [i32] (12 bytes)
+  table_grow = 42, // r0 = grow(r1 refs of r2)  [t i32] -> [i32] (20 bytes)
+  table_fill = 43, // fill(r0, r1, r2)  [i32 t i32] -> [] (20 bytes)
+  table_copy = 44, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
+  table_init = 45, // init(seg, r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
+  i32_eqz_s = 46, // r0 = i32.eqz(r1) (12 bytes)
+  i32_eq_ss = 47, // r0 = i32.eq(r1, r2) (16 bytes)
+  i32_eq_si = 48, // r0 = i32.eq(r1, imm) (16 bytes)
+  br_i32_eq_ss = 49, // if i32.eq(r0, r1): pc += t (16 bytes)
+  br_i32_eq_si = 50, // if i32.eq(r0, imm): pc += t (16 bytes)
+  i32_ne_ss = 51, // r0 = i32.ne(r1, r2) (16 bytes)
+  i32_ne_si = 52, // r0 = i32.ne(r1, imm) (16 bytes)
+  br_i32_ne_ss = 53, // if i32.ne(r0, r1): pc += t (16 bytes)
+  br_i32_ne_si = 54, // if i32.ne(r0, imm): pc += t (16 bytes)
+  i32_lt_s_ss = 55, // r0 = i32.lt_s(r1, r2) (16 bytes)
+  i32_lt_s_si = 56, // r0 = i32.lt_s(r1, imm) (16 bytes)
+  br_i32_lt_s_ss = 57, // if i32.lt_s(r0, r1): pc += t (16 bytes)
+  br_i32_lt_s_si = 58, // if i32.lt_s(r0, imm): pc += t (16 bytes)
+  i32_lt_u_ss = 59, // r0 = i32.lt_u(r1, r2) (16 bytes)
+  i32_lt_u_si = 60, // r0 = i32.lt_u(r1, imm) (16 bytes)
+  br_i32_lt_u_ss = 61, // if i32.lt_u(r0, r1): pc += t (16 bytes)
+  br_i32_lt_u_si = 62, // if i32.lt_u(r0, imm): pc += t (16 bytes)
+  i32_gt_s_ss = 63, // r0 = i32.gt_s(r1, r2) (16 bytes)
+  i32_gt_s_si = 64, // r0 = i32.gt_s(r1, imm) (16 bytes)
+  br_i32_gt_s_ss = 65, // if i32.gt_s(r0, r1): pc += t (16 bytes)
+  br_i32_gt_s_si = 66, // if i32.gt_s(r0, imm): pc += t (16 bytes)
+  i32_gt_u_ss = 67, // r0 = i32.gt_u(r1, r2) (16 bytes)
+  i32_gt_u_si = 68, // r0 = i32.gt_u(r1, imm) (16 bytes)
+  br_i32_gt_u_ss = 69, // if i32.gt_u(r0, r1): pc += t (16 bytes)
+  br_i32_gt_u_si = 70, // if i32.gt_u(r0, imm): pc += t (16 bytes)
+  i32_le_s_ss = 71, // r0 = i32.le_s(r1, r2) (16 bytes)
+  i32_le_s_si = 72, // r0 = i32.le_s(r1, imm) (16 bytes)
+  br_i32_le_s_ss = 73, // if i32.le_s(r0, r1): pc += t (16 bytes)
+  br_i32_le_s_si = 74, // if i32.le_s(r0, imm): pc += t (16 bytes)
+  i32_le_u_ss = 75, // r0 = i32.le_u(r1, r2) (16 bytes)
+  i32_le_u_si = 76, // r0 = i32.le_u(r1, imm) (16 bytes)
+  br_i32_le_u_ss = 77, // if i32.le_u(r0, r1): pc += t (16 bytes)
+  br_i32_le_u_si = 78, // if i32.le_u(r0, imm): pc += t (16 bytes)
+  i32_ge_s_ss = 79, // r0 = i32.ge_s(r1, r2) (16 bytes)
+  i32_ge_s_si = 80, // r0 = i32.ge_s(r1, imm) (16 bytes)
+  br_i32_ge_s_ss = 81, // if i32.ge_s(r0, r1): pc += t (16 bytes)
+  br_i32_ge_s_si = 82, // if i32.ge_s(r0, imm): pc += t (16 bytes)
+  i32_ge_u_ss = 83, // r0 = i32.ge_u(r1, r2) (16 bytes)
+  i32_ge_u_si = 84, // r0 = i32.ge_u(r1, imm) (16 bytes)
+  br_i32_ge_u_ss = 85, // if i32.ge_u(r0, r1): pc += t (16 bytes)
+  br_i32_ge_u_si = 86, // if i32.ge_u(r0, imm): pc += t (16 bytes)
+  i64_eqz_s = 87, // r0 = i64.eqz(r1) (12 bytes)
+  i64_eq_ss = 88, // r0 = i64.eq(r1, r2) (16 bytes)
+  i64_eq_si = 89, // r0 = i64.eq(r1, imm) (20 bytes)
+  br_i64_eq_ss = 90, // if i64.eq(r0, r1): pc += t (16 bytes)
+  br_i64_eq_si = 91, // if i64.eq(r0, imm): pc += t (20 bytes)
+  i64_ne_ss = 92, // r0 = i64.ne(r1, r2) (16 bytes)
+  i64_ne_si = 93, // r0 = i64.ne(r1, imm) (20 bytes)
+  br_i64_ne_ss = 94, // if i64.ne(r0, r1): pc += t (16 bytes)
+  br_i64_ne_si = 95, // if i64.ne(r0, imm): pc += t (20 bytes)
+  i64_lt_s_ss = 96, // r0 = i64.lt_s(r1, r2) (16 bytes)
+  i64_lt_s_si = 97, // r0 = i64.lt_s(r1, imm) (20 bytes)
+  br_i64_lt_s_ss = 98, // if i64.lt_s(r0, r1): pc += t (16 bytes)
+  br_i64_lt_s_si = 99, // if i64.lt_s(r0, imm): pc += t (20 bytes)
+  i64_lt_u_ss = 100, // r0 = i64.lt_u(r1, r2) (16 bytes)
+  i64_lt_u_si = 101, // r0 = i64.lt_u(r1, imm) (20 bytes)
+  br_i64_lt_u_ss = 102, // if i64.lt_u(r0, r1): pc += t (16 bytes)
+  br_i64_lt_u_si = 103, // if i64.lt_u(r0, imm): pc += t (20 bytes)
+  i64_gt_s_ss = 104, // r0 = i64.gt_s(r1, r2) (16 bytes)
+  i64_gt_s_si = 105, // r0 = i64.gt_s(r1, imm) (20 bytes)
+  br_i64_gt_s_ss = 106, // if i64.gt_s(r0, r1): pc += t (16 bytes)
+  br_i64_gt_s_si = 107, // if i64.gt_s(r0, imm): pc += t (20 bytes)
+  i64_gt_u_ss = 108, // r0 = i64.gt_u(r1, r2) (16 bytes)
+  i64_gt_u_si = 109, // r0 = i64.gt_u(r1, imm) (20 bytes)
+  br_i64_gt_u_ss = 110, // if i64.gt_u(r0, r1): pc += t (16 bytes)
+  br_i64_gt_u_si = 111, // if i64.gt_u(r0, imm): pc += t (20 bytes)
+  i64_le_s_ss = 112, // r0 = i64.le_s(r1, r2) (16 bytes)
+  i64_le_s_si = 113, // r0 = i64.le_s(r1, imm) (20 bytes)
+  br_i64_le_s_ss = 114, // if i64.le_s(r0, r1): pc += t (16 bytes)
+  br_i64_le_s_si = 115, // if i64.le_s(r0, imm): pc += t (20 bytes)
+  i64_le_u_ss = 116, // r0 = i64.le_u(r1, r2) (16 bytes)
+  i64_le_u_si = 117, // r0 = i64.le_u(r1, imm) (20 bytes)
+  br_i64_le_u_ss = 118, // if i64.le_u(r0, r1): pc += t (16 bytes)
+  br_i64_le_u_si = 119, // if i64.le_u(r0, imm): pc += t (20 bytes)
+  i64_ge_s_ss = 120, // r0 = i64.ge_s(r1, r2) (16 bytes)
+  i64_ge_s_si = 121, // r0 = i64.ge_s(r1, imm) (20 bytes)
+  br_i64_ge_s_ss = 122, // if i64.ge_s(r0, r1): pc += t (16 bytes)
+  br_i64_ge_s_si = 123, // if i64.ge_s(r0, imm): pc += t (20 bytes)
+  i64_ge_u_ss = 124, // r0 = i64.ge_u(r1, r2) (16 bytes)
+  i64_ge_u_si = 125, // r0 = i64.ge_u(r1, imm) (20 bytes)
+  br_i64_ge_u_ss = 126, // if i64.ge_u(r0, r1): pc += t (16 bytes)
+  br_i64_ge_u_si = 127, // if i64.ge_u(r0, imm): pc += t (20 bytes)
+  f32_eq_ss = 128, // r0 = f32.eq(r1, r2) (16 bytes)
+  br_f32_eq_ss = 129, // if f32.eq(r0, r1): pc += t (16 bytes)
+  f32_ne_ss = 130, // r0 = f32.ne(r1, r2) (16 bytes)
+  br_f32_ne_ss = 131, // if f32.ne(r0, r1): pc += t (16 bytes)
+  f32_lt_ss = 132, // r0 = f32.lt(r1, r2) (16 bytes)
+  br_f32_lt_ss = 133, // if f32.lt(r0, r1): pc += t (16 bytes)
+  f32_gt_ss = 134, // r0 = f32.gt(r1, r2) (16 bytes)
+  br_f32_gt_ss = 135, // if f32.gt(r0, r1): pc += t (16 bytes)
+  f32_le_ss = 136, // r0 = f32.le(r1, r2) (16 bytes)
+  br_f32_le_ss = 137, // if f32.le(r0, r1): pc += t (16 bytes)
+  f32_ge_ss = 138, // r0 = f32.ge(r1, r2) (16 bytes)
+  br_f32_ge_ss = 139, // if f32.ge(r0, r1): pc += t (16 bytes)
+  f64_eq_ss = 140, // r0 = f64.eq(r1, r2) (16 bytes)
+  br_f64_eq_ss = 141, // if f64.eq(r0, r1): pc += t (16 bytes)
+  f64_ne_ss = 142, // r0 = f64.ne(r1, r2) (16 bytes)
+  br_f64_ne_ss = 143, // if f64.ne(r0, r1): pc += t (16 bytes)
+  f64_lt_ss = 144, // r0 = f64.lt(r1, r2) (16 bytes)
+  br_f64_lt_ss = 145, // if f64.lt(r0, r1): pc += t (16 bytes)
+  f64_gt_ss = 146, // r0 = f64.gt(r1, r2) (16 bytes)
+  br_f64_gt_ss = 147, // if f64.gt(r0, r1): pc += t (16 bytes)
+  f64_le_ss = 148, // r0 = f64.le(r1, r2) (16 bytes)
+  br_f64_le_ss = 149, // if f64.le(r0, r1): pc += t (16 bytes)
+  f64_ge_ss = 150, // r0 = f64.ge(r1, r2) (16 bytes)
+  br_f64_ge_ss = 151, // if f64.ge(r0, r1): pc += t (16 bytes)
+  i32_clz_s = 152, // r0 = i32.clz(r1) (12 bytes)
+  i32_ctz_s = 153, // r0 = i32.ctz(r1) (12 bytes)
+  i32_popcnt_s = 154, // r0 = i32.popcnt(r1) (12 bytes)
+  i32_add_ss = 155, // r0 = i32.add(r1, r2) (16 bytes)
+  i32_add_si = 156, // r0 = i32.add(r1, imm) (16 bytes)
+  i32_sub_ss = 157, // r0 = i32.sub(r1, r2) (16 bytes)
+  i32_sub_si = 158, // r0 = i32.sub(r1, imm) (16 bytes)
+  i32_mul_ss = 159, // r0 = i32.mul(r1, r2) (16 bytes)
+  i32_mul_si = 160, // r0 = i32.mul(r1, imm) (16 bytes)
+  i32_div_s_ss = 161, // r0 = i32.div_s(r1, r2) (16 bytes)
+  i32_div_s_si = 162, // r0 = i32.div_s(r1, imm) (16 bytes)
+  i32_div_u_ss = 163, // r0 = i32.div_u(r1, r2) (16 bytes)
+  i32_div_u_si = 164, // r0 = i32.div_u(r1, imm) (16 bytes)
+  i32_rem_s_ss = 165, // r0 = i32.rem_s(r1, r2) (16 bytes)
+  i32_rem_s_si = 166, // r0 = i32.rem_s(r1, imm) (16 bytes)
+  i32_rem_u_ss = 167, // r0 = i32.rem_u(r1, r2) (16 bytes)
+  i32_rem_u_si = 168, // r0 = i32.rem_u(r1, imm) (16 bytes)
+  i32_and_ss = 169, // r0 = i32.and(r1, r2) (16 bytes)
+  i32_and_si = 170, // r0 = i32.and(r1, imm) (16 bytes)
+  i32_or_ss = 171, // r0 = i32.or(r1, r2) (16 bytes)
+  i32_or_si = 172, // r0 = i32.or(r1, imm) (16 bytes)
+  i32_xor_ss = 173, // r0 = i32.xor(r1, r2) (16 bytes)
+  i32_xor_si = 174, // r0 = i32.xor(r1, imm) (16 bytes)
+  i32_shl_ss = 175, // r0 = i32.shl(r1, r2) (16 bytes)
+  i32_shl_si = 176, // r0 = i32.shl(r1, imm) (16 bytes)
+  i32_shr_s_ss = 177, // r0 = i32.shr_s(r1, r2) (16 bytes)
+  i32_shr_s_si = 178, // r0 = i32.shr_s(r1, imm) (16 bytes)
+  i32_shr_u_ss = 179, // r0 = i32.shr_u(r1, r2) (16 bytes)
+  i32_shr_u_si = 180, // r0 = i32.shr_u(r1, imm) (16 bytes)
+  i32_rotl_ss = 181, // r0 = i32.rotl(r1, r2) (16 bytes)
+  i32_rotl_si = 182, // r0 = i32.rotl(r1, imm) (16 bytes)
+  i32_rotr_ss = 183, // r0 = i32.rotr(r1, r2) (16 bytes)
+  i32_rotr_si = 184, // r0 = i32.rotr(r1, imm) (16 bytes)
+  i64_clz_s = 185, // r0 = i64.clz(r1) (12 bytes)
+  i64_ctz_s = 186, // r0 = i64.ctz(r1) (12 bytes)
+  i64_popcnt_s = 187, // r0 = i64.popcnt(r1) (12 bytes)
+  i64_add_ss = 188, // r0 = i64.add(r1, r2) (16 bytes)
+  i64_add_si = 189, // r0 = i64.add(r1, imm) (20 bytes)
+  i64_sub_ss = 190, // r0 = i64.sub(r1, r2) (16 bytes)
+  i64_sub_si = 191, // r0 = i64.sub(r1, imm) (20 bytes)
+  i64_mul_ss = 192, // r0 = i64.mul(r1, r2) (16 bytes)
+  i64_mul_si = 193, // r0 = i64.mul(r1, imm) (20 bytes)
+  i64_div_s_ss = 194, // r0 = i64.div_s(r1, r2) (16 bytes)
+  i64_div_s_si = 195, // r0 = i64.div_s(r1, imm) (20 bytes)
+  i64_div_u_ss = 196, // r0 = i64.div_u(r1, r2) (16 bytes)
+  i64_div_u_si = 197, // r0 = i64.div_u(r1, imm) (20 bytes)
+  i64_rem_s_ss = 198, // r0 = i64.rem_s(r1, r2) (16 bytes)
+  i64_rem_s_si = 199, // r0 = i64.rem_s(r1, imm) (20 bytes)
+  i64_rem_u_ss = 200, // r0 = i64.rem_u(r1, r2) (16 bytes)
+  i64_rem_u_si = 201, // r0 = i64.rem_u(r1, imm) (20 bytes)
+  i64_and_ss = 202, // r0 = i64.and(r1, r2) (16 bytes)
+  i64_and_si = 203, // r0 = i64.and(r1, imm) (20 bytes)
+  i64_or_ss = 204, // r0 = i64.or(r1, r2) (16 bytes)
+  i64_or_si = 205, // r0 = i64.or(r1, imm) (20 bytes)
+  i64_xor_ss = 206, // r0 = i64.xor(r1, r2) (16 bytes)
+  i64_xor_si = 207, // r0 = i64.xor(r1, imm) (20 bytes)
+  i64_shl_ss = 208, // r0 = i64.shl(r1, r2) (16 bytes)
+  i64_shl_si = 209, // r0 = i64.shl(r1, imm) (20 bytes)
+  i64_shr_s_ss = 210, // r0 = i64.shr_s(r1, r2) (16 bytes)
+  i64_shr_s_si = 211, // r0 = i64.shr_s(r1, imm) (20 bytes)
+  i64_shr_u_ss = 212, // r0 = i64.shr_u(r1, r2) (16 bytes)
+  i64_shr_u_si = 213, // r0 = i64.shr_u(r1, imm) (20 bytes)
+  i64_rotl_ss = 214, // r0 = i64.rotl(r1, r2) (16 bytes)
+  i64_rotl_si = 215, // r0 = i64.rotl(r1, imm) (20 bytes)
+  i64_rotr_ss = 216, // r0 = i64.rotr(r1, r2) (16 bytes)
+  i64_rotr_si = 217, // r0 = i64.rotr(r1, imm) (20 bytes)
+  f32_abs_s = 218, // r0 = f32.abs(r1) (12 bytes)
+  f32_neg_s = 219, // r0 = f32.neg(r1) (12 bytes)
+  f32_ceil_s = 220, // r0 = f32.ceil(r1) (12 bytes)
+  f32_floor_s = 221, // r0 = f32.floor(r1) (12 bytes)
+  f32_trunc_s = 222, // r0 = f32.trunc(r1) (12 bytes)
+  f32_nearest_s = 223, // r0 = f32.nearest(r1) (12 bytes)
+  f32_sqrt_s = 224, // r0 = f32.sqrt(r1) (12 bytes)
+  f32_add_ss = 225, // r0 = f32.add(r1, r2) (16 bytes)
+  f32_add_si = 226, // r0 = f32.add(r1, imm) (16 bytes)
+  f32_sub_ss = 227, // r0 = f32.sub(r1, r2) (16 bytes)
+  f32_sub_si = 228, // r0 = f32.sub(r1, imm) (16 bytes)
+  f32_mul_ss = 229, // r0 = f32.mul(r1, r2) (16 bytes)
+  f32_mul_si = 230, // r0 = f32.mul(r1, imm) (16 bytes)
+  f32_div_ss = 231, // r0 = f32.div(r1, r2) (16 bytes)
+  f32_div_si = 232, // r0 = f32.div(r1, imm) (16 bytes)
+  f32_min_ss = 233, // r0 = f32.min(r1, r2) (16 bytes)
+  f32_max_ss = 234, // r0 = f32.max(r1, r2) (16 bytes)
+  f32_copysign_ss = 235, // r0 = f32.copysign(r1, r2) (16 bytes)
+  f64_abs_s = 236, // r0 = f64.abs(r1) (12 bytes)
+  f64_neg_s = 237, // r0 = f64.neg(r1) (12 bytes)
+  f64_ceil_s = 238, // r0 = f64.ceil(r1) (12 bytes)
+  f64_floor_s = 239, // r0 = f64.floor(r1) (12 bytes)
+  f64_trunc_s = 240, // r0 = f64.trunc(r1) (12 bytes)
+  f64_nearest_s = 241, // r0 = f64.nearest(r1) (12 bytes)
+  f64_sqrt_s = 242, // r0 = f64.sqrt(r1) (12 bytes)
+  f64_add_ss = 243, // r0 = f64.add(r1, r2) (16 bytes)
+  f64_add_si = 244, // r0 = f64.add(r1, imm) (20 bytes)
+  f64_sub_ss = 245, // r0 = f64.sub(r1, r2) (16 bytes)
+  f64_sub_si = 246, // r0 = f64.sub(r1, imm) (20 bytes)
+  f64_mul_ss = 247, // r0 = f64.mul(r1, r2) (16 bytes)
+  f64_mul_si = 248, // r0 = f64.mul(r1, imm) (20 bytes)
+  f64_div_ss = 249, // r0 = f64.div(r1, r2) (16 bytes)
+  f64_div_si = 250, // r0 = f64.div(r1, imm) (20 bytes)
+  f64_min_ss = 251, // r0 = f64.min(r1, r2) (16 bytes)
+  f64_max_ss = 252, // r0 = f64.max(r1, r2) (16 bytes)
+  f64_copysign_ss = 253, // r0 = f64.copysign(r1, r2) (16 bytes)
+  i32_wrap_i64_s = 254, // r0 = i32.wrap_i64(r1) (12 bytes)
+  i32_trunc_f32_s_s = 255, // r0 = i32.trunc_f32_s(r1) (12 bytes)
+  i32_trunc_f32_u_s = 256, // r0 = i32.trunc_f32_u(r1) (12 bytes)
+  i32_trunc_f64_s_s = 257, // r0 = i32.trunc_f64_s(r1) (12 bytes)
+  i32_trunc_f64_u_s = 258, // r0 = i32.trunc_f64_u(r1) (12 bytes)
+  i64_extend_i32_s_s = 259, // r0 = i64.extend_i32_s(r1) (12 bytes)
+  i64_extend_i32_u_s = 260, // r0 = i64.extend_i32_u(r1) (12 bytes)
+  i64_trunc_f32_s_s = 261, // r0 = i64.trunc_f32_s(r1) (12 bytes)
+  i64_trunc_f32_u_s = 262, // r0 = i64.trunc_f32_u(r1) (12 bytes)
+  i64_trunc_f64_s_s = 263, // r0 = i64.trunc_f64_s(r1) (12 bytes)
+  i64_trunc_f64_u_s = 264, // r0 = i64.trunc_f64_u(r1) (12 bytes)
+  f32_convert_i32_s_s = 265, // r0 = f32.convert_i32_s(r1) (12 bytes)
+  f32_convert_i32_u_s = 266, // r0 = f32.convert_i32_u(r1) (12 bytes)
+  f32_convert_i64_s_s = 267, // r0 = f32.convert_i64_s(r1) (12 bytes)
+  f32_convert_i64_u_s = 268, // r0 = f32.convert_i64_u(r1) (12 bytes)
+  f32_demote_f64_s = 269, // r0 = f32.demote_f64(r1) (12 bytes)
+  f64_convert_i32_s_s = 270, // r0 = f64.convert_i32_s(r1) (12 bytes)
+  f64_convert_i32_u_s = 271, // r0 = f64.convert_i32_u(r1) (12 bytes)
+  f64_convert_i64_s_s = 272, // r0 = f64.convert_i64_s(r1) (12 bytes)
+  f64_convert_i64_u_s = 273, // r0 = f64.convert_i64_u(r1) (12 bytes)
+  f64_promote_f32_s = 274, // r0 = f64.promote_f32(r1) (12 bytes)
+  i32_extend8_s_s = 275, // r0 = i32.extend8_s(r1) (12 bytes)
+  i32_extend16_s_s = 276, // r0 = i32.extend16_s(r1) (12 bytes)
+  i64_extend8_s_s = 277, // r0 = i64.extend8_s(r1) (12 bytes)
+  i64_extend16_s_s = 278, // r0 = i64.extend16_s(r1) (12 bytes)
+  i64_extend32_s_s = 279, // r0 = i64.extend32_s(r1) (12 bytes)
+  i32_trunc_sat_f32_s_s = 280, // r0 = i32.trunc_sat_f32_s(r1) (12 bytes)
+  i32_trunc_sat_f32_u_s = 281, // r0 = i32.trunc_sat_f32_u(r1) (12 bytes)
+  i32_trunc_sat_f64_s_s = 282, // r0 = i32.trunc_sat_f64_s(r1) (12 bytes)
+  i32_trunc_sat_f64_u_s = 283, // r0 = i32.trunc_sat_f64_u(r1) (12 bytes)
+  i64_trunc_sat_f32_s_s = 284, // r0 = i64.trunc_sat_f32_s(r1) (12 bytes)
+  i64_trunc_sat_f32_u_s = 285, // r0 = i64.trunc_sat_f32_u(r1) (12 bytes)
+  i64_trunc_sat_f64_s_s = 286, // r0 = i64.trunc_sat_f64_s(r1) (12 bytes)
+  i64_trunc_sat_f64_u_s = 287, // r0 = i64.trunc_sat_f64_u(r1) (12 bytes)
+  i32_load = 288, // r0 = i32.load(r1 + offset) (16 bytes)
+  i32_load_a = 289, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
+  i32_load_k = 290, // r0 = i32.load(imm) (16 bytes)
+  i64_load = 291, // r0 = i64.load(r1 + offset) (16 bytes)
+  i64_load_a = 292, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
+  i64_load_k = 293, // r0 = i64.load(imm) (16 bytes)
+  f32_load = 294, // r0 = f32.load(r1 + offset) (16 bytes)
+  f32_load_a = 295, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
+  f32_load_k = 296, // r0 = f32.load(imm) (16 bytes)
+  f64_load = 297, // r0 = f64.load(r1 + offset) (16 bytes)
+  f64_load_a = 298, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
+  f64_load_k = 299, // r0 = f64.load(imm) (16 bytes)
+  i32_load8_s = 300, // r0 = i32.load8_s(r1 + offset) (16 bytes)
+  i32_load8_s_a = 301, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
+  i32_load8_s_k = 302, // r0 = i32.load8_s(imm) (16 bytes)
+  i32_load8_u = 303, // r0 = i32.load8_u(r1 + offset) (16 bytes)
+  i32_load8_u_a = 304, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
+  i32_load8_u_k = 305, // r0 = i32.load8_u(imm) (16 bytes)
+  i32_load16_s = 306, // r0 = i32.load16_s(r1 + offset) (16 bytes)
+  i32_load16_s_a = 307, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
+  i32_load16_s_k = 308, // r0 = i32.load16_s(imm) (16 bytes)
+  i32_load16_u = 309, // r0 = i32.load16_u(r1 + offset) (16 bytes)
+  i32_load16_u_a = 310, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
+  i32_load16_u_k = 311, // r0 = i32.load16_u(imm) (16 bytes)
+  i64_load8_s = 312, // r0 = i64.load8_s(r1 + offset) (16 bytes)
+  i64_load8_s_a = 313, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
+  i64_load8_s_k = 314, // r0 = i64.load8_s(imm) (16 bytes)
+  i64_load8_u = 315, // r0 = i64.load8_u(r1 + offset) (16 bytes)
+  i64_load8_u_a = 316, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
+  i64_load8_u_k = 317, // r0 = i64.load8_u(imm) (16 bytes)
+  i64_load16_s = 318, // r0 = i64.load16_s(r1 + offset) (16 bytes)
+  i64_load16_s_a = 319, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
+  i64_load16_s_k = 320, // r0 = i64.load16_s(imm) (16 bytes)
+  i64_load16_u = 321, // r0 = i64.load16_u(r1 + offset) (16 bytes)
+  i64_load16_u_a = 322, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
+  i64_load16_u_k = 323, // r0 = i64.load16_u(imm) (16 bytes)
+  i64_load32_s = 324, // r0 = i64.load32_s(r1 + offset) (16 bytes)
+  i64_load32_s_a = 325, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
+  i64_load32_s_k = 326, // r0 = i64.load32_s(imm) (16 bytes)
+  i64_load32_u = 327, // r0 = i64.load32_u(r1 + offset) (16 bytes)
+  i64_load32_u_a = 328, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
+  i64_load32_u_k = 329, // r0 = i64.load32_u(imm) (16 bytes)
+  i32_store = 330, // i32.store(r1 + offset, v) (16 bytes)
+  i32_store_a = 331, // i32.store((r1 + imm) + offset, v) (20 bytes)
+  i32_store_k = 332, // i32.store(imm, v) (16 bytes)
+  i64_store = 333, // i64.store(r1 + offset, v) (16 bytes)
+  i64_store_a = 334, // i64.store((r1 + imm) + offset, v) (20 bytes)
+  i64_store_k = 335, // i64.store(imm, v) (16 bytes)
+  f32_store = 336, // f32.store(r1 + offset, v) (16 bytes)
+  f32_store_a = 337, // f32.store((r1 + imm) + offset, v) (20 bytes)
+  f32_store_k = 338, // f32.store(imm, v) (16 bytes)
+  f64_store = 339, // f64.store(r1 + offset, v) (16 bytes)
+  f64_store_a = 340, // f64.store((r1 + imm) + offset, v) (20 bytes)
+  f64_store_k = 341, // f64.store(imm, v) (16 bytes)
+  i32_store8 = 342, // i32.store8(r1 + offset, v) (16 bytes)
+  i32_store8_a = 343, // i32.store8((r1 + imm) + offset, v) (20 bytes)
+  i32_store8_k = 344, // i32.store8(imm, v) (16 bytes)
+  i32_store16 = 345, // i32.store16(r1 + offset, v) (16 bytes)
+  i32_store16_a = 346, // i32.store16((r1 + imm) + offset, v) (20 bytes)
+  i32_store16_k = 347, // i32.store16(imm, v) (16 bytes)
+  i64_store8 = 348, // i64.store8(r1 + offset, v) (16 bytes)
+  i64_store8_a = 349, // i64.store8((r1 + imm) + offset, v) (20 bytes)
+  i64_store8_k = 350, // i64.store8(imm, v) (16 bytes)
+  i64_store16 = 351, // i64.store16(r1 + offset, v) (16 bytes)
+  i64_store16_a = 352, // i64.store16((r1 + imm) + offset, v) (20 bytes)
+  i64_store16_k = 353, // i64.store16(imm, v) (16 bytes)
+  i64_store32 = 354, // i64.store32(r1 + offset, v) (16 bytes)
+  i64_store32_a = 355, // i64.store32((r1 + imm) + offset, v) (20 bytes)
+  i64_store32_k = 356, // i64.store32(imm, v) (16 bytes)
 }
 
-export const IR_COUNT: u32 = 348;
+export const IR_COUNT: u32 = 357;
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 12, 20, 16, 12, 16, 20, 16, 4, 4, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -383,359 +392,368 @@ export function irName(op: u32): string {
     case 18: return "retn";
     case 19: return "fuel";
     case 20: return "fuel_count";
-    case 21: return "halt";
-    case 22: return "global_get";
-    case 23: return "global_set";
-    case 24: return "memory_size";
-    case 25: return "memory_grow";
-    case 26: return "memory_fill";
-    case 27: return "memory_copy";
-    case 28: return "memory_init";
-    case 29: return "seg_drop";
-    case 30: return "table_get";
-    case 31: return "table_set";
-    case 32: return "table_size";
-    case 33: return "table_grow";
-    case 34: return "table_fill";
-    case 35: return "table_copy";
-    case 36: return "table_init";
-    case 37: return "i32_eqz_s";
-    case 38: return "i32_eq_ss";
-    case 39: return "i32_eq_si";
-    case 40: return "br_i32_eq_ss";
-    case 41: return "br_i32_eq_si";
-    case 42: return "i32_ne_ss";
-    case 43: return "i32_ne_si";
-    case 44: return "br_i32_ne_ss";
-    case 45: return "br_i32_ne_si";
-    case 46: return "i32_lt_s_ss";
-    case 47: return "i32_lt_s_si";
-    case 48: return "br_i32_lt_s_ss";
-    case 49: return "br_i32_lt_s_si";
-    case 50: return "i32_lt_u_ss";
-    case 51: return "i32_lt_u_si";
-    case 52: return "br_i32_lt_u_ss";
-    case 53: return "br_i32_lt_u_si";
-    case 54: return "i32_gt_s_ss";
-    case 55: return "i32_gt_s_si";
-    case 56: return "br_i32_gt_s_ss";
-    case 57: return "br_i32_gt_s_si";
-    case 58: return "i32_gt_u_ss";
-    case 59: return "i32_gt_u_si";
-    case 60: return "br_i32_gt_u_ss";
-    case 61: return "br_i32_gt_u_si";
-    case 62: return "i32_le_s_ss";
-    case 63: return "i32_le_s_si";
-    case 64: return "br_i32_le_s_ss";
-    case 65: return "br_i32_le_s_si";
-    case 66: return "i32_le_u_ss";
-    case 67: return "i32_le_u_si";
-    case 68: return "br_i32_le_u_ss";
-    case 69: return "br_i32_le_u_si";
-    case 70: return "i32_ge_s_ss";
-    case 71: return "i32_ge_s_si";
-    case 72: return "br_i32_ge_s_ss";
-    case 73: return "br_i32_ge_s_si";
-    case 74: return "i32_ge_u_ss";
-    case 75: return "i32_ge_u_si";
-    case 76: return "br_i32_ge_u_ss";
-    case 77: return "br_i32_ge_u_si";
-    case 78: return "i64_eqz_s";
-    case 79: return "i64_eq_ss";
-    case 80: return "i64_eq_si";
-    case 81: return "br_i64_eq_ss";
-    case 82: return "br_i64_eq_si";
-    case 83: return "i64_ne_ss";
-    case 84: return "i64_ne_si";
-    case 85: return "br_i64_ne_ss";
-    case 86: return "br_i64_ne_si";
-    case 87: return "i64_lt_s_ss";
-    case 88: return "i64_lt_s_si";
-    case 89: return "br_i64_lt_s_ss";
-    case 90: return "br_i64_lt_s_si";
-    case 91: return "i64_lt_u_ss";
-    case 92: return "i64_lt_u_si";
-    case 93: return "br_i64_lt_u_ss";
-    case 94: return "br_i64_lt_u_si";
-    case 95: return "i64_gt_s_ss";
-    case 96: return "i64_gt_s_si";
-    case 97: return "br_i64_gt_s_ss";
-    case 98: return "br_i64_gt_s_si";
-    case 99: return "i64_gt_u_ss";
-    case 100: return "i64_gt_u_si";
-    case 101: return "br_i64_gt_u_ss";
-    case 102: return "br_i64_gt_u_si";
-    case 103: return "i64_le_s_ss";
-    case 104: return "i64_le_s_si";
-    case 105: return "br_i64_le_s_ss";
-    case 106: return "br_i64_le_s_si";
-    case 107: return "i64_le_u_ss";
-    case 108: return "i64_le_u_si";
-    case 109: return "br_i64_le_u_ss";
-    case 110: return "br_i64_le_u_si";
-    case 111: return "i64_ge_s_ss";
-    case 112: return "i64_ge_s_si";
-    case 113: return "br_i64_ge_s_ss";
-    case 114: return "br_i64_ge_s_si";
-    case 115: return "i64_ge_u_ss";
-    case 116: return "i64_ge_u_si";
-    case 117: return "br_i64_ge_u_ss";
-    case 118: return "br_i64_ge_u_si";
-    case 119: return "f32_eq_ss";
-    case 120: return "br_f32_eq_ss";
-    case 121: return "f32_ne_ss";
-    case 122: return "br_f32_ne_ss";
-    case 123: return "f32_lt_ss";
-    case 124: return "br_f32_lt_ss";
-    case 125: return "f32_gt_ss";
-    case 126: return "br_f32_gt_ss";
-    case 127: return "f32_le_ss";
-    case 128: return "br_f32_le_ss";
-    case 129: return "f32_ge_ss";
-    case 130: return "br_f32_ge_ss";
-    case 131: return "f64_eq_ss";
-    case 132: return "br_f64_eq_ss";
-    case 133: return "f64_ne_ss";
-    case 134: return "br_f64_ne_ss";
-    case 135: return "f64_lt_ss";
-    case 136: return "br_f64_lt_ss";
-    case 137: return "f64_gt_ss";
-    case 138: return "br_f64_gt_ss";
-    case 139: return "f64_le_ss";
-    case 140: return "br_f64_le_ss";
-    case 141: return "f64_ge_ss";
-    case 142: return "br_f64_ge_ss";
-    case 143: return "i32_clz_s";
-    case 144: return "i32_ctz_s";
-    case 145: return "i32_popcnt_s";
-    case 146: return "i32_add_ss";
-    case 147: return "i32_add_si";
-    case 148: return "i32_sub_ss";
-    case 149: return "i32_sub_si";
-    case 150: return "i32_mul_ss";
-    case 151: return "i32_mul_si";
-    case 152: return "i32_div_s_ss";
-    case 153: return "i32_div_s_si";
-    case 154: return "i32_div_u_ss";
-    case 155: return "i32_div_u_si";
-    case 156: return "i32_rem_s_ss";
-    case 157: return "i32_rem_s_si";
-    case 158: return "i32_rem_u_ss";
-    case 159: return "i32_rem_u_si";
-    case 160: return "i32_and_ss";
-    case 161: return "i32_and_si";
-    case 162: return "i32_or_ss";
-    case 163: return "i32_or_si";
-    case 164: return "i32_xor_ss";
-    case 165: return "i32_xor_si";
-    case 166: return "i32_shl_ss";
-    case 167: return "i32_shl_si";
-    case 168: return "i32_shr_s_ss";
-    case 169: return "i32_shr_s_si";
-    case 170: return "i32_shr_u_ss";
-    case 171: return "i32_shr_u_si";
-    case 172: return "i32_rotl_ss";
-    case 173: return "i32_rotl_si";
-    case 174: return "i32_rotr_ss";
-    case 175: return "i32_rotr_si";
-    case 176: return "i64_clz_s";
-    case 177: return "i64_ctz_s";
-    case 178: return "i64_popcnt_s";
-    case 179: return "i64_add_ss";
-    case 180: return "i64_add_si";
-    case 181: return "i64_sub_ss";
-    case 182: return "i64_sub_si";
-    case 183: return "i64_mul_ss";
-    case 184: return "i64_mul_si";
-    case 185: return "i64_div_s_ss";
-    case 186: return "i64_div_s_si";
-    case 187: return "i64_div_u_ss";
-    case 188: return "i64_div_u_si";
-    case 189: return "i64_rem_s_ss";
-    case 190: return "i64_rem_s_si";
-    case 191: return "i64_rem_u_ss";
-    case 192: return "i64_rem_u_si";
-    case 193: return "i64_and_ss";
-    case 194: return "i64_and_si";
-    case 195: return "i64_or_ss";
-    case 196: return "i64_or_si";
-    case 197: return "i64_xor_ss";
-    case 198: return "i64_xor_si";
-    case 199: return "i64_shl_ss";
-    case 200: return "i64_shl_si";
-    case 201: return "i64_shr_s_ss";
-    case 202: return "i64_shr_s_si";
-    case 203: return "i64_shr_u_ss";
-    case 204: return "i64_shr_u_si";
-    case 205: return "i64_rotl_ss";
-    case 206: return "i64_rotl_si";
-    case 207: return "i64_rotr_ss";
-    case 208: return "i64_rotr_si";
-    case 209: return "f32_abs_s";
-    case 210: return "f32_neg_s";
-    case 211: return "f32_ceil_s";
-    case 212: return "f32_floor_s";
-    case 213: return "f32_trunc_s";
-    case 214: return "f32_nearest_s";
-    case 215: return "f32_sqrt_s";
-    case 216: return "f32_add_ss";
-    case 217: return "f32_add_si";
-    case 218: return "f32_sub_ss";
-    case 219: return "f32_sub_si";
-    case 220: return "f32_mul_ss";
-    case 221: return "f32_mul_si";
-    case 222: return "f32_div_ss";
-    case 223: return "f32_div_si";
-    case 224: return "f32_min_ss";
-    case 225: return "f32_max_ss";
-    case 226: return "f32_copysign_ss";
-    case 227: return "f64_abs_s";
-    case 228: return "f64_neg_s";
-    case 229: return "f64_ceil_s";
-    case 230: return "f64_floor_s";
-    case 231: return "f64_trunc_s";
-    case 232: return "f64_nearest_s";
-    case 233: return "f64_sqrt_s";
-    case 234: return "f64_add_ss";
-    case 235: return "f64_add_si";
-    case 236: return "f64_sub_ss";
-    case 237: return "f64_sub_si";
-    case 238: return "f64_mul_ss";
-    case 239: return "f64_mul_si";
-    case 240: return "f64_div_ss";
-    case 241: return "f64_div_si";
-    case 242: return "f64_min_ss";
-    case 243: return "f64_max_ss";
-    case 244: return "f64_copysign_ss";
-    case 245: return "i32_wrap_i64_s";
-    case 246: return "i32_trunc_f32_s_s";
-    case 247: return "i32_trunc_f32_u_s";
-    case 248: return "i32_trunc_f64_s_s";
-    case 249: return "i32_trunc_f64_u_s";
-    case 250: return "i64_extend_i32_s_s";
-    case 251: return "i64_extend_i32_u_s";
-    case 252: return "i64_trunc_f32_s_s";
-    case 253: return "i64_trunc_f32_u_s";
-    case 254: return "i64_trunc_f64_s_s";
-    case 255: return "i64_trunc_f64_u_s";
-    case 256: return "f32_convert_i32_s_s";
-    case 257: return "f32_convert_i32_u_s";
-    case 258: return "f32_convert_i64_s_s";
-    case 259: return "f32_convert_i64_u_s";
-    case 260: return "f32_demote_f64_s";
-    case 261: return "f64_convert_i32_s_s";
-    case 262: return "f64_convert_i32_u_s";
-    case 263: return "f64_convert_i64_s_s";
-    case 264: return "f64_convert_i64_u_s";
-    case 265: return "f64_promote_f32_s";
-    case 266: return "i32_extend8_s_s";
-    case 267: return "i32_extend16_s_s";
-    case 268: return "i64_extend8_s_s";
-    case 269: return "i64_extend16_s_s";
-    case 270: return "i64_extend32_s_s";
-    case 271: return "i32_trunc_sat_f32_s_s";
-    case 272: return "i32_trunc_sat_f32_u_s";
-    case 273: return "i32_trunc_sat_f64_s_s";
-    case 274: return "i32_trunc_sat_f64_u_s";
-    case 275: return "i64_trunc_sat_f32_s_s";
-    case 276: return "i64_trunc_sat_f32_u_s";
-    case 277: return "i64_trunc_sat_f64_s_s";
-    case 278: return "i64_trunc_sat_f64_u_s";
-    case 279: return "i32_load";
-    case 280: return "i32_load_a";
-    case 281: return "i32_load_k";
-    case 282: return "i64_load";
-    case 283: return "i64_load_a";
-    case 284: return "i64_load_k";
-    case 285: return "f32_load";
-    case 286: return "f32_load_a";
-    case 287: return "f32_load_k";
-    case 288: return "f64_load";
-    case 289: return "f64_load_a";
-    case 290: return "f64_load_k";
-    case 291: return "i32_load8_s";
-    case 292: return "i32_load8_s_a";
-    case 293: return "i32_load8_s_k";
-    case 294: return "i32_load8_u";
-    case 295: return "i32_load8_u_a";
-    case 296: return "i32_load8_u_k";
-    case 297: return "i32_load16_s";
-    case 298: return "i32_load16_s_a";
-    case 299: return "i32_load16_s_k";
-    case 300: return "i32_load16_u";
-    case 301: return "i32_load16_u_a";
-    case 302: return "i32_load16_u_k";
-    case 303: return "i64_load8_s";
-    case 304: return "i64_load8_s_a";
-    case 305: return "i64_load8_s_k";
-    case 306: return "i64_load8_u";
-    case 307: return "i64_load8_u_a";
-    case 308: return "i64_load8_u_k";
-    case 309: return "i64_load16_s";
-    case 310: return "i64_load16_s_a";
-    case 311: return "i64_load16_s_k";
-    case 312: return "i64_load16_u";
-    case 313: return "i64_load16_u_a";
-    case 314: return "i64_load16_u_k";
-    case 315: return "i64_load32_s";
-    case 316: return "i64_load32_s_a";
-    case 317: return "i64_load32_s_k";
-    case 318: return "i64_load32_u";
-    case 319: return "i64_load32_u_a";
-    case 320: return "i64_load32_u_k";
-    case 321: return "i32_store";
-    case 322: return "i32_store_a";
-    case 323: return "i32_store_k";
-    case 324: return "i64_store";
-    case 325: return "i64_store_a";
-    case 326: return "i64_store_k";
-    case 327: return "f32_store";
-    case 328: return "f32_store_a";
-    case 329: return "f32_store_k";
-    case 330: return "f64_store";
-    case 331: return "f64_store_a";
-    case 332: return "f64_store_k";
-    case 333: return "i32_store8";
-    case 334: return "i32_store8_a";
-    case 335: return "i32_store8_k";
-    case 336: return "i32_store16";
-    case 337: return "i32_store16_a";
-    case 338: return "i32_store16_k";
-    case 339: return "i64_store8";
-    case 340: return "i64_store8_a";
-    case 341: return "i64_store8_k";
-    case 342: return "i64_store16";
-    case 343: return "i64_store16_a";
-    case 344: return "i64_store16_k";
-    case 345: return "i64_store32";
-    case 346: return "i64_store32_a";
-    case 347: return "i64_store32_k";
+    case 21: return "probe";
+    case 22: return "probe_mem";
+    case 23: return "probe_br";
+    case 24: return "probe_call";
+    case 25: return "probe_icall";
+    case 26: return "rec_mem";
+    case 27: return "rec_icall";
+    case 28: return "rec_enter";
+    case 29: return "rec_exit";
+    case 30: return "halt";
+    case 31: return "global_get";
+    case 32: return "global_set";
+    case 33: return "memory_size";
+    case 34: return "memory_grow";
+    case 35: return "memory_fill";
+    case 36: return "memory_copy";
+    case 37: return "memory_init";
+    case 38: return "seg_drop";
+    case 39: return "table_get";
+    case 40: return "table_set";
+    case 41: return "table_size";
+    case 42: return "table_grow";
+    case 43: return "table_fill";
+    case 44: return "table_copy";
+    case 45: return "table_init";
+    case 46: return "i32_eqz_s";
+    case 47: return "i32_eq_ss";
+    case 48: return "i32_eq_si";
+    case 49: return "br_i32_eq_ss";
+    case 50: return "br_i32_eq_si";
+    case 51: return "i32_ne_ss";
+    case 52: return "i32_ne_si";
+    case 53: return "br_i32_ne_ss";
+    case 54: return "br_i32_ne_si";
+    case 55: return "i32_lt_s_ss";
+    case 56: return "i32_lt_s_si";
+    case 57: return "br_i32_lt_s_ss";
+    case 58: return "br_i32_lt_s_si";
+    case 59: return "i32_lt_u_ss";
+    case 60: return "i32_lt_u_si";
+    case 61: return "br_i32_lt_u_ss";
+    case 62: return "br_i32_lt_u_si";
+    case 63: return "i32_gt_s_ss";
+    case 64: return "i32_gt_s_si";
+    case 65: return "br_i32_gt_s_ss";
+    case 66: return "br_i32_gt_s_si";
+    case 67: return "i32_gt_u_ss";
+    case 68: return "i32_gt_u_si";
+    case 69: return "br_i32_gt_u_ss";
+    case 70: return "br_i32_gt_u_si";
+    case 71: return "i32_le_s_ss";
+    case 72: return "i32_le_s_si";
+    case 73: return "br_i32_le_s_ss";
+    case 74: return "br_i32_le_s_si";
+    case 75: return "i32_le_u_ss";
+    case 76: return "i32_le_u_si";
+    case 77: return "br_i32_le_u_ss";
+    case 78: return "br_i32_le_u_si";
+    case 79: return "i32_ge_s_ss";
+    case 80: return "i32_ge_s_si";
+    case 81: return "br_i32_ge_s_ss";
+    case 82: return "br_i32_ge_s_si";
+    case 83: return "i32_ge_u_ss";
+    case 84: return "i32_ge_u_si";
+    case 85: return "br_i32_ge_u_ss";
+    case 86: return "br_i32_ge_u_si";
+    case 87: return "i64_eqz_s";
+    case 88: return "i64_eq_ss";
+    case 89: return "i64_eq_si";
+    case 90: return "br_i64_eq_ss";
+    case 91: return "br_i64_eq_si";
+    case 92: return "i64_ne_ss";
+    case 93: return "i64_ne_si";
+    case 94: return "br_i64_ne_ss";
+    case 95: return "br_i64_ne_si";
+    case 96: return "i64_lt_s_ss";
+    case 97: return "i64_lt_s_si";
+    case 98: return "br_i64_lt_s_ss";
+    case 99: return "br_i64_lt_s_si";
+    case 100: return "i64_lt_u_ss";
+    case 101: return "i64_lt_u_si";
+    case 102: return "br_i64_lt_u_ss";
+    case 103: return "br_i64_lt_u_si";
+    case 104: return "i64_gt_s_ss";
+    case 105: return "i64_gt_s_si";
+    case 106: return "br_i64_gt_s_ss";
+    case 107: return "br_i64_gt_s_si";
+    case 108: return "i64_gt_u_ss";
+    case 109: return "i64_gt_u_si";
+    case 110: return "br_i64_gt_u_ss";
+    case 111: return "br_i64_gt_u_si";
+    case 112: return "i64_le_s_ss";
+    case 113: return "i64_le_s_si";
+    case 114: return "br_i64_le_s_ss";
+    case 115: return "br_i64_le_s_si";
+    case 116: return "i64_le_u_ss";
+    case 117: return "i64_le_u_si";
+    case 118: return "br_i64_le_u_ss";
+    case 119: return "br_i64_le_u_si";
+    case 120: return "i64_ge_s_ss";
+    case 121: return "i64_ge_s_si";
+    case 122: return "br_i64_ge_s_ss";
+    case 123: return "br_i64_ge_s_si";
+    case 124: return "i64_ge_u_ss";
+    case 125: return "i64_ge_u_si";
+    case 126: return "br_i64_ge_u_ss";
+    case 127: return "br_i64_ge_u_si";
+    case 128: return "f32_eq_ss";
+    case 129: return "br_f32_eq_ss";
+    case 130: return "f32_ne_ss";
+    case 131: return "br_f32_ne_ss";
+    case 132: return "f32_lt_ss";
+    case 133: return "br_f32_lt_ss";
+    case 134: return "f32_gt_ss";
+    case 135: return "br_f32_gt_ss";
+    case 136: return "f32_le_ss";
+    case 137: return "br_f32_le_ss";
+    case 138: return "f32_ge_ss";
+    case 139: return "br_f32_ge_ss";
+    case 140: return "f64_eq_ss";
+    case 141: return "br_f64_eq_ss";
+    case 142: return "f64_ne_ss";
+    case 143: return "br_f64_ne_ss";
+    case 144: return "f64_lt_ss";
+    case 145: return "br_f64_lt_ss";
+    case 146: return "f64_gt_ss";
+    case 147: return "br_f64_gt_ss";
+    case 148: return "f64_le_ss";
+    case 149: return "br_f64_le_ss";
+    case 150: return "f64_ge_ss";
+    case 151: return "br_f64_ge_ss";
+    case 152: return "i32_clz_s";
+    case 153: return "i32_ctz_s";
+    case 154: return "i32_popcnt_s";
+    case 155: return "i32_add_ss";
+    case 156: return "i32_add_si";
+    case 157: return "i32_sub_ss";
+    case 158: return "i32_sub_si";
+    case 159: return "i32_mul_ss";
+    case 160: return "i32_mul_si";
+    case 161: return "i32_div_s_ss";
+    case 162: return "i32_div_s_si";
+    case 163: return "i32_div_u_ss";
+    case 164: return "i32_div_u_si";
+    case 165: return "i32_rem_s_ss";
+    case 166: return "i32_rem_s_si";
+    case 167: return "i32_rem_u_ss";
+    case 168: return "i32_rem_u_si";
+    case 169: return "i32_and_ss";
+    case 170: return "i32_and_si";
+    case 171: return "i32_or_ss";
+    case 172: return "i32_or_si";
+    case 173: return "i32_xor_ss";
+    case 174: return "i32_xor_si";
+    case 175: return "i32_shl_ss";
+    case 176: return "i32_shl_si";
+    case 177: return "i32_shr_s_ss";
+    case 178: return "i32_shr_s_si";
+    case 179: return "i32_shr_u_ss";
+    case 180: return "i32_shr_u_si";
+    case 181: return "i32_rotl_ss";
+    case 182: return "i32_rotl_si";
+    case 183: return "i32_rotr_ss";
+    case 184: return "i32_rotr_si";
+    case 185: return "i64_clz_s";
+    case 186: return "i64_ctz_s";
+    case 187: return "i64_popcnt_s";
+    case 188: return "i64_add_ss";
+    case 189: return "i64_add_si";
+    case 190: return "i64_sub_ss";
+    case 191: return "i64_sub_si";
+    case 192: return "i64_mul_ss";
+    case 193: return "i64_mul_si";
+    case 194: return "i64_div_s_ss";
+    case 195: return "i64_div_s_si";
+    case 196: return "i64_div_u_ss";
+    case 197: return "i64_div_u_si";
+    case 198: return "i64_rem_s_ss";
+    case 199: return "i64_rem_s_si";
+    case 200: return "i64_rem_u_ss";
+    case 201: return "i64_rem_u_si";
+    case 202: return "i64_and_ss";
+    case 203: return "i64_and_si";
+    case 204: return "i64_or_ss";
+    case 205: return "i64_or_si";
+    case 206: return "i64_xor_ss";
+    case 207: return "i64_xor_si";
+    case 208: return "i64_shl_ss";
+    case 209: return "i64_shl_si";
+    case 210: return "i64_shr_s_ss";
+    case 211: return "i64_shr_s_si";
+    case 212: return "i64_shr_u_ss";
+    case 213: return "i64_shr_u_si";
+    case 214: return "i64_rotl_ss";
+    case 215: return "i64_rotl_si";
+    case 216: return "i64_rotr_ss";
+    case 217: return "i64_rotr_si";
+    case 218: return "f32_abs_s";
+    case 219: return "f32_neg_s";
+    case 220: return "f32_ceil_s";
+    case 221: return "f32_floor_s";
+    case 222: return "f32_trunc_s";
+    case 223: return "f32_nearest_s";
+    case 224: return "f32_sqrt_s";
+    case 225: return "f32_add_ss";
+    case 226: return "f32_add_si";
+    case 227: return "f32_sub_ss";
+    case 228: return "f32_sub_si";
+    case 229: return "f32_mul_ss";
+    case 230: return "f32_mul_si";
+    case 231: return "f32_div_ss";
+    case 232: return "f32_div_si";
+    case 233: return "f32_min_ss";
+    case 234: return "f32_max_ss";
+    case 235: return "f32_copysign_ss";
+    case 236: return "f64_abs_s";
+    case 237: return "f64_neg_s";
+    case 238: return "f64_ceil_s";
+    case 239: return "f64_floor_s";
+    case 240: return "f64_trunc_s";
+    case 241: return "f64_nearest_s";
+    case 242: return "f64_sqrt_s";
+    case 243: return "f64_add_ss";
+    case 244: return "f64_add_si";
+    case 245: return "f64_sub_ss";
+    case 246: return "f64_sub_si";
+    case 247: return "f64_mul_ss";
+    case 248: return "f64_mul_si";
+    case 249: return "f64_div_ss";
+    case 250: return "f64_div_si";
+    case 251: return "f64_min_ss";
+    case 252: return "f64_max_ss";
+    case 253: return "f64_copysign_ss";
+    case 254: return "i32_wrap_i64_s";
+    case 255: return "i32_trunc_f32_s_s";
+    case 256: return "i32_trunc_f32_u_s";
+    case 257: return "i32_trunc_f64_s_s";
+    case 258: return "i32_trunc_f64_u_s";
+    case 259: return "i64_extend_i32_s_s";
+    case 260: return "i64_extend_i32_u_s";
+    case 261: return "i64_trunc_f32_s_s";
+    case 262: return "i64_trunc_f32_u_s";
+    case 263: return "i64_trunc_f64_s_s";
+    case 264: return "i64_trunc_f64_u_s";
+    case 265: return "f32_convert_i32_s_s";
+    case 266: return "f32_convert_i32_u_s";
+    case 267: return "f32_convert_i64_s_s";
+    case 268: return "f32_convert_i64_u_s";
+    case 269: return "f32_demote_f64_s";
+    case 270: return "f64_convert_i32_s_s";
+    case 271: return "f64_convert_i32_u_s";
+    case 272: return "f64_convert_i64_s_s";
+    case 273: return "f64_convert_i64_u_s";
+    case 274: return "f64_promote_f32_s";
+    case 275: return "i32_extend8_s_s";
+    case 276: return "i32_extend16_s_s";
+    case 277: return "i64_extend8_s_s";
+    case 278: return "i64_extend16_s_s";
+    case 279: return "i64_extend32_s_s";
+    case 280: return "i32_trunc_sat_f32_s_s";
+    case 281: return "i32_trunc_sat_f32_u_s";
+    case 282: return "i32_trunc_sat_f64_s_s";
+    case 283: return "i32_trunc_sat_f64_u_s";
+    case 284: return "i64_trunc_sat_f32_s_s";
+    case 285: return "i64_trunc_sat_f32_u_s";
+    case 286: return "i64_trunc_sat_f64_s_s";
+    case 287: return "i64_trunc_sat_f64_u_s";
+    case 288: return "i32_load";
+    case 289: return "i32_load_a";
+    case 290: return "i32_load_k";
+    case 291: return "i64_load";
+    case 292: return "i64_load_a";
+    case 293: return "i64_load_k";
+    case 294: return "f32_load";
+    case 295: return "f32_load_a";
+    case 296: return "f32_load_k";
+    case 297: return "f64_load";
+    case 298: return "f64_load_a";
+    case 299: return "f64_load_k";
+    case 300: return "i32_load8_s";
+    case 301: return "i32_load8_s_a";
+    case 302: return "i32_load8_s_k";
+    case 303: return "i32_load8_u";
+    case 304: return "i32_load8_u_a";
+    case 305: return "i32_load8_u_k";
+    case 306: return "i32_load16_s";
+    case 307: return "i32_load16_s_a";
+    case 308: return "i32_load16_s_k";
+    case 309: return "i32_load16_u";
+    case 310: return "i32_load16_u_a";
+    case 311: return "i32_load16_u_k";
+    case 312: return "i64_load8_s";
+    case 313: return "i64_load8_s_a";
+    case 314: return "i64_load8_s_k";
+    case 315: return "i64_load8_u";
+    case 316: return "i64_load8_u_a";
+    case 317: return "i64_load8_u_k";
+    case 318: return "i64_load16_s";
+    case 319: return "i64_load16_s_a";
+    case 320: return "i64_load16_s_k";
+    case 321: return "i64_load16_u";
+    case 322: return "i64_load16_u_a";
+    case 323: return "i64_load16_u_k";
+    case 324: return "i64_load32_s";
+    case 325: return "i64_load32_s_a";
+    case 326: return "i64_load32_s_k";
+    case 327: return "i64_load32_u";
+    case 328: return "i64_load32_u_a";
+    case 329: return "i64_load32_u_k";
+    case 330: return "i32_store";
+    case 331: return "i32_store_a";
+    case 332: return "i32_store_k";
+    case 333: return "i64_store";
+    case 334: return "i64_store_a";
+    case 335: return "i64_store_k";
+    case 336: return "f32_store";
+    case 337: return "f32_store_a";
+    case 338: return "f32_store_k";
+    case 339: return "f64_store";
+    case 340: return "f64_store_a";
+    case 341: return "f64_store_k";
+    case 342: return "i32_store8";
+    case 343: return "i32_store8_a";
+    case 344: return "i32_store8_k";
+    case 345: return "i32_store16";
+    case 346: return "i32_store16_a";
+    case 347: return "i32_store16_k";
+    case 348: return "i64_store8";
+    case 349: return "i64_store8_a";
+    case 350: return "i64_store8_k";
+    case 351: return "i64_store16";
+    case 352: return "i64_store16_a";
+    case 353: return "i64_store16_k";
+    case 354: return "i64_store32";
+    case 355: return "i64_store32_a";
+    case 356: return "i64_store32_k";
   }
   return "?";
 }
 
 // wasm unary op → IR r0 = op(r1); 0xffff if none
-const LOWER_UNARY: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 37, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 78, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 143, 144, 145, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 176, 177, 178, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 209, 210, 211, 212, 213, 214, 215, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 227, 228, 229, 230, 231, 232, 233, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 0, 0, 0, 0, 266, 267, 268, 269, 270, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 271, 272, 273, 274, 275, 276, 277, 278, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_UNARY: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 46, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 87, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 152, 153, 154, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 185, 186, 187, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 218, 219, 220, 221, 222, 223, 224, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 236, 237, 238, 239, 240, 241, 242, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 270, 271, 272, 273, 274, 0, 0, 0, 0, 275, 276, 277, 278, 279, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 280, 281, 282, 283, 284, 285, 286, 287, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerUnary(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_UNARY[op]) : 0xffff; }
 
 // wasm binary op → IR r0 = op(r1, r2)
-const LOWER_BIN_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 38, 42, 46, 50, 54, 58, 62, 66, 70, 74, 65535, 79, 83, 87, 91, 95, 99, 103, 107, 111, 115, 119, 121, 123, 125, 127, 129, 131, 133, 135, 137, 139, 141, 65535, 65535, 65535, 146, 148, 150, 152, 154, 156, 158, 160, 162, 164, 166, 168, 170, 172, 174, 65535, 65535, 65535, 179, 181, 183, 185, 187, 189, 191, 193, 195, 197, 199, 201, 203, 205, 207, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 216, 218, 220, 222, 224, 225, 226, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 234, 236, 238, 240, 242, 243, 244, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 47, 51, 55, 59, 63, 67, 71, 75, 79, 83, 65535, 88, 92, 96, 100, 104, 108, 112, 116, 120, 124, 128, 130, 132, 134, 136, 138, 140, 142, 144, 146, 148, 150, 65535, 65535, 65535, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 179, 181, 183, 65535, 65535, 65535, 188, 190, 192, 194, 196, 198, 200, 202, 204, 206, 208, 210, 212, 214, 216, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 225, 227, 229, 231, 233, 234, 235, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 243, 245, 247, 249, 251, 252, 253, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSs(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SS[op]) : 0xffff; }
 
 // wasm binary op → IR r0 = op(r1, imm); 0xffff if no immediate form
-const LOWER_BIN_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 39, 43, 47, 51, 55, 59, 63, 67, 71, 75, 65535, 80, 84, 88, 92, 96, 100, 104, 108, 112, 116, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 147, 149, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 65535, 65535, 65535, 180, 182, 184, 186, 188, 190, 192, 194, 196, 198, 200, 202, 204, 206, 208, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 217, 219, 221, 223, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 235, 237, 239, 241, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 65535, 89, 93, 97, 101, 105, 109, 113, 117, 121, 125, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 156, 158, 160, 162, 164, 166, 168, 170, 172, 174, 176, 178, 180, 182, 184, 65535, 65535, 65535, 189, 191, 193, 195, 197, 199, 201, 203, 205, 207, 209, 211, 213, 215, 217, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 226, 228, 230, 232, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 244, 246, 248, 250, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSi(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SI[op]) : 0xffff; }
 
 // wasm comparison → IR if op(r0, r1): branch
-const LOWER_BR_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 65535, 81, 85, 89, 93, 97, 101, 105, 109, 113, 117, 120, 122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 142, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BR_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 49, 53, 57, 61, 65, 69, 73, 77, 81, 85, 65535, 90, 94, 98, 102, 106, 110, 114, 118, 122, 126, 129, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBrSs(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BR_SS[op]) : 0xffff; }
 
 // wasm comparison → IR if op(r0, imm): branch
-const LOWER_BR_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 41, 45, 49, 53, 57, 61, 65, 69, 73, 77, 65535, 82, 86, 90, 94, 98, 102, 106, 110, 114, 118, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BR_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 50, 54, 58, 62, 66, 70, 74, 78, 82, 86, 65535, 91, 95, 99, 103, 107, 111, 115, 119, 123, 127, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBrSi(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BR_SI[op]) : 0xffff; }
 
 // wasm load/store → IR
-const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 279, 282, 285, 288, 291, 294, 297, 300, 303, 306, 309, 312, 315, 318, 321, 324, 327, 330, 333, 336, 339, 342, 345, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 288, 291, 294, 297, 300, 303, 306, 309, 312, 315, 318, 321, 324, 327, 330, 333, 336, 339, 342, 345, 348, 351, 354, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerMem(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_MEM[op]) : 0xffff; }
 
 // integer comparison → its negation (for `if`, which branches on false)
