@@ -604,6 +604,8 @@ function sameProbes(s: Parsed): bool {
 function adoptProbes(s: Parsed): void {
   probes.setProbes(probeKindsOf(s), recordKindsOf(s));
   if (s.probes == 0) return;
+  // A trace buffer from the start, even if the restore is refused later and the store runs on.
+  if ((recordKindsOf(s) & probes.RECORD_MEMORY) != 0 && probes.traceCapacity() == 0) probes.setTraceCapacity(load<u32>(s.probes, 8));
   probes.sites.clear();
   const n = load<u32>(s.probes, 16);
   for (let i: u32 = 0; i < n; i++) {
