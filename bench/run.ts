@@ -33,18 +33,19 @@ const fixtures: [string, string[]][] = quick
 
 interface Measured { ms: number[]; exit: number; count?: number; ops?: Record<string, number>; derive?: Record<string, number>; accesses?: number }
 
-// `--baseline-vm <file>`: a VM core module built without probe support (the commit before it),
-// for the plain-VM comparison of the monitors mode.
-const baselineAt = process.argv.indexOf('--baseline-vm');
+// `--baseline <dir>`: the build/ directory of a commit without probe support (copied inside the
+// checkout, e.g. build/baseline, so its modules resolve), for the plain-VM comparison of the
+// monitors mode: its own worker and host code run its own vm.wasm.
+const baselineAt = process.argv.indexOf('--baseline');
 const baselineVm = baselineAt >= 0 ? path.resolve(process.argv[baselineAt + 1] ?? '') : undefined;
 
-function measureOne(flags: string[], mode: string, fixture: string, args: string[], outFile?: string, vmWasm?: string): Measured {
-  const worker = path.join(root, 'build/js/bench/worker.js');
+function measureOne(flags: string[], mode: string, fixture: string, args: string[], outFile?: string, build?: string): Measured {
+  const worker = path.join(build ?? path.join(root, 'build'), 'js/bench/worker.js');
   const out = spawnSync(process.execPath, [...flags, '--no-warnings', worker, mode, path.join(root, 'tests/fixtures', `${fixture}.wasm`), '1',
     ...(outFile ? ['--out', outFile] : []), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
-    env: vmWasm ? { ...process.env, HANDOVER_VM_WASM: vmWasm } : process.env,
+    env: build ? { ...process.env, HANDOVER_VM_WASM: path.join(build, 'vm.wasm') } : process.env,
   });
   if (out.status !== 0) throw new Error(`${mode} ${fixture} failed: ${out.stderr}`);
   const m = JSON.parse(out.stdout.trim().split('\n').pop()!) as Measured;
@@ -264,7 +265,7 @@ function monitors(): void {
   lines.push(...probeEventCost(quick), '');
   if (base) lines.push(...base.lines, '');
   lines.push('Targets:', '');
-  lines.push(`- *No probes ≤ 3% slower than a build without probe support*: probes are a compile mode — plain code holds no probe instruction and the dispatch loop no test for one; what probe support adds to a plain run is switch cases it never reaches and a shadow-stack depth saved per activation. ${base ? `Measured against the build before probe support (${base.summary}): ${base.met ? 'met' : 'missed'}.` : 'Run with `--baseline-vm <vm.wasm of the commit before>` to measure it.'}`);
+  lines.push(`- *No probes ≤ 3% slower than a build without probe support*: probes are a compile mode — plain code holds no probe instruction and the dispatch loop no test for one; what probe support adds to a plain run is switch cases it never reaches and a shadow-stack depth saved per activation. ${base ? `Measured against the build before probe support (${base.summary}): ${base.met ? 'met' : 'missed'}.` : 'Run with `--baseline <build directory of the commit before>` to measure it.'}`);
   lines.push(`- *Opcode histogram ≤ 1.3x*: ${x(hist)} geomean (run + dump + derivation against VM plain) — ${hist <= 1.3 ? 'met' : 'missed'}; per fixture ${rows.map((r) => `${r.fixture} ${x(r.ratio['histogram/vm'])}`).join(', ')}.`);
   lines.push(`- *Wasabi-style baseline*: the same histogram by static rewriting costs ${x(g('hook/native'))} of native (geomean), ${x(g('hook/monitored'))} of the VM's monitored run, ${x(g('hook/vm'))} of the plain VM.`);
   lines.push(`- *Noise*: on a shared machine single runs of a few hundred ms vary by tens of percent (the min–max in parentheses); a difference smaller than that spread is not resolved by this run${quick ? ' — the full mode (default sizes, every run ~10x longer) resolves more' : ''}; a quiet machine, more still.`);
