@@ -27,6 +27,7 @@ import { snapshotBench } from './snapshot.js';
 import { MODES as VM_MODES, type Mode as VmMode, type Plan } from './host.js';
 import { MICRO_KERNELS, assembleMicro } from './micro.js';
 import { KERNEL_CLASS, renderChart, renderReport, summarize, type FixtureResult, type HostResult } from './report.js';
+import { probeEventCost } from './probes.js';
 
 const root = packageRoot();
 const quick = process.argv.includes('--quick');
@@ -38,14 +39,21 @@ const fixtures: [string, string[]][] = quick
   ? [['float', ['200000']], ['intarray', ['30000']], ['recursion', ['40']], ['memory', ['2048']]]
   : [['float', []], ['intarray', []], ['recursion', []], ['memory', []]];
 
-interface Measured { ms: number[]; exit: number; count?: number; ops?: Record<string, number>; derive?: Record<string, number> }
+interface Measured { ms: number[]; exit: number; count?: number; ops?: Record<string, number>; derive?: Record<string, number>; accesses?: number }
 
-function measureOne(flags: string[], mode: string, fixture: string, args: string[], outFile?: string): Measured {
-  const worker = path.join(root, 'build/js/bench/worker.js');
+// `--baseline <dir>`: the build/ directory of a commit without probe support (copied inside the
+// checkout, e.g. build/baseline, so its modules resolve), for the plain-VM comparison of the
+// monitors mode: its own worker and host code run its own vm.wasm.
+const baselineAt = process.argv.indexOf('--baseline');
+const baselineVm = baselineAt >= 0 ? path.resolve(process.argv[baselineAt + 1] ?? '') : undefined;
+
+function measureOne(flags: string[], mode: string, fixture: string, args: string[], outFile?: string, build?: string): Measured {
+  const worker = path.join(build ?? path.join(root, 'build'), 'js/bench/worker.js');
   const out = spawnSync(process.execPath, [...flags, '--no-warnings', worker, mode, path.join(root, 'tests/fixtures', `${fixture}.wasm`), '1',
     ...(outFile ? ['--out', outFile] : []), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
+    env: build ? { ...process.env, HANDOVER_VM_WASM: path.join(build, 'vm.wasm') } : process.env,
   });
   if (out.status !== 0) throw new Error(`${mode} ${fixture} failed: ${out.stderr}`);
   const m = JSON.parse(out.stdout.trim().split('\n').pop()!) as Measured;
@@ -250,7 +258,7 @@ async function hostsBench(o: HostsBenchOptions): Promise<void> {
   write(o.name, lines);
 }
 
-const MODES = ['native', 'wasabi', 'vm', 'vm-metered', 'vm-monitored'] as const;
+const MODES = ['native', 'wasabi', 'vm', 'vm-metered', 'vm-monitored', 'vm-recorded', 'vm-traced'] as const;
 type Mode = (typeof MODES)[number];
 const DERIVED = ['dump', 'count', 'opcodes', 'calls', 'coverage', 'loops', 'branches', 'memory'] as const;
 
@@ -288,6 +296,7 @@ function monitors(): void {
     spread: Record<string, [number, number]>;
     derive: Record<string, number>;
     count: number;
+    traceRecords: number;
     check: string;
     sizes: [number, number, number];
   }
@@ -297,11 +306,12 @@ function monitors(): void {
       const bytes = new Uint8Array(readFileSync(path.join(root, 'tests/fixtures', `${fixture}.wasm`)));
       const rewritten = rewrite(bytes);
       const sites = [...rewritten.sites.values()].reduce((a, b) => a + b, 0);
-      const samples: Record<Mode, number[]> = { native: [], wasabi: [], vm: [], 'vm-metered': [], 'vm-monitored': [] };
+      const samples = Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
       const ratios: Record<string, number[]> = {};
       const derives: Record<string, number[]> = {};
       const problems: string[] = [];
       let count = 0;
+      let traceRecords = 0;
       for (let r = 0; r < rounds; r++) {
         // All five back to back, so load on this shared machine hits them alike.
         const got = {} as Record<Mode, Measured>;
@@ -320,6 +330,12 @@ function monitors(): void {
         const met = got['vm-metered'];
         count = mon.count!;
         if (met.count !== mon.count) problems.push(`counts: VM monitored ${mon.count}, VM fuel used ${met.count}`);
+        const rec = got['vm-recorded'];
+        if (rec.count !== mon.count) problems.push(`the outermost function's total instructions ${rec.count}, VM monitored ${mon.count}`);
+        const traced = got['vm-traced'];
+        const accesses = Object.entries(mon.ops!).filter(([op]) => Number(op) >= 0x28 && Number(op) <= 0x3e).reduce((n, [, c]) => n + c, 0);
+        if (traced.accesses !== accesses) problems.push(`memory trace ${traced.accesses} records, ${accesses} loads and stores ran`);
+        traceRecords = traced.accesses!;
         const hook = got.wasabi;
         if (hook) {
           if (hook.count !== mon.count) problems.push(`counts: hook ${hook.count}, VM monitored ${mon.count}`);
@@ -333,6 +349,8 @@ function monitors(): void {
         add('vm/native', ms('vm') / ms('native'));
         add('metered/vm', ms('vm-metered') / ms('vm'));
         add('monitored/vm', ms('vm-monitored') / ms('vm'));
+        add('recorded/vm', ms('vm-recorded') / ms('vm'));
+        add('traced/vm', ms('vm-traced') / ms('vm'));
         add('histogram/vm', (ms('vm-monitored') + mon.derive!.dump + mon.derive!.opcodes) / ms('vm'));
         add('all/vm', (ms('vm-monitored') + DERIVED.reduce((s, d) => s + mon.derive![d], 0)) / ms('vm'));
         if (hook) add('hook/monitored', ms('wasabi') / ms('vm-monitored'));
@@ -346,6 +364,7 @@ function monitors(): void {
         spread: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, [Math.min(...v), Math.max(...v)]])),
         derive: Object.fromEntries(Object.entries(derives).map(([k, v]) => [k, median(v)])),
         count,
+        traceRecords,
         check: problems.length ? [...new Set(problems)].join('; ') : 'equal, every opcode',
         sizes: [bytes.length, rewritten.bytes.length, sites],
       });
@@ -378,23 +397,61 @@ function monitors(): void {
   }
   lines.push(`| geomean | | | | | | | | ${x(g('hook/native'))} | ${x(g('vm/native'))} | ${x(g('metered/vm'))} | ${x(g('monitored/vm'))} | ${x(g('hook/monitored'))} |`);
   lines.push('');
+  lines.push('Recording in the VM (no host call per event), against VM plain: **recorded** = monitored + inclusive instructions (shadow stack at every call and return) + indirect call targets — the `calls` monitor with totals and the `indirect` monitor; **traced** = monitored + every load and store into the VM\'s trace buffer (65536 records, drained when full into a sink that only counts) — `--memory-trace`:', '');
+  lines.push('| fixture | VM recorded ms | VM traced ms | trace records | recorded / VM | traced / VM |', '|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) lines.push(`| ${r.fixture} | ${f1(r.ms['vm-recorded'])} | ${f1(r.ms['vm-traced'])} | ${r.traceRecords.toLocaleString('en')} | ${xs(r, 'recorded/vm')} | ${xs(r, 'traced/vm')} |`);
+  lines.push(`| geomean | | | | ${x(g('recorded/vm'))} | ${x(g('traced/vm'))} |`);
+  lines.push('');
   lines.push('Each monitor = the monitored run + deriving its report. CPU ms after the run: `dump` is `monitor_dump` + decoding the counters (shared by all monitors), then each monitor alone:', '');
   lines.push(`| fixture | ${DERIVED.join(' | ')} | opcode histogram / VM plain (run + dump + opcodes) | all monitors / VM plain |`);
   lines.push(`|---|${DERIVED.map(() => '---:').join('|')}|---:|---:|`);
   for (const r of rows) lines.push(`| ${r.fixture} | ${DERIVED.map((d) => r.derive[d].toFixed(2)).join(' | ')} | ${xs(r, 'histogram/vm')} | ${x(r.ratio['all/vm'])} |`);
   lines.push(`| geomean | ${DERIVED.map(() => '').join(' | ')} | ${x(g('histogram/vm'))} | ${x(g('all/vm'))} |`);
   lines.push('');
-  lines.push('Checks, per round: every configuration printed exactly what native printed (exit 0), and the hook\'s count equals the VM\'s — total and per opcode:', '');
+  lines.push('Checks, per round: every configuration printed exactly what native printed (exit 0), the hook\'s count equals the VM\'s — total and per opcode —, the outermost function\'s total instructions equal the count, and the trace holds one record per load and store that ran:', '');
   lines.push('| fixture | hook count vs VM (monitored, and fuel used when metered) | module bytes → rewritten | hook sites |', '|---|---|---:|---:|');
   for (const r of rows) lines.push(`| ${r.fixture} | ${r.check} | ${r.sizes[0]} → ${r.sizes[1]} | ${r.sizes[2]} |`);
   lines.push('');
   const hist = g('histogram/vm');
+  const base = baselineVm ? baseline() : null;
+  lines.push('Callback probes: the cost of one event, a host round trip (bench/probes.ts: a loop calling a one-instruction function, plain and probed in one process; (probed − plain) / events, best of 3):', '');
+  lines.push(...probeEventCost(quick), '');
+  if (base) lines.push(...base.lines, '');
   lines.push('Targets:', '');
-  lines.push('- *No probes ≤ 3% slower than a build without probe support*: not measurable as stated — there is no such build. Monitoring is a compile mode: a plain run executes no probe instruction (no `if (probing)` in the dispatch loop); what probe support leaves in the plain build is the `fuel_count` case of the switch and the counters module, never reached. "VM plain" above *is* the no-probes configuration; metered / VM and monitored / VM are what turning metering and probes on costs.');
+  lines.push(`- *No probes ≤ 3% slower than a build without probe support*: probes are a compile mode — plain code holds no probe instruction and the dispatch loop no test for one; what probe support adds to a plain run is switch cases it never reaches and a shadow-stack depth saved per activation. ${base ? `Measured against the build before probe support (${base.summary}): ${base.met ? 'met' : 'missed'}.` : 'Run with `--baseline <build directory of the commit before>` to measure it.'}`);
   lines.push(`- *Opcode histogram ≤ 1.3x*: ${x(hist)} geomean (run + dump + derivation against VM plain) — ${hist <= 1.3 ? 'met' : 'missed'}; per fixture ${rows.map((r) => `${r.fixture} ${x(r.ratio['histogram/vm'])}`).join(', ')}.`);
   lines.push(`- *Wasabi-style baseline*: the same histogram by static rewriting costs ${x(g('hook/native'))} of native (geomean), ${x(g('hook/monitored'))} of the VM's monitored run, ${x(g('hook/vm'))} of the plain VM.`);
   lines.push(`- *Noise*: on a shared machine single runs of a few hundred ms vary by tens of percent (the min–max in parentheses); a difference smaller than that spread is not resolved by this run${quick ? ' — the full mode (default sizes, every run ~10x longer) resolves more' : ''}; a quiet machine, more still.`);
   write(`${date}-monitors${quick ? '-quick' : ''}`, lines);
+}
+
+// VM plain of this build against VM plain of `--baseline-vm`, paired back to back, default sizes.
+function baseline(): { lines: string[]; summary: string; met: boolean } {
+  const rounds = 7;
+  const sizes: [string, string[]][] = [['float', []], ['intarray', []], ['recursion', []], ['memory', []]];
+  const lines = [`Plain VM, this build against the baseline build (${path.relative(root, baselineVm!)}), default sizes, ${rounds} rounds, each a pair run back to back in alternating order; ratio = median of the per-round ratios (min–max):`, '',
+    '| fixture | baseline ms | this build ms | this / baseline |', '|---|---:|---:|---:|'];
+  const ratios: number[] = [];
+  for (const [fixture, args] of sizes) {
+    const mine: number[] = [];
+    const theirs: number[] = [];
+    const rs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? [false, true] : [true, false];
+      const t: number[] = [];
+      for (const useBaseline of order) t[useBaseline ? 1 : 0] = measureOne([], 'vm', fixture, args, undefined, useBaseline ? baselineVm : undefined).ms[0];
+      mine.push(t[0]);
+      theirs.push(t[1]);
+      rs.push(t[0] / t[1]);
+      process.stderr.write(`\rbaseline ${fixture} round ${r + 1}/${rounds}: this ${t[0].toFixed(0)} ms, baseline ${t[1].toFixed(0)} ms      `);
+    }
+    ratios.push(median(rs));
+    lines.push(`| ${fixture} | ${median(theirs).toFixed(1)} | ${median(mine).toFixed(1)} | ${median(rs).toFixed(3)}x (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}) |`);
+  }
+  process.stderr.write('\n');
+  const gm = geomean(ratios);
+  lines.push(`| geomean | | | ${gm.toFixed(3)}x |`);
+  return { lines, summary: `${((gm - 1) * 100).toFixed(1)}% geomean, per fixture ${sizes.map(([f], i) => `${f} ${((ratios[i] - 1) * 100).toFixed(1)}%`).join(', ')}`, met: gm <= 1.03 };
 }
 
 async function snapshots(): Promise<void> {

@@ -10,6 +10,11 @@
 //   vm-metered    in the VM, metered with unlimited fuel (adds "count": the fuel used)
 //   vm-monitored  in the VM, monitored (adds "count", "ops" and "derive": CPU ms of monitor_dump +
 //                 decoding, and of deriving each monitor's report from the counters, after the run)
+//   vm-recorded   monitored, and recording inclusive instructions and indirect call targets in the
+//                 VM (the calls monitor's totals, the indirect monitor; adds "count")
+//   vm-traced     monitored, and recording the memory trace (drained each 65536 accesses into a
+//                 discarding sink; adds "count" and "accesses")
+// The VM core module is $HANDOVER_VM_WASM when set (bench/run.ts: a baseline build).
 // --out: the guest's stdout of the last run is written to <file> (else discarded).
 
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,7 +61,7 @@ type Ops = Record<string, number>;
 
 const ms: number[] = [];
 let exit = -1;
-const extra: { count?: number; ops?: Ops; derive?: Record<string, number> } = {};
+const extra: { count?: number; ops?: Ops; derive?: Record<string, number>; accesses?: number } = {};
 
 function native(module: WebAssembly.Module, extraImports: WebAssembly.Imports, beforeRun: () => void): void {
   // The same warm-up as the VM gets: the module's hot functions reach TurboFan.
@@ -102,10 +107,16 @@ if (mode === 'native') {
   counts.forEach((n, op) => { if (n > 0) ops[op] = n; });
   extra.ops = ops;
   extra.count = counts.reduce((a, b) => a + b, 0);
-} else if (mode === 'vm' || mode === 'vm-metered' || mode === 'vm-monitored') {
+} else if (mode === 'vm' || mode === 'vm-metered' || mode === 'vm-monitored' || mode === 'vm-recorded' || mode === 'vm-traced') {
+  let accesses = 0;
   const setUp = (vm: Vm) => {
     if (mode === 'vm-metered') vm.setMetering(true); // fuel starts unlimited (2^64 - 1)
-    if (mode === 'vm-monitored') vm.setMonitoring(true);
+    if (mode === 'vm-monitored' || mode === 'vm-recorded' || mode === 'vm-traced') vm.setMonitoring(true);
+    if (mode === 'vm-recorded') vm.setRecording({ inclusive: true, indirectCalls: true });
+    if (mode === 'vm-traced') {
+      vm.setRecording({ memoryTrace: true });
+      vm.onMemoryTrace = (records) => { accesses += records.length / 8; };
+    }
     return vm;
   };
   // A small warm-up run first: V8 tiers the dispatch loop up to TurboFan once it has run a while.
@@ -114,12 +125,21 @@ if (mode === 'native') {
     const vm = setUp(Vm.createSync());
     const chunks: Uint8Array[] = [];
     const stdout = { write(b: Uint8Array) { chunks.push(b.slice()); } };
+    accesses = 0;
     const [t, result] = cpu(() => runWasi(vm, bytes, { args: [name, ...args], env: {}, stdout, stderr: process.stderr }));
     ms.push(t);
     exit = 'exitCode' in result ? result.exitCode : -1;
     if (i < Number(runsArg) - 1) continue;
     if (outFile) writeFileSync(outFile, concat(chunks));
     if (mode === 'vm-metered') extra.count = Number(0xffffffffffffffffn - vm.fuel);
+    if (mode === 'vm-recorded') {
+      const recorded = vm.recorded(vm.lastInstance!);
+      extra.count = Number(callProfile(vm.monitorCounters(vm.lastInstance!), recorded.inclusive).reduce((n, c) => (c.totalInstructions! > n ? c.totalInstructions! : n), 0n));
+    }
+    if (mode === 'vm-traced') {
+      extra.accesses = accesses + vm.takeMemoryTrace().length / 8;
+      extra.count = Number(instructionCount(vm.monitorCounters(vm.lastInstance!)));
+    }
     if (mode === 'vm-monitored') {
       const instance = vm.lastInstance!;
       const derive: Record<string, number> = {};

@@ -5,6 +5,7 @@ import { ExternKind, FuncType, GlobalType, Limits, Module, TableType } from "./b
 import { NO_MAX } from "./runtime/store";
 import { Parsed } from "./snapshot/codec";
 import { countersOf } from "./probe/counters";
+import { indirect, inclusiveOf, traceBase, traceHeld, TRACE_RECORD } from "./probe/probes";
 import { Instance } from "./runtime/instance";
 import { FUNC_ADDR } from "./runtime/store";
 
@@ -197,5 +198,44 @@ export function describeCounters(inst: Instance): usize {
       for (let j = 0; j < <i32>count; j++) store<u16>(reserve(2), unchecked(c.ops[start + j]));
     }
   }
+  return finish();
+}
+
+// What the recording probes hold for an instance (ABI `probe_dump`): u32 n; per defined function
+// u32 index, u64 inclusive instructions; then u32 m; per (call site, target) of call_indirect
+// u32 bytecode offset, u32 target function index (0xffffffff: none), u64 executions, in order.
+export function describeProbes(inst: Instance): usize {
+  begin();
+  const m = inst.module;
+  const first = m.numImportedFuncs;
+  putU32(<u32>inst.funcs.length - first);
+  for (let i = first; i < <u32>inst.funcs.length; i++) {
+    putU32(i);
+    store<u64>(reserve(8), inclusiveOf(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR)));
+  }
+  const keys = indirect.keys();
+  keys.sort((a: u64, b: u64): i32 => (a < b ? -1 : a > b ? 1 : 0));
+  putU32(0);
+  const countAt = used - 4;
+  let n: u32 = 0;
+  for (let k = 0; k < keys.length; k++) {
+    const key = unchecked(keys[k]);
+    const site = <u32>(key >>> 32);
+    // The histogram is the store's: keep the sites inside this instance's module.
+    if (site >= m.length) continue;
+    putU32(site);
+    putU32(<u32>key);
+    store<u64>(reserve(8), indirect.get(key));
+    n++;
+  }
+  store<u32>(base + countAt, n);
+  return finish();
+}
+
+// The memory trace's records, in order (ABI `trace_take`): 8 bytes each.
+export function describeTrace(): usize {
+  begin();
+  const n = <usize>traceHeld() * TRACE_RECORD;
+  memory.copy(reserve(n), traceBase, n);
   return finish();
 }

@@ -7,7 +7,7 @@ import { ExternKind, FuncType, Module, ValType } from "./binary/module";
 import { decodeModule } from "./binary/decode";
 import { validateModule } from "./valid/validate";
 import {
-  describeCounters, describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
+  describeCounters, describeProbes, describeTrace, describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
 } from "./describe";
 import { instances } from "./runtime/instance";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
@@ -23,6 +23,7 @@ import {
 } from "./runtime/store";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
 import { monitoringEnabled, setMonitoring } from "./probe/counters";
+import * as probes from "./probe/probes";
 import { pageLimit, setStoreLimits, tableLimit } from "./runtime/store";
 import * as runState from "./exec/state";
 import {
@@ -413,7 +414,7 @@ export function host_fault(): i32 {
 
 // Fuel left, as a u64 in io cell 0 (read by fuel_get, written by fuel_set).
 export function fuel_set(): void {
-  runState.fuelLeft = load<u64>(ioBuffer);
+  probes.setFuel(load<u64>(ioBuffer));
 }
 
 export function fuel_get(): void {
@@ -526,4 +527,79 @@ export function complete_host_call(): i32 {
     return -1;
   }
   return 0;
+}
+
+// ── probes (probe/probes.ts) ─────────────────────────────────────────────────────────────
+// Probes are a compile mode: chosen before any function runs, like metering. `kinds` are the
+// callback probes (bits: 1 every instruction, 2 sites, 4 entry, 8 exit, 16 memory, 32 branches,
+// 64 calls), `records` the in-VM recordings (1 memory trace, 2 indirect call targets, 4 inclusive
+// instructions), `traceRecords` the trace buffer's capacity in records (0: the default, 65536).
+export function set_probes(kinds: u32, records: u32, traceRecords: u32): i32 {
+  clearError();
+  if ((kinds & ~probes.PROBE_ALL) != 0 || (records & ~probes.RECORD_ALL) != 0) {
+    misuse("unknown probe kind");
+    return -1;
+  }
+  if (compiledFunctions > 0 && (kinds != probes.probeKinds || records != probes.recordKinds)) {
+    misuse("probes must be set before any function runs");
+    return -1;
+  }
+  if (traceRecords > probes.MAX_TRACE_RECORDS) {
+    misuse("trace buffer too large");
+    return -1;
+  }
+  probes.setProbes(kinds, records);
+  if ((records & probes.RECORD_MEMORY) != 0) {
+    probes.setTraceCapacity(traceRecords == 0 ? probes.DEFAULT_TRACE_RECORDS : traceRecords);
+  }
+  return 0;
+}
+
+// A site probe before the instruction at bytecode offset `offset` of function `func` (an index
+// in its module); sites apply to functions compiled afterwards, so they are added before any
+// function runs.
+export function probe_site(func: u32, offset: u32): i32 {
+  clearError();
+  if (compiledFunctions > 0) {
+    misuse("probe sites must be added before any function runs");
+    return -1;
+  }
+  probes.sites.add((<u64>func << 32) | <u64>offset);
+  return 0;
+}
+
+// After status 4: the event, in io cells 0..4 — kind (1 instruction, 2 site, 3 entry, 4 exit,
+// 5 memory, 6 branch, 7 call, 8 trace full), function index, bytecode offset, then two operands:
+// memory (base | static offset << 32, size | store << 8), branch (taken or br_table index, the
+// wasm opcode), call (target function index or 0xffffffff, 1 if indirect).
+export function probe_event(): void {
+  store<u64>(ioBuffer, <u64>probes.eventKind);
+  store<u64>(ioBuffer, <u64>probes.eventFunc, 8);
+  store<u64>(ioBuffer, <u64>probes.eventAt, 16);
+  store<u64>(ioBuffer, probes.eventA, 24);
+  store<u64>(ioBuffer, <u64>probes.eventB, 32);
+}
+
+// The memory trace's records since the last call (8 bytes each: u32 address, u8 size, u8 flags
+// bit 0 store, u16 0), and empties the buffer. Pointer (result_length), or 0 when it is off.
+export function trace_take(): usize {
+  clearError();
+  if ((probes.recordKinds & probes.RECORD_MEMORY) == 0) {
+    misuse("the memory trace is off");
+    return noResult();
+  }
+  const p = describeTrace();
+  probes.traceClear();
+  return p;
+}
+
+// Inclusive instructions per function and the indirect call targets of instance `id` (see
+// describeProbes). Pointer (result_length), or 0.
+export function probe_dump(id: u32): usize {
+  clearError();
+  if (id >= <u32>instances.length) {
+    misuse("no instance " + id.toString());
+    return noResult();
+  }
+  return describeProbes(unchecked(instances[id]));
 }

@@ -54,7 +54,7 @@ export const IO_CELLS = 1024;
 /** `max` of a table or memory without an upper limit. */
 export const NO_MAX = 0xffffffff;
 
-export const Status = { Completed: 0, Trapped: 1, HostCall: 2, Suspended: 3 } as const;
+export const Status = { Completed: 0, Trapped: 1, HostCall: 2, Suspended: 3, Probe: 4 } as const;
 
 export const EXTERN_KINDS: readonly ExternKind[] = ['func', 'table', 'memory', 'global'];
 
@@ -323,4 +323,168 @@ export function checkValues(values: readonly Value[], types: readonly ValType[],
   checkCellTypes(types, what);
   if (values.length === types.length && values.every((v, i) => v.type === types[i])) return;
   throw new TypeError(`${what}: expected [${types.join(' ')}], got [${values.map((v) => v.type).join(' ')}]`);
+}
+
+// ── probes (guest-vm/probe/README.md) ─────────────────────────────────────────────────────────
+export type ProbeKind = 'instruction' | 'site' | 'entry' | 'exit' | 'memory' | 'branch' | 'call';
+
+/** Callback probes: each event stops the activation (outcome 'probe') until the host resumes it. */
+export interface ProbeConfig {
+  /** Before every executed bytecode instruction (counted by the metering rule, ABI.md). */
+  instruction?: boolean;
+  /** Before the instruction at `offset` (bytecode offset from the module's start) of function `func`. */
+  sites?: readonly { func: number; offset: number }[];
+  /** On entry to every function (compiled code: not host functions). */
+  entry?: boolean;
+  /** Before every return: `return`, the body's `end`, or a branch out of the body. */
+  exit?: boolean;
+  /** Before every load and store: effective address, size, load or store. */
+  memory?: boolean;
+  /** Before br_if and if (taken or not) and br_table (the index). */
+  branches?: boolean;
+  /** Before call and call_indirect: the target function. */
+  calls?: boolean;
+}
+
+/** In-VM recording: no host call per event (Vm only). */
+export interface RecordingConfig {
+  /** Every load and store's address, size and kind, into a VM-side buffer of `capacity` records (default 65536). */
+  memoryTrace?: boolean | { capacity?: number };
+  /** How often each call_indirect site called each target. */
+  indirectCalls?: boolean;
+  /** Inclusive instructions per function (a shadow stack of entry clocks; meters the code). */
+  inclusive?: boolean;
+}
+
+interface EventAt {
+  /** Function index (in its module) of the function the event happened in. */
+  func: number;
+  /** Bytecode offset (from the module's start) of the instruction the event precedes. */
+  offset: number;
+}
+export type ProbeEvent =
+  | (EventAt & { probe: 'instruction' | 'site' | 'entry' | 'exit' | 'trace-full' })
+  /** address = base + staticOffset (a number: it may pass 2^32, then the access traps). */
+  | (EventAt & { probe: 'memory'; address: number; base: number; staticOffset: number; size: number; store: boolean })
+  | (EventAt & { probe: 'branch'; instruction: 'if' | 'br_if'; taken: boolean })
+  | (EventAt & { probe: 'branch'; instruction: 'br_table'; index: number })
+  /** target: the callee's function index in the caller's module; null when the table has no function there (the call traps). */
+  | (EventAt & { probe: 'call'; target: number | null; indirect: boolean });
+
+const PROBE_BITS: Record<Exclude<keyof ProbeConfig, 'sites'>, number> = {
+  instruction: 1, entry: 4, exit: 8, memory: 16, branches: 32, calls: 64,
+};
+export const PROBE_SITES_BIT = 2;
+export const RECORD_BITS = { memoryTrace: 1, indirectCalls: 2, inclusive: 4 } as const;
+export const MAX_TRACE_RECORDS = 1 << 26;
+
+function checkKeys(what: string, value: unknown, known: readonly string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${what} must be an object`);
+  for (const [k, v] of Object.entries(value)) {
+    if (!known.includes(k)) throw new TypeError(`${what}: unknown option "${k}" (known: ${known.join(', ')})`);
+    if (k !== 'sites' && k !== 'memoryTrace' && v !== undefined && typeof v !== 'boolean') throw new TypeError(`${what}.${k} must be a boolean`);
+  }
+}
+
+/** The probe kinds' bits, after checking the configuration (a mistake is a TypeError naming it). */
+export function probeBits(config: ProbeConfig): { kinds: number; sites: { func: number; offset: number }[] } {
+  checkKeys('probes', config, [...Object.keys(PROBE_BITS), 'sites']);
+  let kinds = 0;
+  for (const [k, bit] of Object.entries(PROBE_BITS)) if (config[k as keyof typeof PROBE_BITS]) kinds |= bit;
+  const sites = config.sites ?? [];
+  if (!Array.isArray(sites)) throw new TypeError('probes.sites must be a list of { func, offset }');
+  for (const site of sites) {
+    const ok = typeof site === 'object' && site !== null && [site.func, site.offset].every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff);
+    if (!ok) throw new TypeError(`probes.sites: ${JSON.stringify(site)} is not { func, offset } with whole numbers`);
+  }
+  if (sites.length > 0) kinds |= PROBE_SITES_BIT;
+  return { kinds, sites: sites.map((s) => ({ func: s.func, offset: s.offset })) };
+}
+
+export function recordingBits(config: RecordingConfig): { records: number; capacity: number } {
+  checkKeys('recording', config, Object.keys(RECORD_BITS));
+  let records = 0;
+  let capacity = 0;
+  const trace = config.memoryTrace;
+  if (trace !== undefined && trace !== false) {
+    records |= RECORD_BITS.memoryTrace;
+    if (typeof trace === 'object') {
+      if (trace === null || Object.keys(trace).some((k) => k !== 'capacity')) throw new TypeError('recording.memoryTrace must be true or { capacity }');
+      if (trace.capacity !== undefined) {
+        if (!Number.isInteger(trace.capacity) || trace.capacity < 1 || trace.capacity > MAX_TRACE_RECORDS) {
+          throw new RangeError(`recording.memoryTrace.capacity must be a whole number from 1 to ${MAX_TRACE_RECORDS}`);
+        }
+        capacity = trace.capacity;
+      }
+    } else if (trace !== true) throw new TypeError('recording.memoryTrace must be true or { capacity }');
+  }
+  if (config.indirectCalls) records |= RECORD_BITS.indirectCalls;
+  if (config.inclusive) records |= RECORD_BITS.inclusive;
+  return { records, capacity };
+}
+
+const EVENT_KINDS = ['instruction', 'site', 'entry', 'exit', 'memory', 'branch', 'call', 'trace-full'] as const;
+const NO_TARGET = 0xffffffff;
+
+/** The event of `probe_event`'s cells: kind, function, offset, then two operands (ABI.md). */
+export function decodeProbeEvent(kind: number, func: number, offset: number, a: bigint, b: number): ProbeEvent {
+  const at = { func, offset };
+  switch (EVENT_KINDS[kind - 1]) {
+    case 'memory': {
+      const base = Number(a & 0xffffffffn);
+      const staticOffset = Number(a >> 32n);
+      return { probe: 'memory', ...at, address: base + staticOffset, base, staticOffset, size: b & 0xff, store: (b & 0x100) !== 0 };
+    }
+    case 'branch':
+      return b === 0x0e
+        ? { probe: 'branch', ...at, instruction: 'br_table', index: Number(a) }
+        : { probe: 'branch', ...at, instruction: b === 0x04 ? 'if' : 'br_if', taken: a !== 0n };
+    case 'call':
+      return { probe: 'call', ...at, target: Number(a) === NO_TARGET ? null : Number(a), indirect: b === 1 };
+    case undefined:
+      throw new AbiError(`the VM reported probe event kind ${kind}`);
+    default:
+      return { probe: EVENT_KINDS[kind - 1] as 'instruction', ...at };
+  }
+}
+
+/** One record of the memory trace (8 bytes: u32 address, u8 size, u8 flags bit 0 store, u16 0). */
+export interface MemoryAccess { address: number; size: number; store: boolean }
+export const TRACE_RECORD_BYTES = 8;
+
+export function decodeTrace(bytes: Uint8Array): MemoryAccess[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: MemoryAccess[] = [];
+  for (let at = 0; at + TRACE_RECORD_BYTES <= bytes.length; at += TRACE_RECORD_BYTES) {
+    out.push({ address: view.getUint32(at, true), size: view.getUint8(at + 4), store: (view.getUint8(at + 5) & 1) !== 0 });
+  }
+  return out;
+}
+
+/** What the recording holds for an instance (`probe_dump`). */
+export interface Recorded {
+  /** Inclusive instructions per defined function index (only functions that ran). */
+  inclusive: Map<number, bigint>;
+  /** call_indirect executions per (call site offset, target function index; null: none). */
+  indirect: { site: number; target: number | null; count: bigint }[];
+}
+
+export function decodeRecorded(blob: Uint8Array): Recorded {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  let at = 0;
+  const u32 = () => { const v = view.getUint32(at, true); at += 4; return v; };
+  const u64 = () => { const v = view.getBigUint64(at, true); at += 8; return v; };
+  const inclusive = new Map<number, bigint>();
+  for (let n = u32(); n > 0; n--) {
+    const index = u32();
+    const v = u64();
+    if (v > 0n) inclusive.set(index, v);
+  }
+  const indirect: Recorded['indirect'] = [];
+  for (let n = u32(); n > 0; n--) {
+    const site = u32();
+    const target = u32();
+    indirect.push({ site, target: target === NO_TARGET ? null : target, count: u64() });
+  }
+  return { inclusive, indirect };
 }

@@ -8,7 +8,7 @@
 // into their engine (the activations nest).
 
 import { classMask, type IntrinsicClass } from './intrinsics/classes.js';
-import { AbiError, checkCellTypes, checkValues, type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type TableType, type ValType, type Value } from './abi.js';
+import { AbiError, checkCellTypes, checkValues, probeBits, type ProbeConfig, type ProbeEvent, type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type TableType, type ValType, type Value } from './abi.js';
 import {
   fromWitExternType, fromWitFuncType, fromWitModuleDesc, fromWitValue, instantiateComponent, toWitValue, trapCode,
   witError, type CoreAccess, type Wit, type WitEngine,
@@ -169,6 +169,16 @@ export class ComponentEngine implements Engine {
     this.enter(() => this.wit.setIntrinsics(classMask(classes)));
   }
 
+  /** As Vm.setProbes, through `set-probes`. (In-VM recording is Vm only.) */
+  setProbes(config: ProbeConfig): void {
+    const { sites } = probeBits(config);
+    const kinds = {
+      instruction: !!config.instruction, entry: !!config.entry, exit: !!config.exit,
+      memory: !!config.memory, branches: !!config.branches, calls: !!config.calls,
+    };
+    this.enter(() => this.wit.setProbes(kinds, sites));
+  }
+
   get fuel(): bigint {
     return this.enter(() => this.wit.fuel());
   }
@@ -231,6 +241,15 @@ export class ComponentEngine implements Engine {
           break;
         case 'host-call':
           break;
+        case 'probe': {
+          const event = fromWitProbeEvent(o.val);
+          if (!options.onProbe) {
+            this.pending = { results, what };
+            return { kind: 'probe', event };
+          }
+          options.onProbe(event);
+          break;
+        }
       }
       if (Date.now() > deadline) {
         // The activation is dropped, so the engine stays usable (a Vm cannot say the same).
@@ -291,5 +310,27 @@ export class ComponentEngine implements Engine {
   private created(body: () => number): Created {
     const addr = this.attempt(body);
     return typeof addr === 'number' ? { ok: true, addr } : addr;
+  }
+}
+
+function fromWitProbeEvent(e: Wit.ProbeEvent): ProbeEvent {
+  const at = { func: e.func, offset: e.offset };
+  const o = e.operands;
+  switch (o.tag) {
+    case 'memory': {
+      const { base, staticOffset, size, store } = o.val;
+      return { probe: 'memory', ...at, address: base + staticOffset, base, staticOffset, size, store };
+    }
+    case 'branch':
+      return { probe: 'branch', ...at, instruction: o.val.instruction === 'if' ? 'if' : 'br_if', taken: o.val.taken };
+    case 'br-table':
+      return { probe: 'branch', ...at, instruction: 'br_table', index: o.val };
+    case 'call':
+      return { probe: 'call', ...at, target: o.val, indirect: false };
+    case 'indirect-call':
+      return { probe: 'call', ...at, target: o.val ?? null, indirect: true };
+    case 'none':
+      if (e.kind === 'memory' || e.kind === 'branch' || e.kind === 'call') throw new AbiError(`probe event ${e.kind} without operands`);
+      return { probe: e.kind, ...at };
   }
 }

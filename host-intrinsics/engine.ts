@@ -5,7 +5,8 @@
 
 import type { IntrinsicClass } from './intrinsics/classes.js';
 import type {
-  ErrorKind, ExternKind, ExternType, FuncType, GlobalType, MemoryType, ModuleDesc, TableType, ValType, Value,
+  ErrorKind, ExternKind, ExternType, FuncType, GlobalType, MemoryType, ModuleDesc, ProbeConfig, ProbeEvent, TableType,
+  ValType, Value,
 } from './abi.js';
 
 export interface VmError {
@@ -34,7 +35,12 @@ export type Outcome =
    * With `stopAtHostCalls`: the guest called host function `func` and waits, pending, for its
    * results (`completeHostCall`, or `resume` to serve it the usual way).
    */
-  | { kind: 'host-call'; func: number; args: Value[] };
+  | { kind: 'host-call'; func: number; args: Value[] }
+  /**
+   * A callback probe fired (`setProbes`), or the memory trace buffer is full (`trace-full`, Vm
+   * without a trace sink): the activation is pending; `resume` continues after the event.
+   */
+  | { kind: 'probe'; event: ProbeEvent };
 
 export interface LoadedModule extends ModuleDesc {
   ok: true;
@@ -67,6 +73,11 @@ export interface InvokeOptions {
   shouldSuspend?: () => boolean;
   /** Stop at each call of a host function instead of serving it (outcome 'host-call'; Vm only). */
   stopAtHostCalls?: boolean;
+  /**
+   * Called for each probe event, after which the activation resumes (without it, the event ends
+   * the run with outcome 'probe'). A host round trip per event: the expensive path.
+   */
+  onProbe?: (event: ProbeEvent) => void;
 }
 
 export type Created = { ok: true; addr: number } | VmError;
@@ -102,6 +113,11 @@ export interface Engine {
   setMetering(on: boolean): void;
   /** Operations handed to the host intrinsics (intrinsics/README.md); before anything runs. */
   setIntrinsicClasses(classes: readonly IntrinsicClass[]): void;
+  /**
+   * Callback probes: code compiled from now on stops at each event (outcome 'probe', or
+   * `InvokeOptions.onProbe`). Chosen before any function runs, like metering.
+   */
+  setProbes(config: ProbeConfig): void;
   /** Fuel left (bytecode instructions metered code may still execute). */
   fuel: bigint;
   /** Back-edges and calls per slice: how often the VM returns to the host while it runs. */

@@ -19,6 +19,14 @@ import {
   checkCellTypes,
   checkValues,
   decodeSnapshotInfo,
+  decodeProbeEvent,
+  decodeRecorded,
+  probeBits,
+  recordingBits,
+  type ProbeConfig,
+  type ProbeEvent,
+  type Recorded,
+  type RecordingConfig,
   type SnapshotInfo,
   encodeFuncType,
   errorKindFromCode,
@@ -64,6 +72,7 @@ const ABI_FUNCTIONS = [
   'instance_new', 'instance_start', 'instance_extern', 'func_describe',
   'invoke', 'resume', 'set_slice', 'set_intrinsics', 'get_intrinsics', 'host_fault', 'builtin_func_new', 'builtin_memory', 'trap_code', 'host_call_func', 'abort_activation',
   'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
+  'set_probes', 'probe_site', 'probe_event', 'trace_take', 'probe_dump',
 ] as const;
 
 // Every ABI function takes and returns i32 (void ones return undefined, which is never read).
@@ -440,6 +449,74 @@ export class Vm implements Engine {
     });
   }
 
+  private probeKinds = 0;
+  private recordKinds = 0;
+  private traceCapacity = 0;
+
+  /**
+   * Callback probes (guest-vm/probe/README.md): code compiled from now on stops at each event with
+   * outcome 'probe' (or calls `InvokeOptions.onProbe` and goes on). Chosen before any function
+   * runs; a mistake in `config` is a TypeError.
+   */
+  setProbes(config: ProbeConfig): void {
+    const { kinds, sites } = probeBits(config);
+    this.configureProbes(kinds, this.recordKinds, this.traceCapacity);
+    this.guarded(() => {
+      for (const site of sites) {
+        if (this.ex.probe_site(site.func, site.offset) < 0) throw new AbiError(this.string(this.ex.error_message()));
+      }
+    });
+  }
+
+  /**
+   * In-VM recording, no host call per event: the memory trace (drained by `onMemoryTrace` when the
+   * buffer fills, else the run stops with a 'trace-full' probe event; `takeMemoryTrace`), indirect
+   * call targets and inclusive instructions per function (`recorded`). Chosen before any function runs.
+   */
+  setRecording(config: RecordingConfig): void {
+    const { records, capacity } = recordingBits(config);
+    this.configureProbes(this.probeKinds, records, capacity);
+  }
+
+  /** Receives the memory trace's records (8 bytes each, see abi.ts decodeTrace) whenever the VM's buffer fills. */
+  onMemoryTrace: ((records: Uint8Array) => void) | undefined;
+
+  private configureProbes(kinds: number, records: number, capacity: number): void {
+    this.guarded(() => {
+      if (this.ex.set_probes(kinds, records, capacity) < 0) throw new AbiError(this.string(this.ex.error_message()));
+    });
+    this.probeKinds = kinds;
+    this.recordKinds = records;
+    this.traceCapacity = capacity;
+  }
+
+  /** The memory trace's records since the last take (8 bytes each), emptying the VM's buffer. */
+  takeMemoryTrace(): Uint8Array {
+    return this.guarded(() => this.traceRecords());
+  }
+
+  private traceRecords(): Uint8Array {
+    const ptr = this.ex.trace_take();
+    if (ptr === 0) throw new AbiError(this.string(this.ex.error_message()));
+    return this.blob(ptr);
+  }
+
+  /** Inclusive instructions per function and indirect call targets recorded for `instance`. */
+  recorded(instance: number): Recorded {
+    return this.guarded(() => {
+      const ptr = this.ex.probe_dump(instance);
+      if (ptr === 0) throw new AbiError(this.string(this.ex.error_message()));
+      return decodeRecorded(this.blob(ptr));
+    });
+  }
+
+  private probeEvent(): ProbeEvent {
+    this.ex.probe_event();
+    const view = this.view();
+    const cell = (i: number) => view.getBigUint64(this.io + i * CELL_SIZE, true);
+    return decodeProbeEvent(Number(cell(0)), Number(cell(1)), Number(cell(2)), cell(3), Number(cell(4)));
+  }
+
   /** Fuel left (bytecode instructions metered code may still execute). */
   get fuel(): bigint {
     return this.guarded(() => {
@@ -581,6 +658,21 @@ export class Vm implements Engine {
           return { kind: 'completed', values: this.readCells(results) };
         case Status.Trapped:
           return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
+        case Status.Probe: {
+          const event = this.probeEvent();
+          if (event.probe === 'trace-full' && this.onMemoryTrace) this.onMemoryTrace(this.traceRecords());
+          else if (options.onProbe && event.probe !== 'trace-full') options.onProbe(event);
+          else {
+            this.pending = { results, what };
+            return { kind: 'probe', event };
+          }
+          if (Date.now() > deadline) {
+            this.state = 'abandoned';
+            return { kind: 'timeout', message: `${what} still running after ${options.timeoutMs} ms` };
+          }
+          status = this.ex.resume();
+          break;
+        }
         case Status.HostCall:
         case Status.Suspended:
           if (status === Status.HostCall && options.stopAtHostCalls) {

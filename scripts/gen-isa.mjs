@@ -371,6 +371,10 @@ import { countOp } from "./profile";
 import * as X from "./intrinsics";
 import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
 import { builtinMemory, builtinMemoryRec, runBuiltin } from "../runtime/builtins";
+import {
+  probeEvent, indirectTarget, traceFullEvent, traceNext, traceEnd, recordIndirect, shadowEnter, shadowExit,
+  EVENT_MEMORY, EVENT_BRANCH, EVENT_CALL,
+} from "../probe/probes";
 
 // Taken branches and calls left in this slice. A global, not a local: it is touched only on
 // taken branches and calls, and one loop-carried value fewer measured ~5% faster dispatch.

@@ -266,6 +266,31 @@ export const irOps = [
   // The same, in monitored code: also counts the segment's executions (probe/counters.ts).
   { name: "fuel_count", form: "fuel -= n; count[c] += 1", stack: "", ops: ["n:u32", "c:u32"],
     body: "if (fuelLeft < <u64>n) { SAVE(); suspendReason = SUSPEND_FUEL; return STATUS_SUSPENDED; } fuelLeft -= <u64>n; store<u64>(<usize>c, load<u64>(<usize>c) + 1);" },
+  // Probes (probe/probes.ts), only in code compiled while probes are set, each at a point where
+  // the frame holds the bytecode's operand stack. A callback probe stops the machine past itself:
+  // its event is consumed, resuming continues after it. k: event kind; at: bytecode offset.
+  { name: "probe", form: "event k", stack: "", ops: ["k:u32", "at:u32"], jumps: 1,
+    body: "statePc = pc + SIZE; stateFp = fp; return probeEvent(k, at, 0, 0);" },
+  // k: access size | store << 8; the event carries the base and the static offset.
+  { name: "probe_mem", form: "event memory(r2 + o)", stack: "", ops: ["at:u32", "k:u32", "p:src:u32", "o:u32"], jumps: 1,
+    body: "statePc = pc + SIZE; stateFp = fp; return probeEvent(EVENT_MEMORY, at, <u64>p | (<u64>o << 32), k);" },
+  // op: the wasm opcode (if, br_if: taken = r2 != 0; br_table: the index r2).
+  { name: "probe_br", form: "event branch(r2)", stack: "", ops: ["at:u32", "op:u32", "c:src:u32"], jumps: 1,
+    body: "statePc = pc + SIZE; stateFp = fp; return probeEvent(EVENT_BRANCH, at, op == 0x0e ? <u64>c : <u64>(c != 0), op);" },
+  { name: "probe_call", form: "event call f", stack: "", ops: ["at:u32", "f:u32"], jumps: 1,
+    body: "statePc = pc + SIZE; stateFp = fp; return probeEvent(EVENT_CALL, at, <u64>f, 0);" },
+  { name: "probe_icall", form: "event call table[r2]", stack: "", ops: ["at:u32", "tab:u32", "i:src:u32"], jumps: 1,
+    body: "statePc = pc + SIZE; stateFp = fp; return probeEvent(EVENT_CALL, at, <u64>indirectTarget(<usize>tab, i), 1);" },
+  // Memory trace: a full buffer stops the machine before this instruction, which runs again once
+  // the host has drained the buffer.
+  { name: "rec_mem", form: "trace(r2 + o)", stack: "", ops: ["at:u32", "k:u32", "p:src:u32", "o:u32"],
+    body: `if (traceNext >= traceEnd) { statePc = pc; stateFp = fp; return traceFullEvent(at); }
+      const ea = <u64>p + <u64>o;
+      store<u32>(traceNext, ea > 0xffffffff ? 0xffffffff : <u32>ea); store<u32>(traceNext, k, 4); traceNext += 8;` },
+  { name: "rec_icall", form: "count(at, table[r2])", stack: "", ops: ["at:u32", "tab:u32", "i:src:u32"],
+    body: "recordIndirect(at, <usize>tab, i);" },
+  { name: "rec_enter", form: "shadow push", stack: "", ops: [], body: "shadowEnter(stateFunc);" },
+  { name: "rec_exit", form: "shadow pop", stack: "", ops: [], body: "shadowExit();" },
   // Bottom of an activation: the invoked function returned here.
   { name: "halt", form: "stop", stack: "", ops: [], jumps: 1, body: "SAVE(); return STATUS_COMPLETED;" },
 

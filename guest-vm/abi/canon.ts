@@ -30,8 +30,8 @@ export function freeArg(ptr: usize, len: usize): void {
 
 // ── return area and result blocks ─────────────────────────────────────────────────────────────
 // One return area serves every export: the host lifts the results before its next call. The
-// largest result is result<value, error> (24 bytes).
-export const RET: usize = memory.data(32, 8);
+// largest result is result<outcome, error> with a probe event (36 bytes).
+export const RET: usize = memory.data(48, 8);
 
 // Blocks the current results point to; the post-return function frees them.
 const resultBlocks: usize[] = [];

@@ -36,6 +36,8 @@ const STATUS_COMPLETED = 0;
 const STATUS_TRAPPED = 1;
 const STATUS_HOST_CALL = 2;
 const STATUS_SUSPENDED = 3;
+const STATUS_PROBE = 4;
+const NO_TARGET: u64 = 0xffffffff;
 // Back-edges and calls per slice when the host sets no bound: the loop still returns here that
 // often (so the engine's optimizing tier takes over the dispatch loop), and is re-entered at once.
 const DEFAULT_SLICE: u32 = 1 << 20;
@@ -260,6 +262,10 @@ function settle(status: i32, bounded: bool): usize {
       putValues(o + 8, funcType(funcRecord(callee)).params, io);
       break;
     }
+    case STATUS_PROBE:
+      if (!putProbeEvent(o + 4)) return misuse("the VM stopped with a probe event the interface cannot carry");
+      store<u8>(o, 4);
+      break;
     default:
       return misuse("the VM returned status " + status.toString());
   }
@@ -308,6 +314,61 @@ export function resume(ptr: usize, len: usize, hasSlice: u32, slice: u32): usize
   }
   freeArg(ptr, len);
   return r;
+}
+
+// probe-event = { kind @0: probe-kind, func @4, offset @8, operands @12: probe-operands }, where
+// probe-operands = tag @0, payload @4: memory-access { base, static-offset @4, size @8, store @9 }
+// | branch-outcome { instruction, taken @1 } | br-table(u32) | call(u32) | indirect-call(option<u32>).
+function putProbeEvent(e: usize): bool {
+  core.probe_event();
+  const kind = <u32>load<u64>(io);
+  const a = load<u64>(io, 24);
+  const b = <u32>load<u64>(io, 32);
+  if (kind < 1 || kind > 7) return false;
+  store<u8>(e, <u8>(kind - 1));
+  store<u32>(e + 4, <u32>load<u64>(io, 8));
+  store<u32>(e + 8, <u32>load<u64>(io, 16));
+  const p = e + 12;
+  store<u8>(p, 0);
+  if (kind == 5) {
+    store<u8>(p, 1);
+    store<u32>(p + 4, <u32>a);
+    store<u32>(p + 8, <u32>(a >>> 32));
+    store<u8>(p + 12, <u8>(b & 0xff));
+    store<u8>(p + 13, <u8>((b >>> 8) & 1));
+  } else if (kind == 6 && b == 0x0e) {
+    store<u8>(p, 3);
+    store<u32>(p + 4, <u32>a);
+  } else if (kind == 6) {
+    store<u8>(p, 2);
+    store<u8>(p + 4, b == 0x04 ? 0 : 1);
+    store<u8>(p + 5, a != 0 ? 1 : 0);
+  } else if (kind == 7 && b == 0) {
+    store<u8>(p, 4);
+    store<u32>(p + 4, <u32>a);
+  } else if (kind == 7) {
+    store<u8>(p, 5);
+    store<u8>(p + 4, a != NO_TARGET ? 1 : 0);
+    store<u32>(p + 8, a != NO_TARGET ? <u32>a : 0);
+  }
+  return true;
+}
+
+// kinds: flags probe-kinds (bit 0 instruction, entry, exit, memory, branches, calls); sites:
+// list<probe-site> of { func, offset @4 }.
+const PROBE_FLAG_BITS: StaticArray<u32> = [1, 4, 8, 16, 32, 64];
+
+export function set_probes(flags: u32, ptr: usize, len: usize): usize {
+  let kinds: u32 = 0;
+  for (let i = 0; i < PROBE_FLAG_BITS.length; i++) if ((flags & (1 << i)) != 0) kinds |= unchecked(PROBE_FLAG_BITS[i]);
+  if (len > 0) kinds |= 2;
+  let r: usize = 0;
+  if (core.set_probes(kinds, 0, 0) < 0) r = lastErrorResult("set_probes failed");
+  for (let i: usize = 0; r == 0 && i < len; i++) {
+    if (core.probe_site(load<u32>(ptr + (i << 3)), load<u32>(ptr + (i << 3), 4)) < 0) r = lastErrorResult("probe_site failed");
+  }
+  freeArg(ptr, len);
+  return r == 0 ? okUnit() : r;
 }
 
 export function abort(): void {

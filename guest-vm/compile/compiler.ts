@@ -25,6 +25,11 @@ import {
 import { Instance, instances } from "../runtime/instance";
 import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
 import { lowerBuiltin, lowerMemoryOrTable, lowerNumeric, skipImmediates } from "./lower";
+import {
+  EVENT_BRANCH, EVENT_ENTRY, EVENT_EXIT, EVENT_INSTR, EVENT_SITE, PROBE_BRANCH, PROBE_CALL, PROBE_ENTRY, PROBE_EXIT,
+  PROBE_INSTR, PROBE_MEMORY, PROBE_SITE, RECORD_INCLUSIVE, RECORD_INDIRECT, RECORD_MEMORY, probeKinds, probing,
+  recordKinds, sites,
+} from "../probe/probes";
 
 export const STACK: u8 = 0;
 export const LOCAL: u8 = 1;
@@ -102,10 +107,19 @@ export class Compiler {
   segField: i32 = NONE;
   segCount: u32 = 0;
 
-  // Stop points: (IR offset, bytecode offset, operand stack height) wherever the machine can
-  // stop — function entry, labels, call returns, segment starts. At each the frame holds exactly
-  // the bytecode's operand stack, so a position can be told as (function, bytecode offset).
+  // Stop points: (IR offset, bytecode offset, operand stack height, phase) wherever the machine
+  // can stop — function entry, labels, call returns, segment starts, probes. At each the frame
+  // holds exactly the bytecode's operand stack, so a position can be told as (function, bytecode
+  // offset). The phase tells apart the stops of one bytecode point in probed code: it counts what
+  // already happened there (the segment's fuel charge, each probe), so a restored frame neither
+  // repeats nor skips any of it.
   stops: u32[] = [];
+  phaseAt: u32 = 0xffffffff; // the bytecode point `phase` counts for
+  phase: u32 = 0;
+
+  // Probes (probe/probes.ts): whether this function gets probe instructions, and its index.
+  probed: bool = false;
+  funcIndex: u32 = 0;
 
   // Monitoring (probe/counters.ts): segments also count their executions.
   monitored: bool = false;
@@ -167,6 +181,7 @@ export class Compiler {
     this.materializeAll();
     this.stop(bytecodeOffset);
     this.begin(this.monitored ? IR.fuel_count : IR.fuel);
+    this.phase++;
     this.segField = <i32>this.len;
     this.w32(0);
     if (this.monitored) {
@@ -182,9 +197,97 @@ export class Compiler {
     this.noPeephole();
   }
   stop(bytecodeOffset: u32): void {
+    if (bytecodeOffset != this.phaseAt) {
+      this.phaseAt = bytecodeOffset;
+      this.phase = 0;
+    }
     this.stops.push(this.len);
     this.stops.push(bytecodeOffset);
     this.stops.push(this.height);
+    this.stops.push(this.phase);
+  }
+
+  // ── probes ───────────────────────────────────────────────────────────────────────────────
+  // A probe instruction sits at a stop point: before it (a full trace buffer stops there) and
+  // after it (a callback probe stops past itself) the frame holds the bytecode's operand stack.
+  beforeProbe(at: u32): void {
+    this.materializeAll();
+    this.noPeephole();
+    this.stop(at);
+  }
+  afterProbe(at: u32): void {
+    this.phase++;
+    this.stop(at);
+    this.noPeephole();
+  }
+  probe(event: u32, at: u32): void {
+    this.beforeProbe(at);
+    this.begin(IR.probe);
+    this.w32(event);
+    this.w32(at);
+    this.afterProbe(at);
+  }
+  // A probe instruction of the form (at, k, slot, x).
+  probe4(op: u32, at: u32, k: u32, slot: u32, x: u32): void {
+    this.beforeProbe(at);
+    this.begin(op);
+    this.w32(at);
+    this.w32(k);
+    this.w32(slot);
+    if (op != IR.probe_br && op != IR.probe_icall && op != IR.rec_icall) this.w32(x);
+    this.afterProbe(at);
+  }
+  probeEntry(at: u32): void {
+    if ((probeKinds & PROBE_ENTRY) != 0) this.probe(EVENT_ENTRY, at);
+    if ((recordKinds & RECORD_INCLUSIVE) != 0) {
+      this.beforeProbe(at);
+      this.begin(IR.rec_enter);
+      this.afterProbe(at);
+    }
+  }
+  probeExit(at: u32): void {
+    if ((probeKinds & PROBE_EXIT) != 0) this.probe(EVENT_EXIT, at);
+    if ((recordKinds & RECORD_INCLUSIVE) != 0) {
+      this.beforeProbe(at);
+      this.begin(IR.rec_exit);
+      this.afterProbe(at);
+    }
+  }
+  // The probes before instruction `op` at bytecode offset `at` (its immediates not yet read).
+  probesBefore(op: u32, at: u32): void {
+    const kinds = probeKinds;
+    if ((kinds & PROBE_INSTR) != 0) this.probe(EVENT_INSTR, at);
+    if ((kinds & PROBE_SITE) != 0 && sites.has((<u64>this.funcIndex << 32) | <u64>at)) this.probe(EVENT_SITE, at);
+    const h = this.height;
+    if (op >= <u32>Op.I32_LOAD && op <= <u32>Op.I64_STORE32) {
+      if (((kinds & PROBE_MEMORY) | (recordKinds & RECORD_MEMORY)) == 0) return;
+      const peek = new Reader(this.m.bytes, this.r.pos, this.r.end);
+      peek.u32();
+      const offset = peek.u32();
+      const isStore = op >= <u32>Op.I32_STORE;
+      const k = accessBytes(op) | (isStore ? 0x100 : 0);
+      const slot = this.slot(isStore ? h - 2 : h - 1);
+      if ((kinds & PROBE_MEMORY) != 0) this.probe4(IR.probe_mem, at, k, slot, offset);
+      if ((recordKinds & RECORD_MEMORY) != 0) this.probe4(IR.rec_mem, at, k, slot, offset);
+    } else if (op == Op.BR_IF || op == Op.IF || op == Op.BR_TABLE) {
+      if ((kinds & PROBE_BRANCH) != 0) this.probe4(IR.probe_br, at, op, this.slot(h - 1), 0);
+    } else if (op == Op.CALL) {
+      if ((kinds & PROBE_CALL) == 0) return;
+      const peek = new Reader(this.m.bytes, this.r.pos, this.r.end);
+      const f = peek.u32();
+      this.beforeProbe(at);
+      this.begin(IR.probe_call);
+      this.w32(at);
+      this.w32(f);
+      this.afterProbe(at);
+    } else if (op == Op.CALL_INDIRECT) {
+      if ((kinds & PROBE_CALL) == 0 && (recordKinds & RECORD_INDIRECT) == 0) return;
+      const peek = new Reader(this.m.bytes, this.r.pos, this.r.end);
+      peek.u32();
+      const table = <u32>unchecked(this.inst.tables[peek.u32()]);
+      if ((kinds & PROBE_CALL) != 0) this.probe4(IR.probe_icall, at, table, this.slot(h - 1), 0);
+      if ((recordKinds & RECORD_INDIRECT) != 0) this.probe4(IR.rec_icall, at, table, this.slot(h - 1), 0);
+    }
   }
   closeSegment(): void {
     if (this.segField == NONE) return;
@@ -468,7 +571,12 @@ export class Compiler {
     this.maxHeight = 0;
     this.depth = 0;
     this.noPeephole();
-    this.metered = meteringEnabled || monitoringEnabled;
+    this.probed = probing();
+    this.funcIndex = index;
+    this.phaseAt = 0xffffffff;
+    this.phase = 0;
+    // Inclusive instructions are read off the fuel: they need metered code.
+    this.metered = meteringEnabled || monitoringEnabled || (recordKinds & RECORD_INCLUSIVE) != 0;
     this.monitored = monitoringEnabled;
     this.floatX = (intrinsicClasses & CLASS_FLOAT) != 0;
     this.hosted = hostedMemory != 0 && load<usize>(rec, FUNC_MEM) == hostedMemory;
@@ -479,7 +587,7 @@ export class Compiler {
     this.nextLoop = false;
     this.pushCtl(FUNC, 0, <u32>type.results.length);
     if (!this.metered) this.stop(code.bodyStart);
-    this.body(type);
+    this.body(type, code.bodyStart);
     const table = new StaticArray<u32>(this.stops.length);
     for (let i = 0; i < this.stops.length; i++) unchecked((table[i] = this.stops[i]));
     setStops(load<u32>(rec, FUNC_ADDR), table);
@@ -511,7 +619,9 @@ export class Compiler {
     setCounters(addr, new FuncCounters(counters, segs, ops));
   }
 
-  ret(n: u32): void {
+  // Returns the top n entries; `at` is the returning instruction's offset (for exit probes).
+  ret(n: u32, at: u32): void {
+    if (this.probed) this.probeExit(at);
     if (n == 0) {
       this.begin(IR.ret0);
     } else if (n == 1) {
@@ -543,13 +653,15 @@ export class Compiler {
     }
   }
 
-  body(type: FuncType): void {
+  body(type: FuncType, start: u32): void {
     const r = this.r;
+    if (this.probed) this.probeEntry(start);
     while (true) {
       let op: u32;
+      let at: u32 = 0;
       if (this.ctl(0).unreachable) op = this.skipDead();
       else {
-        const at = r.offset;
+        at = r.offset;
         op = r.u8();
         if (op == 0xfc) op = PREFIX_FC + r.u32();
         if (this.metered) {
@@ -557,6 +669,7 @@ export class Compiler {
           this.segCount++;
           if (this.monitored) this.segOps.push(op);
         }
+        if (this.probed) this.probesBefore(op, at);
       }
       switch (op) {
         case Op.UNREACHABLE: {
@@ -619,7 +732,7 @@ export class Compiler {
           const c = this.ctl(0);
           const fell = !c.unreachable;
           if (c.kind == FUNC) {
-            if (fell) this.ret(c.results);
+            if (fell) this.ret(c.results, at);
             this.closeSegment();
             if (c.patches.length > 0) {
               this.placeLabel(c);
@@ -627,7 +740,7 @@ export class Compiler {
               this.truncate(c.height);
               for (let i: u32 = 0; i < c.results; i++) this.push(STACK, 0);
               this.stop(r.offset);
-              this.ret(c.results);
+              this.ret(c.results, r.offset);
             }
             return;
           }
@@ -701,7 +814,7 @@ export class Compiler {
           break;
         }
         case Op.RETURN: {
-          this.ret(<u32>type.results.length);
+          this.ret(<u32>type.results.length, at);
           this.closeSegment();
           this.setUnreachable();
           break;
@@ -709,8 +822,9 @@ export class Compiler {
         case Op.CALL: {
           const f = r.u32();
           const callee = unchecked(this.inst.funcs[f]);
-          // A builtin float intrinsic is its float instruction (runtime/builtins.ts).
-          const builtin = builtinOf(callee);
+          // A builtin float intrinsic is its float instruction, a load or store one a single IR
+          // instruction (runtime/builtins.ts); probed code keeps the call, which probes see.
+          const builtin = probing() ? 0 : builtinOf(callee);
           const t = this.m.funcType(f);
           if (builtin != 0 && builtinWasmOp(builtin - 1) != 0xffff) {
             lowerNumeric(this, builtinWasmOp(builtin - 1));
@@ -853,8 +967,8 @@ export function setMetering(on: bool): void {
 
 export let compiledFunctions: u32 = 0;
 
-// Stop-point tables of compiled functions, by function address: triples (IR offset, bytecode
-// offset, operand stack height) in IR order.
+// Stop-point tables of compiled functions, by function address: quadruples (IR offset, bytecode
+// offset, operand stack height, phase) in IR order.
 const stopTables: Array<StaticArray<u32> | null> = [];
 
 function setStops(addr: u32, table: StaticArray<u32>): void {
@@ -870,4 +984,16 @@ export function stopsOf(addr: u32): StaticArray<u32> | null {
 export function compileFunction(rec: usize): usize {
   compiledFunctions++;
   return compiler.compile(rec);
+}
+
+// Bytes a load or store accesses.
+function accessBytes(op: u32): u32 {
+  switch (op) {
+    case Op.I64_LOAD: case Op.F64_LOAD: case Op.I64_STORE: case Op.F64_STORE: return 8;
+    case Op.I32_LOAD8_S: case Op.I32_LOAD8_U: case Op.I64_LOAD8_S: case Op.I64_LOAD8_U:
+    case Op.I32_STORE8: case Op.I64_STORE8: return 1;
+    case Op.I32_LOAD16_S: case Op.I32_LOAD16_U: case Op.I64_LOAD16_S: case Op.I64_LOAD16_U:
+    case Op.I32_STORE16: case Op.I64_STORE16: return 2;
+  }
+  return 4;
 }

@@ -16,6 +16,7 @@ import {
   ensureStacks, setSliceBudget, trapMessage as messageOf,
 } from "./state";
 import * as state from "./state";
+import { shadowDepth, shadowUnwind } from "../probe/probes";
 
 export {
   STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED,
@@ -37,6 +38,8 @@ const actFunc: usize[] = [];
 const actBase: usize[] = [];
 const actCsp: usize[] = [];
 const actDirectHost: bool[] = [];
+// The shadow stack's depth (probe/probes.ts) when the activation began.
+const actShadow: i32[] = [];
 
 function setup(): void {
   ensureStacks();
@@ -62,6 +65,9 @@ function nextCsp(): usize {
 
 function pop(): void {
   const top = actFunc.length - 1;
+  // A trap or an abort leaves the activation's calls unfinished on the shadow stack.
+  shadowUnwind(unchecked(actShadow[top]));
+  actShadow.length = top;
   actFunc.length = top;
   actBase.length = top;
   actCsp.length = top;
@@ -115,6 +121,7 @@ export function invoke(rec: usize, io: usize): i32 {
   actFunc.push(rec);
   actBase.push(base);
   actCsp.push(csp);
+  actShadow.push(shadowDepth());
   const np = <usize>load<u16>(rec, FUNC_NPARAMS);
   const nr = <usize>load<u16>(rec, FUNC_NRESULTS);
   if (load<u32>(rec, FUNC_KIND) == FUNC_HOST) {
@@ -239,6 +246,7 @@ export function beginRestoredActivation(rec: usize): usize {
   actFunc.push(rec);
   actBase.push(stackBase);
   actCsp.push(callBase);
+  actShadow.push(0);
   actDirectHost.push(false);
   store<usize>(callBase, haltCode);
   store<usize>(callBase, stackBase, 4);

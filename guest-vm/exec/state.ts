@@ -12,6 +12,8 @@ export const STATUS_COMPLETED: i32 = 0;
 export const STATUS_TRAP: i32 = 1;
 export const STATUS_HOST_CALL: i32 = 2;
 export const STATUS_SUSPENDED: i32 = 3;
+// A probe fired (probe/probes.ts): the event is in probe/probes.ts's event fields.
+export const STATUS_PROBE: i32 = 4;
 
 export const TRAP_UNREACHABLE: u32 = 1;
 export const TRAP_DIV_ZERO: u32 = 2;

@@ -25,488 +25,488 @@ export const enum IR {
   retn = 18, // frame[0..n] = r0..; return  [t1* t*] -> [t2*] (12 bytes)
   fuel = 19, // fuel -= n (8 bytes)
   fuel_count = 20, // fuel -= n; count[c] += 1 (12 bytes)
-  halt = 21, // stop (4 bytes)
-  global_get = 22, // r0 = global[g]  [] -> [t] (12 bytes)
-  global_set = 23, // global[g] = r1  [t] -> [] (12 bytes)
-  memory_size = 24, // r0 = pages  [] -> [i32] (8 bytes)
-  memory_grow = 25, // r0 = grow(r1)  [i32] -> [i32] (12 bytes)
-  memory_fill = 26, // fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_copy = 27, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_init = 28, // init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
-  memory_fill_h = 29, // host fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_copy_h = 30, // host copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
-  memory_init_h = 31, // host init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
-  seg_drop = 32, // drop(seg)  [] -> [] (8 bytes)
-  table_get = 33, // r0 = table[r1]  [i32] -> [t] (16 bytes)
-  table_set = 34, // table[r0] = r1  [i32 t] -> [] (16 bytes)
-  table_size = 35, // r0 = size  [] -> [i32] (12 bytes)
-  table_grow = 36, // r0 = grow(r1 refs of r2)  [t i32] -> [i32] (20 bytes)
-  table_fill = 37, // fill(r0, r1, r2)  [i32 t i32] -> [] (20 bytes)
-  table_copy = 38, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
-  table_init = 39, // init(seg, r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
-  i32_eqz_s = 40, // r0 = i32.eqz(r1) (12 bytes)
-  i32_eq_ss = 41, // r0 = i32.eq(r1, r2) (16 bytes)
-  i32_eq_si = 42, // r0 = i32.eq(r1, imm) (16 bytes)
-  br_i32_eq_ss = 43, // if i32.eq(r0, r1): pc += t (16 bytes)
-  br_i32_eq_si = 44, // if i32.eq(r0, imm): pc += t (16 bytes)
-  i32_ne_ss = 45, // r0 = i32.ne(r1, r2) (16 bytes)
-  i32_ne_si = 46, // r0 = i32.ne(r1, imm) (16 bytes)
-  br_i32_ne_ss = 47, // if i32.ne(r0, r1): pc += t (16 bytes)
-  br_i32_ne_si = 48, // if i32.ne(r0, imm): pc += t (16 bytes)
-  i32_lt_s_ss = 49, // r0 = i32.lt_s(r1, r2) (16 bytes)
-  i32_lt_s_si = 50, // r0 = i32.lt_s(r1, imm) (16 bytes)
-  br_i32_lt_s_ss = 51, // if i32.lt_s(r0, r1): pc += t (16 bytes)
-  br_i32_lt_s_si = 52, // if i32.lt_s(r0, imm): pc += t (16 bytes)
-  i32_lt_u_ss = 53, // r0 = i32.lt_u(r1, r2) (16 bytes)
-  i32_lt_u_si = 54, // r0 = i32.lt_u(r1, imm) (16 bytes)
-  br_i32_lt_u_ss = 55, // if i32.lt_u(r0, r1): pc += t (16 bytes)
-  br_i32_lt_u_si = 56, // if i32.lt_u(r0, imm): pc += t (16 bytes)
-  i32_gt_s_ss = 57, // r0 = i32.gt_s(r1, r2) (16 bytes)
-  i32_gt_s_si = 58, // r0 = i32.gt_s(r1, imm) (16 bytes)
-  br_i32_gt_s_ss = 59, // if i32.gt_s(r0, r1): pc += t (16 bytes)
-  br_i32_gt_s_si = 60, // if i32.gt_s(r0, imm): pc += t (16 bytes)
-  i32_gt_u_ss = 61, // r0 = i32.gt_u(r1, r2) (16 bytes)
-  i32_gt_u_si = 62, // r0 = i32.gt_u(r1, imm) (16 bytes)
-  br_i32_gt_u_ss = 63, // if i32.gt_u(r0, r1): pc += t (16 bytes)
-  br_i32_gt_u_si = 64, // if i32.gt_u(r0, imm): pc += t (16 bytes)
-  i32_le_s_ss = 65, // r0 = i32.le_s(r1, r2) (16 bytes)
-  i32_le_s_si = 66, // r0 = i32.le_s(r1, imm) (16 bytes)
-  br_i32_le_s_ss = 67, // if i32.le_s(r0, r1): pc += t (16 bytes)
-  br_i32_le_s_si = 68, // if i32.le_s(r0, imm): pc += t (16 bytes)
-  i32_le_u_ss = 69, // r0 = i32.le_u(r1, r2) (16 bytes)
-  i32_le_u_si = 70, // r0 = i32.le_u(r1, imm) (16 bytes)
-  br_i32_le_u_ss = 71, // if i32.le_u(r0, r1): pc += t (16 bytes)
-  br_i32_le_u_si = 72, // if i32.le_u(r0, imm): pc += t (16 bytes)
-  i32_ge_s_ss = 73, // r0 = i32.ge_s(r1, r2) (16 bytes)
-  i32_ge_s_si = 74, // r0 = i32.ge_s(r1, imm) (16 bytes)
-  br_i32_ge_s_ss = 75, // if i32.ge_s(r0, r1): pc += t (16 bytes)
-  br_i32_ge_s_si = 76, // if i32.ge_s(r0, imm): pc += t (16 bytes)
-  i32_ge_u_ss = 77, // r0 = i32.ge_u(r1, r2) (16 bytes)
-  i32_ge_u_si = 78, // r0 = i32.ge_u(r1, imm) (16 bytes)
-  br_i32_ge_u_ss = 79, // if i32.ge_u(r0, r1): pc += t (16 bytes)
-  br_i32_ge_u_si = 80, // if i32.ge_u(r0, imm): pc += t (16 bytes)
-  i64_eqz_s = 81, // r0 = i64.eqz(r1) (12 bytes)
-  i64_eq_ss = 82, // r0 = i64.eq(r1, r2) (16 bytes)
-  i64_eq_si = 83, // r0 = i64.eq(r1, imm) (20 bytes)
-  br_i64_eq_ss = 84, // if i64.eq(r0, r1): pc += t (16 bytes)
-  br_i64_eq_si = 85, // if i64.eq(r0, imm): pc += t (20 bytes)
-  i64_ne_ss = 86, // r0 = i64.ne(r1, r2) (16 bytes)
-  i64_ne_si = 87, // r0 = i64.ne(r1, imm) (20 bytes)
-  br_i64_ne_ss = 88, // if i64.ne(r0, r1): pc += t (16 bytes)
-  br_i64_ne_si = 89, // if i64.ne(r0, imm): pc += t (20 bytes)
-  i64_lt_s_ss = 90, // r0 = i64.lt_s(r1, r2) (16 bytes)
-  i64_lt_s_si = 91, // r0 = i64.lt_s(r1, imm) (20 bytes)
-  br_i64_lt_s_ss = 92, // if i64.lt_s(r0, r1): pc += t (16 bytes)
-  br_i64_lt_s_si = 93, // if i64.lt_s(r0, imm): pc += t (20 bytes)
-  i64_lt_u_ss = 94, // r0 = i64.lt_u(r1, r2) (16 bytes)
-  i64_lt_u_si = 95, // r0 = i64.lt_u(r1, imm) (20 bytes)
-  br_i64_lt_u_ss = 96, // if i64.lt_u(r0, r1): pc += t (16 bytes)
-  br_i64_lt_u_si = 97, // if i64.lt_u(r0, imm): pc += t (20 bytes)
-  i64_gt_s_ss = 98, // r0 = i64.gt_s(r1, r2) (16 bytes)
-  i64_gt_s_si = 99, // r0 = i64.gt_s(r1, imm) (20 bytes)
-  br_i64_gt_s_ss = 100, // if i64.gt_s(r0, r1): pc += t (16 bytes)
-  br_i64_gt_s_si = 101, // if i64.gt_s(r0, imm): pc += t (20 bytes)
-  i64_gt_u_ss = 102, // r0 = i64.gt_u(r1, r2) (16 bytes)
-  i64_gt_u_si = 103, // r0 = i64.gt_u(r1, imm) (20 bytes)
-  br_i64_gt_u_ss = 104, // if i64.gt_u(r0, r1): pc += t (16 bytes)
-  br_i64_gt_u_si = 105, // if i64.gt_u(r0, imm): pc += t (20 bytes)
-  i64_le_s_ss = 106, // r0 = i64.le_s(r1, r2) (16 bytes)
-  i64_le_s_si = 107, // r0 = i64.le_s(r1, imm) (20 bytes)
-  br_i64_le_s_ss = 108, // if i64.le_s(r0, r1): pc += t (16 bytes)
-  br_i64_le_s_si = 109, // if i64.le_s(r0, imm): pc += t (20 bytes)
-  i64_le_u_ss = 110, // r0 = i64.le_u(r1, r2) (16 bytes)
-  i64_le_u_si = 111, // r0 = i64.le_u(r1, imm) (20 bytes)
-  br_i64_le_u_ss = 112, // if i64.le_u(r0, r1): pc += t (16 bytes)
-  br_i64_le_u_si = 113, // if i64.le_u(r0, imm): pc += t (20 bytes)
-  i64_ge_s_ss = 114, // r0 = i64.ge_s(r1, r2) (16 bytes)
-  i64_ge_s_si = 115, // r0 = i64.ge_s(r1, imm) (20 bytes)
-  br_i64_ge_s_ss = 116, // if i64.ge_s(r0, r1): pc += t (16 bytes)
-  br_i64_ge_s_si = 117, // if i64.ge_s(r0, imm): pc += t (20 bytes)
-  i64_ge_u_ss = 118, // r0 = i64.ge_u(r1, r2) (16 bytes)
-  i64_ge_u_si = 119, // r0 = i64.ge_u(r1, imm) (20 bytes)
-  br_i64_ge_u_ss = 120, // if i64.ge_u(r0, r1): pc += t (16 bytes)
-  br_i64_ge_u_si = 121, // if i64.ge_u(r0, imm): pc += t (20 bytes)
-  f32_eq_ss = 122, // r0 = f32.eq(r1, r2) (16 bytes)
-  br_f32_eq_ss = 123, // if f32.eq(r0, r1): pc += t (16 bytes)
-  f32_ne_ss = 124, // r0 = f32.ne(r1, r2) (16 bytes)
-  br_f32_ne_ss = 125, // if f32.ne(r0, r1): pc += t (16 bytes)
-  f32_lt_ss = 126, // r0 = f32.lt(r1, r2) (16 bytes)
-  br_f32_lt_ss = 127, // if f32.lt(r0, r1): pc += t (16 bytes)
-  f32_gt_ss = 128, // r0 = f32.gt(r1, r2) (16 bytes)
-  br_f32_gt_ss = 129, // if f32.gt(r0, r1): pc += t (16 bytes)
-  f32_le_ss = 130, // r0 = f32.le(r1, r2) (16 bytes)
-  br_f32_le_ss = 131, // if f32.le(r0, r1): pc += t (16 bytes)
-  f32_ge_ss = 132, // r0 = f32.ge(r1, r2) (16 bytes)
-  br_f32_ge_ss = 133, // if f32.ge(r0, r1): pc += t (16 bytes)
-  f64_eq_ss = 134, // r0 = f64.eq(r1, r2) (16 bytes)
-  br_f64_eq_ss = 135, // if f64.eq(r0, r1): pc += t (16 bytes)
-  f64_ne_ss = 136, // r0 = f64.ne(r1, r2) (16 bytes)
-  br_f64_ne_ss = 137, // if f64.ne(r0, r1): pc += t (16 bytes)
-  f64_lt_ss = 138, // r0 = f64.lt(r1, r2) (16 bytes)
-  br_f64_lt_ss = 139, // if f64.lt(r0, r1): pc += t (16 bytes)
-  f64_gt_ss = 140, // r0 = f64.gt(r1, r2) (16 bytes)
-  br_f64_gt_ss = 141, // if f64.gt(r0, r1): pc += t (16 bytes)
-  f64_le_ss = 142, // r0 = f64.le(r1, r2) (16 bytes)
-  br_f64_le_ss = 143, // if f64.le(r0, r1): pc += t (16 bytes)
-  f64_ge_ss = 144, // r0 = f64.ge(r1, r2) (16 bytes)
-  br_f64_ge_ss = 145, // if f64.ge(r0, r1): pc += t (16 bytes)
-  i32_clz_s = 146, // r0 = i32.clz(r1) (12 bytes)
-  i32_ctz_s = 147, // r0 = i32.ctz(r1) (12 bytes)
-  i32_popcnt_s = 148, // r0 = i32.popcnt(r1) (12 bytes)
-  i32_add_ss = 149, // r0 = i32.add(r1, r2) (16 bytes)
-  i32_add_si = 150, // r0 = i32.add(r1, imm) (16 bytes)
-  i32_sub_ss = 151, // r0 = i32.sub(r1, r2) (16 bytes)
-  i32_sub_si = 152, // r0 = i32.sub(r1, imm) (16 bytes)
-  i32_mul_ss = 153, // r0 = i32.mul(r1, r2) (16 bytes)
-  i32_mul_si = 154, // r0 = i32.mul(r1, imm) (16 bytes)
-  i32_div_s_ss = 155, // r0 = i32.div_s(r1, r2) (16 bytes)
-  i32_div_s_si = 156, // r0 = i32.div_s(r1, imm) (16 bytes)
-  i32_div_u_ss = 157, // r0 = i32.div_u(r1, r2) (16 bytes)
-  i32_div_u_si = 158, // r0 = i32.div_u(r1, imm) (16 bytes)
-  i32_rem_s_ss = 159, // r0 = i32.rem_s(r1, r2) (16 bytes)
-  i32_rem_s_si = 160, // r0 = i32.rem_s(r1, imm) (16 bytes)
-  i32_rem_u_ss = 161, // r0 = i32.rem_u(r1, r2) (16 bytes)
-  i32_rem_u_si = 162, // r0 = i32.rem_u(r1, imm) (16 bytes)
-  i32_and_ss = 163, // r0 = i32.and(r1, r2) (16 bytes)
-  i32_and_si = 164, // r0 = i32.and(r1, imm) (16 bytes)
-  i32_or_ss = 165, // r0 = i32.or(r1, r2) (16 bytes)
-  i32_or_si = 166, // r0 = i32.or(r1, imm) (16 bytes)
-  i32_xor_ss = 167, // r0 = i32.xor(r1, r2) (16 bytes)
-  i32_xor_si = 168, // r0 = i32.xor(r1, imm) (16 bytes)
-  i32_shl_ss = 169, // r0 = i32.shl(r1, r2) (16 bytes)
-  i32_shl_si = 170, // r0 = i32.shl(r1, imm) (16 bytes)
-  i32_shr_s_ss = 171, // r0 = i32.shr_s(r1, r2) (16 bytes)
-  i32_shr_s_si = 172, // r0 = i32.shr_s(r1, imm) (16 bytes)
-  i32_shr_u_ss = 173, // r0 = i32.shr_u(r1, r2) (16 bytes)
-  i32_shr_u_si = 174, // r0 = i32.shr_u(r1, imm) (16 bytes)
-  i32_rotl_ss = 175, // r0 = i32.rotl(r1, r2) (16 bytes)
-  i32_rotl_si = 176, // r0 = i32.rotl(r1, imm) (16 bytes)
-  i32_rotr_ss = 177, // r0 = i32.rotr(r1, r2) (16 bytes)
-  i32_rotr_si = 178, // r0 = i32.rotr(r1, imm) (16 bytes)
-  i64_clz_s = 179, // r0 = i64.clz(r1) (12 bytes)
-  i64_ctz_s = 180, // r0 = i64.ctz(r1) (12 bytes)
-  i64_popcnt_s = 181, // r0 = i64.popcnt(r1) (12 bytes)
-  i64_add_ss = 182, // r0 = i64.add(r1, r2) (16 bytes)
-  i64_add_si = 183, // r0 = i64.add(r1, imm) (20 bytes)
-  i64_sub_ss = 184, // r0 = i64.sub(r1, r2) (16 bytes)
-  i64_sub_si = 185, // r0 = i64.sub(r1, imm) (20 bytes)
-  i64_mul_ss = 186, // r0 = i64.mul(r1, r2) (16 bytes)
-  i64_mul_si = 187, // r0 = i64.mul(r1, imm) (20 bytes)
-  i64_div_s_ss = 188, // r0 = i64.div_s(r1, r2) (16 bytes)
-  i64_div_s_si = 189, // r0 = i64.div_s(r1, imm) (20 bytes)
-  i64_div_u_ss = 190, // r0 = i64.div_u(r1, r2) (16 bytes)
-  i64_div_u_si = 191, // r0 = i64.div_u(r1, imm) (20 bytes)
-  i64_rem_s_ss = 192, // r0 = i64.rem_s(r1, r2) (16 bytes)
-  i64_rem_s_si = 193, // r0 = i64.rem_s(r1, imm) (20 bytes)
-  i64_rem_u_ss = 194, // r0 = i64.rem_u(r1, r2) (16 bytes)
-  i64_rem_u_si = 195, // r0 = i64.rem_u(r1, imm) (20 bytes)
-  i64_and_ss = 196, // r0 = i64.and(r1, r2) (16 bytes)
-  i64_and_si = 197, // r0 = i64.and(r1, imm) (20 bytes)
-  i64_or_ss = 198, // r0 = i64.or(r1, r2) (16 bytes)
-  i64_or_si = 199, // r0 = i64.or(r1, imm) (20 bytes)
-  i64_xor_ss = 200, // r0 = i64.xor(r1, r2) (16 bytes)
-  i64_xor_si = 201, // r0 = i64.xor(r1, imm) (20 bytes)
-  i64_shl_ss = 202, // r0 = i64.shl(r1, r2) (16 bytes)
-  i64_shl_si = 203, // r0 = i64.shl(r1, imm) (20 bytes)
-  i64_shr_s_ss = 204, // r0 = i64.shr_s(r1, r2) (16 bytes)
-  i64_shr_s_si = 205, // r0 = i64.shr_s(r1, imm) (20 bytes)
-  i64_shr_u_ss = 206, // r0 = i64.shr_u(r1, r2) (16 bytes)
-  i64_shr_u_si = 207, // r0 = i64.shr_u(r1, imm) (20 bytes)
-  i64_rotl_ss = 208, // r0 = i64.rotl(r1, r2) (16 bytes)
-  i64_rotl_si = 209, // r0 = i64.rotl(r1, imm) (20 bytes)
-  i64_rotr_ss = 210, // r0 = i64.rotr(r1, r2) (16 bytes)
-  i64_rotr_si = 211, // r0 = i64.rotr(r1, imm) (20 bytes)
-  f32_abs_s = 212, // r0 = f32.abs(r1) (12 bytes)
-  f32_neg_s = 213, // r0 = f32.neg(r1) (12 bytes)
-  f32_ceil_s = 214, // r0 = f32.ceil(r1) (12 bytes)
-  f32_floor_s = 215, // r0 = f32.floor(r1) (12 bytes)
-  f32_trunc_s = 216, // r0 = f32.trunc(r1) (12 bytes)
-  f32_nearest_s = 217, // r0 = f32.nearest(r1) (12 bytes)
-  f32_sqrt_s = 218, // r0 = f32.sqrt(r1) (12 bytes)
-  f32_add_ss = 219, // r0 = f32.add(r1, r2) (16 bytes)
-  f32_add_si = 220, // r0 = f32.add(r1, imm) (16 bytes)
-  f32_sub_ss = 221, // r0 = f32.sub(r1, r2) (16 bytes)
-  f32_sub_si = 222, // r0 = f32.sub(r1, imm) (16 bytes)
-  f32_mul_ss = 223, // r0 = f32.mul(r1, r2) (16 bytes)
-  f32_mul_si = 224, // r0 = f32.mul(r1, imm) (16 bytes)
-  f32_div_ss = 225, // r0 = f32.div(r1, r2) (16 bytes)
-  f32_div_si = 226, // r0 = f32.div(r1, imm) (16 bytes)
-  f32_min_ss = 227, // r0 = f32.min(r1, r2) (16 bytes)
-  f32_max_ss = 228, // r0 = f32.max(r1, r2) (16 bytes)
-  f32_copysign_ss = 229, // r0 = f32.copysign(r1, r2) (16 bytes)
-  f64_abs_s = 230, // r0 = f64.abs(r1) (12 bytes)
-  f64_neg_s = 231, // r0 = f64.neg(r1) (12 bytes)
-  f64_ceil_s = 232, // r0 = f64.ceil(r1) (12 bytes)
-  f64_floor_s = 233, // r0 = f64.floor(r1) (12 bytes)
-  f64_trunc_s = 234, // r0 = f64.trunc(r1) (12 bytes)
-  f64_nearest_s = 235, // r0 = f64.nearest(r1) (12 bytes)
-  f64_sqrt_s = 236, // r0 = f64.sqrt(r1) (12 bytes)
-  f64_add_ss = 237, // r0 = f64.add(r1, r2) (16 bytes)
-  f64_add_si = 238, // r0 = f64.add(r1, imm) (20 bytes)
-  f64_sub_ss = 239, // r0 = f64.sub(r1, r2) (16 bytes)
-  f64_sub_si = 240, // r0 = f64.sub(r1, imm) (20 bytes)
-  f64_mul_ss = 241, // r0 = f64.mul(r1, r2) (16 bytes)
-  f64_mul_si = 242, // r0 = f64.mul(r1, imm) (20 bytes)
-  f64_div_ss = 243, // r0 = f64.div(r1, r2) (16 bytes)
-  f64_div_si = 244, // r0 = f64.div(r1, imm) (20 bytes)
-  f64_min_ss = 245, // r0 = f64.min(r1, r2) (16 bytes)
-  f64_max_ss = 246, // r0 = f64.max(r1, r2) (16 bytes)
-  f64_copysign_ss = 247, // r0 = f64.copysign(r1, r2) (16 bytes)
-  i32_wrap_i64_s = 248, // r0 = i32.wrap_i64(r1) (12 bytes)
-  i32_trunc_f32_s_s = 249, // r0 = i32.trunc_f32_s(r1) (12 bytes)
-  i32_trunc_f32_u_s = 250, // r0 = i32.trunc_f32_u(r1) (12 bytes)
-  i32_trunc_f64_s_s = 251, // r0 = i32.trunc_f64_s(r1) (12 bytes)
-  i32_trunc_f64_u_s = 252, // r0 = i32.trunc_f64_u(r1) (12 bytes)
-  i64_extend_i32_s_s = 253, // r0 = i64.extend_i32_s(r1) (12 bytes)
-  i64_extend_i32_u_s = 254, // r0 = i64.extend_i32_u(r1) (12 bytes)
-  i64_trunc_f32_s_s = 255, // r0 = i64.trunc_f32_s(r1) (12 bytes)
-  i64_trunc_f32_u_s = 256, // r0 = i64.trunc_f32_u(r1) (12 bytes)
-  i64_trunc_f64_s_s = 257, // r0 = i64.trunc_f64_s(r1) (12 bytes)
-  i64_trunc_f64_u_s = 258, // r0 = i64.trunc_f64_u(r1) (12 bytes)
-  f32_convert_i32_s_s = 259, // r0 = f32.convert_i32_s(r1) (12 bytes)
-  f32_convert_i32_u_s = 260, // r0 = f32.convert_i32_u(r1) (12 bytes)
-  f32_convert_i64_s_s = 261, // r0 = f32.convert_i64_s(r1) (12 bytes)
-  f32_convert_i64_u_s = 262, // r0 = f32.convert_i64_u(r1) (12 bytes)
-  f32_demote_f64_s = 263, // r0 = f32.demote_f64(r1) (12 bytes)
-  f64_convert_i32_s_s = 264, // r0 = f64.convert_i32_s(r1) (12 bytes)
-  f64_convert_i32_u_s = 265, // r0 = f64.convert_i32_u(r1) (12 bytes)
-  f64_convert_i64_s_s = 266, // r0 = f64.convert_i64_s(r1) (12 bytes)
-  f64_convert_i64_u_s = 267, // r0 = f64.convert_i64_u(r1) (12 bytes)
-  f64_promote_f32_s = 268, // r0 = f64.promote_f32(r1) (12 bytes)
-  i32_extend8_s_s = 269, // r0 = i32.extend8_s(r1) (12 bytes)
-  i32_extend16_s_s = 270, // r0 = i32.extend16_s(r1) (12 bytes)
-  i64_extend8_s_s = 271, // r0 = i64.extend8_s(r1) (12 bytes)
-  i64_extend16_s_s = 272, // r0 = i64.extend16_s(r1) (12 bytes)
-  i64_extend32_s_s = 273, // r0 = i64.extend32_s(r1) (12 bytes)
-  i32_trunc_sat_f32_s_s = 274, // r0 = i32.trunc_sat_f32_s(r1) (12 bytes)
-  i32_trunc_sat_f32_u_s = 275, // r0 = i32.trunc_sat_f32_u(r1) (12 bytes)
-  i32_trunc_sat_f64_s_s = 276, // r0 = i32.trunc_sat_f64_s(r1) (12 bytes)
-  i32_trunc_sat_f64_u_s = 277, // r0 = i32.trunc_sat_f64_u(r1) (12 bytes)
-  i64_trunc_sat_f32_s_s = 278, // r0 = i64.trunc_sat_f32_s(r1) (12 bytes)
-  i64_trunc_sat_f32_u_s = 279, // r0 = i64.trunc_sat_f32_u(r1) (12 bytes)
-  i64_trunc_sat_f64_s_s = 280, // r0 = i64.trunc_sat_f64_s(r1) (12 bytes)
-  i64_trunc_sat_f64_u_s = 281, // r0 = i64.trunc_sat_f64_u(r1) (12 bytes)
-  f32_abs_x = 282, // r0 = host f32.abs(r1) (12 bytes)
-  f32_neg_x = 283, // r0 = host f32.neg(r1) (12 bytes)
-  f32_ceil_x = 284, // r0 = host f32.ceil(r1) (12 bytes)
-  f32_floor_x = 285, // r0 = host f32.floor(r1) (12 bytes)
-  f32_trunc_x = 286, // r0 = host f32.trunc(r1) (12 bytes)
-  f32_nearest_x = 287, // r0 = host f32.nearest(r1) (12 bytes)
-  f32_sqrt_x = 288, // r0 = host f32.sqrt(r1) (12 bytes)
-  f32_add_x = 289, // r0 = host f32.add(r1, r2) (16 bytes)
-  f32_add_xi = 290, // r0 = host f32.add(r1, imm) (16 bytes)
-  f32_sub_x = 291, // r0 = host f32.sub(r1, r2) (16 bytes)
-  f32_sub_xi = 292, // r0 = host f32.sub(r1, imm) (16 bytes)
-  f32_mul_x = 293, // r0 = host f32.mul(r1, r2) (16 bytes)
-  f32_mul_xi = 294, // r0 = host f32.mul(r1, imm) (16 bytes)
-  f32_div_x = 295, // r0 = host f32.div(r1, r2) (16 bytes)
-  f32_div_xi = 296, // r0 = host f32.div(r1, imm) (16 bytes)
-  f32_min_x = 297, // r0 = host f32.min(r1, r2) (16 bytes)
-  f32_max_x = 298, // r0 = host f32.max(r1, r2) (16 bytes)
-  f32_copysign_x = 299, // r0 = host f32.copysign(r1, r2) (16 bytes)
-  f64_abs_x = 300, // r0 = host f64.abs(r1) (12 bytes)
-  f64_neg_x = 301, // r0 = host f64.neg(r1) (12 bytes)
-  f64_ceil_x = 302, // r0 = host f64.ceil(r1) (12 bytes)
-  f64_floor_x = 303, // r0 = host f64.floor(r1) (12 bytes)
-  f64_trunc_x = 304, // r0 = host f64.trunc(r1) (12 bytes)
-  f64_nearest_x = 305, // r0 = host f64.nearest(r1) (12 bytes)
-  f64_sqrt_x = 306, // r0 = host f64.sqrt(r1) (12 bytes)
-  f64_add_x = 307, // r0 = host f64.add(r1, r2) (16 bytes)
-  f64_add_xi = 308, // r0 = host f64.add(r1, imm) (20 bytes)
-  f64_sub_x = 309, // r0 = host f64.sub(r1, r2) (16 bytes)
-  f64_sub_xi = 310, // r0 = host f64.sub(r1, imm) (20 bytes)
-  f64_mul_x = 311, // r0 = host f64.mul(r1, r2) (16 bytes)
-  f64_mul_xi = 312, // r0 = host f64.mul(r1, imm) (20 bytes)
-  f64_div_x = 313, // r0 = host f64.div(r1, r2) (16 bytes)
-  f64_div_xi = 314, // r0 = host f64.div(r1, imm) (20 bytes)
-  f64_min_x = 315, // r0 = host f64.min(r1, r2) (16 bytes)
-  f64_max_x = 316, // r0 = host f64.max(r1, r2) (16 bytes)
-  f64_copysign_x = 317, // r0 = host f64.copysign(r1, r2) (16 bytes)
-  f32_convert_i32_s_x = 318, // r0 = host f32.convert_i32_s(r1) (12 bytes)
-  f32_convert_i32_u_x = 319, // r0 = host f32.convert_i32_u(r1) (12 bytes)
-  f32_convert_i64_s_x = 320, // r0 = host f32.convert_i64_s(r1) (12 bytes)
-  f32_convert_i64_u_x = 321, // r0 = host f32.convert_i64_u(r1) (12 bytes)
-  f32_demote_f64_x = 322, // r0 = host f32.demote_f64(r1) (12 bytes)
-  f64_convert_i32_s_x = 323, // r0 = host f64.convert_i32_s(r1) (12 bytes)
-  f64_convert_i32_u_x = 324, // r0 = host f64.convert_i32_u(r1) (12 bytes)
-  f64_convert_i64_s_x = 325, // r0 = host f64.convert_i64_s(r1) (12 bytes)
-  f64_convert_i64_u_x = 326, // r0 = host f64.convert_i64_u(r1) (12 bytes)
-  f64_promote_f32_x = 327, // r0 = host f64.promote_f32(r1) (12 bytes)
-  i32_trunc_sat_f32_s_x = 328, // r0 = host i32.trunc_sat_f32_s(r1) (12 bytes)
-  i32_trunc_sat_f32_u_x = 329, // r0 = host i32.trunc_sat_f32_u(r1) (12 bytes)
-  i32_trunc_sat_f64_s_x = 330, // r0 = host i32.trunc_sat_f64_s(r1) (12 bytes)
-  i32_trunc_sat_f64_u_x = 331, // r0 = host i32.trunc_sat_f64_u(r1) (12 bytes)
-  i64_trunc_sat_f32_s_x = 332, // r0 = host i64.trunc_sat_f32_s(r1) (12 bytes)
-  i64_trunc_sat_f32_u_x = 333, // r0 = host i64.trunc_sat_f32_u(r1) (12 bytes)
-  i64_trunc_sat_f64_s_x = 334, // r0 = host i64.trunc_sat_f64_s(r1) (12 bytes)
-  i64_trunc_sat_f64_u_x = 335, // r0 = host i64.trunc_sat_f64_u(r1) (12 bytes)
-  builtin_load_s8 = 336, // r0 = builtin load-s8(r1, r2) (16 bytes)
-  builtin_load_u8 = 337, // r0 = builtin load-u8(r1, r2) (16 bytes)
-  builtin_load_s16 = 338, // r0 = builtin load-s16(r1, r2) (16 bytes)
-  builtin_load_u16 = 339, // r0 = builtin load-u16(r1, r2) (16 bytes)
-  builtin_load_i32 = 340, // r0 = builtin load-i32(r1, r2) (16 bytes)
-  builtin_load_i64 = 341, // r0 = builtin load-i64(r1, r2) (16 bytes)
-  builtin_store_i8 = 342, // builtin store-i8(r0, r1, r2) (16 bytes)
-  builtin_store_i16 = 343, // builtin store-i16(r0, r1, r2) (16 bytes)
-  builtin_store_i32 = 344, // builtin store-i32(r0, r1, r2) (16 bytes)
-  builtin_store_i64 = 345, // builtin store-i64(r0, r1, r2) (16 bytes)
-  i32_load_h = 346, // r0 = host i32.load(r1 + offset) (16 bytes)
-  i32_load_ha = 347, // r0 = host i32.load((r1 + imm) + offset) (20 bytes)
-  i32_load_hk = 348, // r0 = host i32.load(imm) (16 bytes)
-  i64_load_h = 349, // r0 = host i64.load(r1 + offset) (16 bytes)
-  i64_load_ha = 350, // r0 = host i64.load((r1 + imm) + offset) (20 bytes)
-  i64_load_hk = 351, // r0 = host i64.load(imm) (16 bytes)
-  f32_load_h = 352, // r0 = host f32.load(r1 + offset) (16 bytes)
-  f32_load_ha = 353, // r0 = host f32.load((r1 + imm) + offset) (20 bytes)
-  f32_load_hk = 354, // r0 = host f32.load(imm) (16 bytes)
-  f64_load_h = 355, // r0 = host f64.load(r1 + offset) (16 bytes)
-  f64_load_ha = 356, // r0 = host f64.load((r1 + imm) + offset) (20 bytes)
-  f64_load_hk = 357, // r0 = host f64.load(imm) (16 bytes)
-  i32_load8_s_h = 358, // r0 = host i32.load8_s(r1 + offset) (16 bytes)
-  i32_load8_s_ha = 359, // r0 = host i32.load8_s((r1 + imm) + offset) (20 bytes)
-  i32_load8_s_hk = 360, // r0 = host i32.load8_s(imm) (16 bytes)
-  i32_load8_u_h = 361, // r0 = host i32.load8_u(r1 + offset) (16 bytes)
-  i32_load8_u_ha = 362, // r0 = host i32.load8_u((r1 + imm) + offset) (20 bytes)
-  i32_load8_u_hk = 363, // r0 = host i32.load8_u(imm) (16 bytes)
-  i32_load16_s_h = 364, // r0 = host i32.load16_s(r1 + offset) (16 bytes)
-  i32_load16_s_ha = 365, // r0 = host i32.load16_s((r1 + imm) + offset) (20 bytes)
-  i32_load16_s_hk = 366, // r0 = host i32.load16_s(imm) (16 bytes)
-  i32_load16_u_h = 367, // r0 = host i32.load16_u(r1 + offset) (16 bytes)
-  i32_load16_u_ha = 368, // r0 = host i32.load16_u((r1 + imm) + offset) (20 bytes)
-  i32_load16_u_hk = 369, // r0 = host i32.load16_u(imm) (16 bytes)
-  i64_load8_s_h = 370, // r0 = host i64.load8_s(r1 + offset) (16 bytes)
-  i64_load8_s_ha = 371, // r0 = host i64.load8_s((r1 + imm) + offset) (20 bytes)
-  i64_load8_s_hk = 372, // r0 = host i64.load8_s(imm) (16 bytes)
-  i64_load8_u_h = 373, // r0 = host i64.load8_u(r1 + offset) (16 bytes)
-  i64_load8_u_ha = 374, // r0 = host i64.load8_u((r1 + imm) + offset) (20 bytes)
-  i64_load8_u_hk = 375, // r0 = host i64.load8_u(imm) (16 bytes)
-  i64_load16_s_h = 376, // r0 = host i64.load16_s(r1 + offset) (16 bytes)
-  i64_load16_s_ha = 377, // r0 = host i64.load16_s((r1 + imm) + offset) (20 bytes)
-  i64_load16_s_hk = 378, // r0 = host i64.load16_s(imm) (16 bytes)
-  i64_load16_u_h = 379, // r0 = host i64.load16_u(r1 + offset) (16 bytes)
-  i64_load16_u_ha = 380, // r0 = host i64.load16_u((r1 + imm) + offset) (20 bytes)
-  i64_load16_u_hk = 381, // r0 = host i64.load16_u(imm) (16 bytes)
-  i64_load32_s_h = 382, // r0 = host i64.load32_s(r1 + offset) (16 bytes)
-  i64_load32_s_ha = 383, // r0 = host i64.load32_s((r1 + imm) + offset) (20 bytes)
-  i64_load32_s_hk = 384, // r0 = host i64.load32_s(imm) (16 bytes)
-  i64_load32_u_h = 385, // r0 = host i64.load32_u(r1 + offset) (16 bytes)
-  i64_load32_u_ha = 386, // r0 = host i64.load32_u((r1 + imm) + offset) (20 bytes)
-  i64_load32_u_hk = 387, // r0 = host i64.load32_u(imm) (16 bytes)
-  i32_store_h = 388, // host i32.store(r1 + offset, v) (16 bytes)
-  i32_store_ha = 389, // host i32.store((r1 + imm) + offset, v) (20 bytes)
-  i32_store_hk = 390, // host i32.store(imm, v) (16 bytes)
-  i64_store_h = 391, // host i64.store(r1 + offset, v) (16 bytes)
-  i64_store_ha = 392, // host i64.store((r1 + imm) + offset, v) (20 bytes)
-  i64_store_hk = 393, // host i64.store(imm, v) (16 bytes)
-  f32_store_h = 394, // host f32.store(r1 + offset, v) (16 bytes)
-  f32_store_ha = 395, // host f32.store((r1 + imm) + offset, v) (20 bytes)
-  f32_store_hk = 396, // host f32.store(imm, v) (16 bytes)
-  f64_store_h = 397, // host f64.store(r1 + offset, v) (16 bytes)
-  f64_store_ha = 398, // host f64.store((r1 + imm) + offset, v) (20 bytes)
-  f64_store_hk = 399, // host f64.store(imm, v) (16 bytes)
-  i32_store8_h = 400, // host i32.store8(r1 + offset, v) (16 bytes)
-  i32_store8_ha = 401, // host i32.store8((r1 + imm) + offset, v) (20 bytes)
-  i32_store8_hk = 402, // host i32.store8(imm, v) (16 bytes)
-  i32_store16_h = 403, // host i32.store16(r1 + offset, v) (16 bytes)
-  i32_store16_ha = 404, // host i32.store16((r1 + imm) + offset, v) (20 bytes)
-  i32_store16_hk = 405, // host i32.store16(imm, v) (16 bytes)
-  i64_store8_h = 406, // host i64.store8(r1 + offset, v) (16 bytes)
-  i64_store8_ha = 407, // host i64.store8((r1 + imm) + offset, v) (20 bytes)
-  i64_store8_hk = 408, // host i64.store8(imm, v) (16 bytes)
-  i64_store16_h = 409, // host i64.store16(r1 + offset, v) (16 bytes)
-  i64_store16_ha = 410, // host i64.store16((r1 + imm) + offset, v) (20 bytes)
-  i64_store16_hk = 411, // host i64.store16(imm, v) (16 bytes)
-  i64_store32_h = 412, // host i64.store32(r1 + offset, v) (16 bytes)
-  i64_store32_ha = 413, // host i64.store32((r1 + imm) + offset, v) (20 bytes)
-  i64_store32_hk = 414, // host i64.store32(imm, v) (16 bytes)
-  i32_load = 415, // r0 = i32.load(r1 + offset) (16 bytes)
-  i32_load_a = 416, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
-  i32_load_k = 417, // r0 = i32.load(imm) (16 bytes)
-  i64_load = 418, // r0 = i64.load(r1 + offset) (16 bytes)
-  i64_load_a = 419, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
-  i64_load_k = 420, // r0 = i64.load(imm) (16 bytes)
-  f32_load = 421, // r0 = f32.load(r1 + offset) (16 bytes)
-  f32_load_a = 422, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
-  f32_load_k = 423, // r0 = f32.load(imm) (16 bytes)
-  f64_load = 424, // r0 = f64.load(r1 + offset) (16 bytes)
-  f64_load_a = 425, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
-  f64_load_k = 426, // r0 = f64.load(imm) (16 bytes)
-  i32_load8_s = 427, // r0 = i32.load8_s(r1 + offset) (16 bytes)
-  i32_load8_s_a = 428, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
-  i32_load8_s_k = 429, // r0 = i32.load8_s(imm) (16 bytes)
-  i32_load8_u = 430, // r0 = i32.load8_u(r1 + offset) (16 bytes)
-  i32_load8_u_a = 431, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
-  i32_load8_u_k = 432, // r0 = i32.load8_u(imm) (16 bytes)
-  i32_load16_s = 433, // r0 = i32.load16_s(r1 + offset) (16 bytes)
-  i32_load16_s_a = 434, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
-  i32_load16_s_k = 435, // r0 = i32.load16_s(imm) (16 bytes)
-  i32_load16_u = 436, // r0 = i32.load16_u(r1 + offset) (16 bytes)
-  i32_load16_u_a = 437, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
-  i32_load16_u_k = 438, // r0 = i32.load16_u(imm) (16 bytes)
-  i64_load8_s = 439, // r0 = i64.load8_s(r1 + offset) (16 bytes)
-  i64_load8_s_a = 440, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
-  i64_load8_s_k = 441, // r0 = i64.load8_s(imm) (16 bytes)
-  i64_load8_u = 442, // r0 = i64.load8_u(r1 + offset) (16 bytes)
-  i64_load8_u_a = 443, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
-  i64_load8_u_k = 444, // r0 = i64.load8_u(imm) (16 bytes)
-  i64_load16_s = 445, // r0 = i64.load16_s(r1 + offset) (16 bytes)
-  i64_load16_s_a = 446, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
-  i64_load16_s_k = 447, // r0 = i64.load16_s(imm) (16 bytes)
-  i64_load16_u = 448, // r0 = i64.load16_u(r1 + offset) (16 bytes)
-  i64_load16_u_a = 449, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
-  i64_load16_u_k = 450, // r0 = i64.load16_u(imm) (16 bytes)
-  i64_load32_s = 451, // r0 = i64.load32_s(r1 + offset) (16 bytes)
-  i64_load32_s_a = 452, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
-  i64_load32_s_k = 453, // r0 = i64.load32_s(imm) (16 bytes)
-  i64_load32_u = 454, // r0 = i64.load32_u(r1 + offset) (16 bytes)
-  i64_load32_u_a = 455, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
-  i64_load32_u_k = 456, // r0 = i64.load32_u(imm) (16 bytes)
-  i32_store = 457, // i32.store(r1 + offset, v) (16 bytes)
-  i32_store_a = 458, // i32.store((r1 + imm) + offset, v) (20 bytes)
-  i32_store_k = 459, // i32.store(imm, v) (16 bytes)
-  i64_store = 460, // i64.store(r1 + offset, v) (16 bytes)
-  i64_store_a = 461, // i64.store((r1 + imm) + offset, v) (20 bytes)
-  i64_store_k = 462, // i64.store(imm, v) (16 bytes)
-  f32_store = 463, // f32.store(r1 + offset, v) (16 bytes)
-  f32_store_a = 464, // f32.store((r1 + imm) + offset, v) (20 bytes)
-  f32_store_k = 465, // f32.store(imm, v) (16 bytes)
-  f64_store = 466, // f64.store(r1 + offset, v) (16 bytes)
-  f64_store_a = 467, // f64.store((r1 + imm) + offset, v) (20 bytes)
-  f64_store_k = 468, // f64.store(imm, v) (16 bytes)
-  i32_store8 = 469, // i32.store8(r1 + offset, v) (16 bytes)
-  i32_store8_a = 470, // i32.store8((r1 + imm) + offset, v) (20 bytes)
-  i32_store8_k = 471, // i32.store8(imm, v) (16 bytes)
-  i32_store16 = 472, // i32.store16(r1 + offset, v) (16 bytes)
-  i32_store16_a = 473, // i32.store16((r1 + imm) + offset, v) (20 bytes)
-  i32_store16_k = 474, // i32.store16(imm, v) (16 bytes)
-  i64_store8 = 475, // i64.store8(r1 + offset, v) (16 bytes)
-  i64_store8_a = 476, // i64.store8((r1 + imm) + offset, v) (20 bytes)
-  i64_store8_k = 477, // i64.store8(imm, v) (16 bytes)
-  i64_store16 = 478, // i64.store16(r1 + offset, v) (16 bytes)
-  i64_store16_a = 479, // i64.store16((r1 + imm) + offset, v) (20 bytes)
-  i64_store16_k = 480, // i64.store16(imm, v) (16 bytes)
-  i64_store32 = 481, // i64.store32(r1 + offset, v) (16 bytes)
-  i64_store32_a = 482, // i64.store32((r1 + imm) + offset, v) (20 bytes)
-  i64_store32_k = 483, // i64.store32(imm, v) (16 bytes)
+  probe = 21, // event k (12 bytes)
+  probe_mem = 22, // event memory(r2 + o) (20 bytes)
+  probe_br = 23, // event branch(r2) (16 bytes)
+  probe_call = 24, // event call f (12 bytes)
+  probe_icall = 25, // event call table[r2] (16 bytes)
+  rec_mem = 26, // trace(r2 + o) (20 bytes)
+  rec_icall = 27, // count(at, table[r2]) (16 bytes)
+  rec_enter = 28, // shadow push (4 bytes)
+  rec_exit = 29, // shadow pop (4 bytes)
+  halt = 30, // stop (4 bytes)
+  global_get = 31, // r0 = global[g]  [] -> [t] (12 bytes)
+  global_set = 32, // global[g] = r1  [t] -> [] (12 bytes)
+  memory_size = 33, // r0 = pages  [] -> [i32] (8 bytes)
+  memory_grow = 34, // r0 = grow(r1)  [i32] -> [i32] (12 bytes)
+  memory_fill = 35, // fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_copy = 36, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_init = 37, // init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
+  memory_fill_h = 38, // host fill(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_copy_h = 39, // host copy(r0, r1, r2)  [i32 i32 i32] -> [] (16 bytes)
+  memory_init_h = 40, // host init(seg, r1, r2, r3)  [i32 i32 i32] -> [] (20 bytes)
+  seg_drop = 41, // drop(seg)  [] -> [] (8 bytes)
+  table_get = 42, // r0 = table[r1]  [i32] -> [t] (16 bytes)
+  table_set = 43, // table[r0] = r1  [i32 t] -> [] (16 bytes)
+  table_size = 44, // r0 = size  [] -> [i32] (12 bytes)
+  table_grow = 45, // r0 = grow(r1 refs of r2)  [t i32] -> [i32] (20 bytes)
+  table_fill = 46, // fill(r0, r1, r2)  [i32 t i32] -> [] (20 bytes)
+  table_copy = 47, // copy(r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
+  table_init = 48, // init(seg, r0, r1, r2)  [i32 i32 i32] -> [] (24 bytes)
+  i32_eqz_s = 49, // r0 = i32.eqz(r1) (12 bytes)
+  i32_eq_ss = 50, // r0 = i32.eq(r1, r2) (16 bytes)
+  i32_eq_si = 51, // r0 = i32.eq(r1, imm) (16 bytes)
+  br_i32_eq_ss = 52, // if i32.eq(r0, r1): pc += t (16 bytes)
+  br_i32_eq_si = 53, // if i32.eq(r0, imm): pc += t (16 bytes)
+  i32_ne_ss = 54, // r0 = i32.ne(r1, r2) (16 bytes)
+  i32_ne_si = 55, // r0 = i32.ne(r1, imm) (16 bytes)
+  br_i32_ne_ss = 56, // if i32.ne(r0, r1): pc += t (16 bytes)
+  br_i32_ne_si = 57, // if i32.ne(r0, imm): pc += t (16 bytes)
+  i32_lt_s_ss = 58, // r0 = i32.lt_s(r1, r2) (16 bytes)
+  i32_lt_s_si = 59, // r0 = i32.lt_s(r1, imm) (16 bytes)
+  br_i32_lt_s_ss = 60, // if i32.lt_s(r0, r1): pc += t (16 bytes)
+  br_i32_lt_s_si = 61, // if i32.lt_s(r0, imm): pc += t (16 bytes)
+  i32_lt_u_ss = 62, // r0 = i32.lt_u(r1, r2) (16 bytes)
+  i32_lt_u_si = 63, // r0 = i32.lt_u(r1, imm) (16 bytes)
+  br_i32_lt_u_ss = 64, // if i32.lt_u(r0, r1): pc += t (16 bytes)
+  br_i32_lt_u_si = 65, // if i32.lt_u(r0, imm): pc += t (16 bytes)
+  i32_gt_s_ss = 66, // r0 = i32.gt_s(r1, r2) (16 bytes)
+  i32_gt_s_si = 67, // r0 = i32.gt_s(r1, imm) (16 bytes)
+  br_i32_gt_s_ss = 68, // if i32.gt_s(r0, r1): pc += t (16 bytes)
+  br_i32_gt_s_si = 69, // if i32.gt_s(r0, imm): pc += t (16 bytes)
+  i32_gt_u_ss = 70, // r0 = i32.gt_u(r1, r2) (16 bytes)
+  i32_gt_u_si = 71, // r0 = i32.gt_u(r1, imm) (16 bytes)
+  br_i32_gt_u_ss = 72, // if i32.gt_u(r0, r1): pc += t (16 bytes)
+  br_i32_gt_u_si = 73, // if i32.gt_u(r0, imm): pc += t (16 bytes)
+  i32_le_s_ss = 74, // r0 = i32.le_s(r1, r2) (16 bytes)
+  i32_le_s_si = 75, // r0 = i32.le_s(r1, imm) (16 bytes)
+  br_i32_le_s_ss = 76, // if i32.le_s(r0, r1): pc += t (16 bytes)
+  br_i32_le_s_si = 77, // if i32.le_s(r0, imm): pc += t (16 bytes)
+  i32_le_u_ss = 78, // r0 = i32.le_u(r1, r2) (16 bytes)
+  i32_le_u_si = 79, // r0 = i32.le_u(r1, imm) (16 bytes)
+  br_i32_le_u_ss = 80, // if i32.le_u(r0, r1): pc += t (16 bytes)
+  br_i32_le_u_si = 81, // if i32.le_u(r0, imm): pc += t (16 bytes)
+  i32_ge_s_ss = 82, // r0 = i32.ge_s(r1, r2) (16 bytes)
+  i32_ge_s_si = 83, // r0 = i32.ge_s(r1, imm) (16 bytes)
+  br_i32_ge_s_ss = 84, // if i32.ge_s(r0, r1): pc += t (16 bytes)
+  br_i32_ge_s_si = 85, // if i32.ge_s(r0, imm): pc += t (16 bytes)
+  i32_ge_u_ss = 86, // r0 = i32.ge_u(r1, r2) (16 bytes)
+  i32_ge_u_si = 87, // r0 = i32.ge_u(r1, imm) (16 bytes)
+  br_i32_ge_u_ss = 88, // if i32.ge_u(r0, r1): pc += t (16 bytes)
+  br_i32_ge_u_si = 89, // if i32.ge_u(r0, imm): pc += t (16 bytes)
+  i64_eqz_s = 90, // r0 = i64.eqz(r1) (12 bytes)
+  i64_eq_ss = 91, // r0 = i64.eq(r1, r2) (16 bytes)
+  i64_eq_si = 92, // r0 = i64.eq(r1, imm) (20 bytes)
+  br_i64_eq_ss = 93, // if i64.eq(r0, r1): pc += t (16 bytes)
+  br_i64_eq_si = 94, // if i64.eq(r0, imm): pc += t (20 bytes)
+  i64_ne_ss = 95, // r0 = i64.ne(r1, r2) (16 bytes)
+  i64_ne_si = 96, // r0 = i64.ne(r1, imm) (20 bytes)
+  br_i64_ne_ss = 97, // if i64.ne(r0, r1): pc += t (16 bytes)
+  br_i64_ne_si = 98, // if i64.ne(r0, imm): pc += t (20 bytes)
+  i64_lt_s_ss = 99, // r0 = i64.lt_s(r1, r2) (16 bytes)
+  i64_lt_s_si = 100, // r0 = i64.lt_s(r1, imm) (20 bytes)
+  br_i64_lt_s_ss = 101, // if i64.lt_s(r0, r1): pc += t (16 bytes)
+  br_i64_lt_s_si = 102, // if i64.lt_s(r0, imm): pc += t (20 bytes)
+  i64_lt_u_ss = 103, // r0 = i64.lt_u(r1, r2) (16 bytes)
+  i64_lt_u_si = 104, // r0 = i64.lt_u(r1, imm) (20 bytes)
+  br_i64_lt_u_ss = 105, // if i64.lt_u(r0, r1): pc += t (16 bytes)
+  br_i64_lt_u_si = 106, // if i64.lt_u(r0, imm): pc += t (20 bytes)
+  i64_gt_s_ss = 107, // r0 = i64.gt_s(r1, r2) (16 bytes)
+  i64_gt_s_si = 108, // r0 = i64.gt_s(r1, imm) (20 bytes)
+  br_i64_gt_s_ss = 109, // if i64.gt_s(r0, r1): pc += t (16 bytes)
+  br_i64_gt_s_si = 110, // if i64.gt_s(r0, imm): pc += t (20 bytes)
+  i64_gt_u_ss = 111, // r0 = i64.gt_u(r1, r2) (16 bytes)
+  i64_gt_u_si = 112, // r0 = i64.gt_u(r1, imm) (20 bytes)
+  br_i64_gt_u_ss = 113, // if i64.gt_u(r0, r1): pc += t (16 bytes)
+  br_i64_gt_u_si = 114, // if i64.gt_u(r0, imm): pc += t (20 bytes)
+  i64_le_s_ss = 115, // r0 = i64.le_s(r1, r2) (16 bytes)
+  i64_le_s_si = 116, // r0 = i64.le_s(r1, imm) (20 bytes)
+  br_i64_le_s_ss = 117, // if i64.le_s(r0, r1): pc += t (16 bytes)
+  br_i64_le_s_si = 118, // if i64.le_s(r0, imm): pc += t (20 bytes)
+  i64_le_u_ss = 119, // r0 = i64.le_u(r1, r2) (16 bytes)
+  i64_le_u_si = 120, // r0 = i64.le_u(r1, imm) (20 bytes)
+  br_i64_le_u_ss = 121, // if i64.le_u(r0, r1): pc += t (16 bytes)
+  br_i64_le_u_si = 122, // if i64.le_u(r0, imm): pc += t (20 bytes)
+  i64_ge_s_ss = 123, // r0 = i64.ge_s(r1, r2) (16 bytes)
+  i64_ge_s_si = 124, // r0 = i64.ge_s(r1, imm) (20 bytes)
+  br_i64_ge_s_ss = 125, // if i64.ge_s(r0, r1): pc += t (16 bytes)
+  br_i64_ge_s_si = 126, // if i64.ge_s(r0, imm): pc += t (20 bytes)
+  i64_ge_u_ss = 127, // r0 = i64.ge_u(r1, r2) (16 bytes)
+  i64_ge_u_si = 128, // r0 = i64.ge_u(r1, imm) (20 bytes)
+  br_i64_ge_u_ss = 129, // if i64.ge_u(r0, r1): pc += t (16 bytes)
+  br_i64_ge_u_si = 130, // if i64.ge_u(r0, imm): pc += t (20 bytes)
+  f32_eq_ss = 131, // r0 = f32.eq(r1, r2) (16 bytes)
+  br_f32_eq_ss = 132, // if f32.eq(r0, r1): pc += t (16 bytes)
+  f32_ne_ss = 133, // r0 = f32.ne(r1, r2) (16 bytes)
+  br_f32_ne_ss = 134, // if f32.ne(r0, r1): pc += t (16 bytes)
+  f32_lt_ss = 135, // r0 = f32.lt(r1, r2) (16 bytes)
+  br_f32_lt_ss = 136, // if f32.lt(r0, r1): pc += t (16 bytes)
+  f32_gt_ss = 137, // r0 = f32.gt(r1, r2) (16 bytes)
+  br_f32_gt_ss = 138, // if f32.gt(r0, r1): pc += t (16 bytes)
+  f32_le_ss = 139, // r0 = f32.le(r1, r2) (16 bytes)
+  br_f32_le_ss = 140, // if f32.le(r0, r1): pc += t (16 bytes)
+  f32_ge_ss = 141, // r0 = f32.ge(r1, r2) (16 bytes)
+  br_f32_ge_ss = 142, // if f32.ge(r0, r1): pc += t (16 bytes)
+  f64_eq_ss = 143, // r0 = f64.eq(r1, r2) (16 bytes)
+  br_f64_eq_ss = 144, // if f64.eq(r0, r1): pc += t (16 bytes)
+  f64_ne_ss = 145, // r0 = f64.ne(r1, r2) (16 bytes)
+  br_f64_ne_ss = 146, // if f64.ne(r0, r1): pc += t (16 bytes)
+  f64_lt_ss = 147, // r0 = f64.lt(r1, r2) (16 bytes)
+  br_f64_lt_ss = 148, // if f64.lt(r0, r1): pc += t (16 bytes)
+  f64_gt_ss = 149, // r0 = f64.gt(r1, r2) (16 bytes)
+  br_f64_gt_ss = 150, // if f64.gt(r0, r1): pc += t (16 bytes)
+  f64_le_ss = 151, // r0 = f64.le(r1, r2) (16 bytes)
+  br_f64_le_ss = 152, // if f64.le(r0, r1): pc += t (16 bytes)
+  f64_ge_ss = 153, // r0 = f64.ge(r1, r2) (16 bytes)
+  br_f64_ge_ss = 154, // if f64.ge(r0, r1): pc += t (16 bytes)
+  i32_clz_s = 155, // r0 = i32.clz(r1) (12 bytes)
+  i32_ctz_s = 156, // r0 = i32.ctz(r1) (12 bytes)
+  i32_popcnt_s = 157, // r0 = i32.popcnt(r1) (12 bytes)
+  i32_add_ss = 158, // r0 = i32.add(r1, r2) (16 bytes)
+  i32_add_si = 159, // r0 = i32.add(r1, imm) (16 bytes)
+  i32_sub_ss = 160, // r0 = i32.sub(r1, r2) (16 bytes)
+  i32_sub_si = 161, // r0 = i32.sub(r1, imm) (16 bytes)
+  i32_mul_ss = 162, // r0 = i32.mul(r1, r2) (16 bytes)
+  i32_mul_si = 163, // r0 = i32.mul(r1, imm) (16 bytes)
+  i32_div_s_ss = 164, // r0 = i32.div_s(r1, r2) (16 bytes)
+  i32_div_s_si = 165, // r0 = i32.div_s(r1, imm) (16 bytes)
+  i32_div_u_ss = 166, // r0 = i32.div_u(r1, r2) (16 bytes)
+  i32_div_u_si = 167, // r0 = i32.div_u(r1, imm) (16 bytes)
+  i32_rem_s_ss = 168, // r0 = i32.rem_s(r1, r2) (16 bytes)
+  i32_rem_s_si = 169, // r0 = i32.rem_s(r1, imm) (16 bytes)
+  i32_rem_u_ss = 170, // r0 = i32.rem_u(r1, r2) (16 bytes)
+  i32_rem_u_si = 171, // r0 = i32.rem_u(r1, imm) (16 bytes)
+  i32_and_ss = 172, // r0 = i32.and(r1, r2) (16 bytes)
+  i32_and_si = 173, // r0 = i32.and(r1, imm) (16 bytes)
+  i32_or_ss = 174, // r0 = i32.or(r1, r2) (16 bytes)
+  i32_or_si = 175, // r0 = i32.or(r1, imm) (16 bytes)
+  i32_xor_ss = 176, // r0 = i32.xor(r1, r2) (16 bytes)
+  i32_xor_si = 177, // r0 = i32.xor(r1, imm) (16 bytes)
+  i32_shl_ss = 178, // r0 = i32.shl(r1, r2) (16 bytes)
+  i32_shl_si = 179, // r0 = i32.shl(r1, imm) (16 bytes)
+  i32_shr_s_ss = 180, // r0 = i32.shr_s(r1, r2) (16 bytes)
+  i32_shr_s_si = 181, // r0 = i32.shr_s(r1, imm) (16 bytes)
+  i32_shr_u_ss = 182, // r0 = i32.shr_u(r1, r2) (16 bytes)
+  i32_shr_u_si = 183, // r0 = i32.shr_u(r1, imm) (16 bytes)
+  i32_rotl_ss = 184, // r0 = i32.rotl(r1, r2) (16 bytes)
+  i32_rotl_si = 185, // r0 = i32.rotl(r1, imm) (16 bytes)
+  i32_rotr_ss = 186, // r0 = i32.rotr(r1, r2) (16 bytes)
+  i32_rotr_si = 187, // r0 = i32.rotr(r1, imm) (16 bytes)
+  i64_clz_s = 188, // r0 = i64.clz(r1) (12 bytes)
+  i64_ctz_s = 189, // r0 = i64.ctz(r1) (12 bytes)
+  i64_popcnt_s = 190, // r0 = i64.popcnt(r1) (12 bytes)
+  i64_add_ss = 191, // r0 = i64.add(r1, r2) (16 bytes)
+  i64_add_si = 192, // r0 = i64.add(r1, imm) (20 bytes)
+  i64_sub_ss = 193, // r0 = i64.sub(r1, r2) (16 bytes)
+  i64_sub_si = 194, // r0 = i64.sub(r1, imm) (20 bytes)
+  i64_mul_ss = 195, // r0 = i64.mul(r1, r2) (16 bytes)
+  i64_mul_si = 196, // r0 = i64.mul(r1, imm) (20 bytes)
+  i64_div_s_ss = 197, // r0 = i64.div_s(r1, r2) (16 bytes)
+  i64_div_s_si = 198, // r0 = i64.div_s(r1, imm) (20 bytes)
+  i64_div_u_ss = 199, // r0 = i64.div_u(r1, r2) (16 bytes)
+  i64_div_u_si = 200, // r0 = i64.div_u(r1, imm) (20 bytes)
+  i64_rem_s_ss = 201, // r0 = i64.rem_s(r1, r2) (16 bytes)
+  i64_rem_s_si = 202, // r0 = i64.rem_s(r1, imm) (20 bytes)
+  i64_rem_u_ss = 203, // r0 = i64.rem_u(r1, r2) (16 bytes)
+  i64_rem_u_si = 204, // r0 = i64.rem_u(r1, imm) (20 bytes)
+  i64_and_ss = 205, // r0 = i64.and(r1, r2) (16 bytes)
+  i64_and_si = 206, // r0 = i64.and(r1, imm) (20 bytes)
+  i64_or_ss = 207, // r0 = i64.or(r1, r2) (16 bytes)
+  i64_or_si = 208, // r0 = i64.or(r1, imm) (20 bytes)
+  i64_xor_ss = 209, // r0 = i64.xor(r1, r2) (16 bytes)
+  i64_xor_si = 210, // r0 = i64.xor(r1, imm) (20 bytes)
+  i64_shl_ss = 211, // r0 = i64.shl(r1, r2) (16 bytes)
+  i64_shl_si = 212, // r0 = i64.shl(r1, imm) (20 bytes)
+  i64_shr_s_ss = 213, // r0 = i64.shr_s(r1, r2) (16 bytes)
+  i64_shr_s_si = 214, // r0 = i64.shr_s(r1, imm) (20 bytes)
+  i64_shr_u_ss = 215, // r0 = i64.shr_u(r1, r2) (16 bytes)
+  i64_shr_u_si = 216, // r0 = i64.shr_u(r1, imm) (20 bytes)
+  i64_rotl_ss = 217, // r0 = i64.rotl(r1, r2) (16 bytes)
+  i64_rotl_si = 218, // r0 = i64.rotl(r1, imm) (20 bytes)
+  i64_rotr_ss = 219, // r0 = i64.rotr(r1, r2) (16 bytes)
+  i64_rotr_si = 220, // r0 = i64.rotr(r1, imm) (20 bytes)
+  f32_abs_s = 221, // r0 = f32.abs(r1) (12 bytes)
+  f32_neg_s = 222, // r0 = f32.neg(r1) (12 bytes)
+  f32_ceil_s = 223, // r0 = f32.ceil(r1) (12 bytes)
+  f32_floor_s = 224, // r0 = f32.floor(r1) (12 bytes)
+  f32_trunc_s = 225, // r0 = f32.trunc(r1) (12 bytes)
+  f32_nearest_s = 226, // r0 = f32.nearest(r1) (12 bytes)
+  f32_sqrt_s = 227, // r0 = f32.sqrt(r1) (12 bytes)
+  f32_add_ss = 228, // r0 = f32.add(r1, r2) (16 bytes)
+  f32_add_si = 229, // r0 = f32.add(r1, imm) (16 bytes)
+  f32_sub_ss = 230, // r0 = f32.sub(r1, r2) (16 bytes)
+  f32_sub_si = 231, // r0 = f32.sub(r1, imm) (16 bytes)
+  f32_mul_ss = 232, // r0 = f32.mul(r1, r2) (16 bytes)
+  f32_mul_si = 233, // r0 = f32.mul(r1, imm) (16 bytes)
+  f32_div_ss = 234, // r0 = f32.div(r1, r2) (16 bytes)
+  f32_div_si = 235, // r0 = f32.div(r1, imm) (16 bytes)
+  f32_min_ss = 236, // r0 = f32.min(r1, r2) (16 bytes)
+  f32_max_ss = 237, // r0 = f32.max(r1, r2) (16 bytes)
+  f32_copysign_ss = 238, // r0 = f32.copysign(r1, r2) (16 bytes)
+  f64_abs_s = 239, // r0 = f64.abs(r1) (12 bytes)
+  f64_neg_s = 240, // r0 = f64.neg(r1) (12 bytes)
+  f64_ceil_s = 241, // r0 = f64.ceil(r1) (12 bytes)
+  f64_floor_s = 242, // r0 = f64.floor(r1) (12 bytes)
+  f64_trunc_s = 243, // r0 = f64.trunc(r1) (12 bytes)
+  f64_nearest_s = 244, // r0 = f64.nearest(r1) (12 bytes)
+  f64_sqrt_s = 245, // r0 = f64.sqrt(r1) (12 bytes)
+  f64_add_ss = 246, // r0 = f64.add(r1, r2) (16 bytes)
+  f64_add_si = 247, // r0 = f64.add(r1, imm) (20 bytes)
+  f64_sub_ss = 248, // r0 = f64.sub(r1, r2) (16 bytes)
+  f64_sub_si = 249, // r0 = f64.sub(r1, imm) (20 bytes)
+  f64_mul_ss = 250, // r0 = f64.mul(r1, r2) (16 bytes)
+  f64_mul_si = 251, // r0 = f64.mul(r1, imm) (20 bytes)
+  f64_div_ss = 252, // r0 = f64.div(r1, r2) (16 bytes)
+  f64_div_si = 253, // r0 = f64.div(r1, imm) (20 bytes)
+  f64_min_ss = 254, // r0 = f64.min(r1, r2) (16 bytes)
+  f64_max_ss = 255, // r0 = f64.max(r1, r2) (16 bytes)
+  f64_copysign_ss = 256, // r0 = f64.copysign(r1, r2) (16 bytes)
+  i32_wrap_i64_s = 257, // r0 = i32.wrap_i64(r1) (12 bytes)
+  i32_trunc_f32_s_s = 258, // r0 = i32.trunc_f32_s(r1) (12 bytes)
+  i32_trunc_f32_u_s = 259, // r0 = i32.trunc_f32_u(r1) (12 bytes)
+  i32_trunc_f64_s_s = 260, // r0 = i32.trunc_f64_s(r1) (12 bytes)
+  i32_trunc_f64_u_s = 261, // r0 = i32.trunc_f64_u(r1) (12 bytes)
+  i64_extend_i32_s_s = 262, // r0 = i64.extend_i32_s(r1) (12 bytes)
+  i64_extend_i32_u_s = 263, // r0 = i64.extend_i32_u(r1) (12 bytes)
+  i64_trunc_f32_s_s = 264, // r0 = i64.trunc_f32_s(r1) (12 bytes)
+  i64_trunc_f32_u_s = 265, // r0 = i64.trunc_f32_u(r1) (12 bytes)
+  i64_trunc_f64_s_s = 266, // r0 = i64.trunc_f64_s(r1) (12 bytes)
+  i64_trunc_f64_u_s = 267, // r0 = i64.trunc_f64_u(r1) (12 bytes)
+  f32_convert_i32_s_s = 268, // r0 = f32.convert_i32_s(r1) (12 bytes)
+  f32_convert_i32_u_s = 269, // r0 = f32.convert_i32_u(r1) (12 bytes)
+  f32_convert_i64_s_s = 270, // r0 = f32.convert_i64_s(r1) (12 bytes)
+  f32_convert_i64_u_s = 271, // r0 = f32.convert_i64_u(r1) (12 bytes)
+  f32_demote_f64_s = 272, // r0 = f32.demote_f64(r1) (12 bytes)
+  f64_convert_i32_s_s = 273, // r0 = f64.convert_i32_s(r1) (12 bytes)
+  f64_convert_i32_u_s = 274, // r0 = f64.convert_i32_u(r1) (12 bytes)
+  f64_convert_i64_s_s = 275, // r0 = f64.convert_i64_s(r1) (12 bytes)
+  f64_convert_i64_u_s = 276, // r0 = f64.convert_i64_u(r1) (12 bytes)
+  f64_promote_f32_s = 277, // r0 = f64.promote_f32(r1) (12 bytes)
+  i32_extend8_s_s = 278, // r0 = i32.extend8_s(r1) (12 bytes)
+  i32_extend16_s_s = 279, // r0 = i32.extend16_s(r1) (12 bytes)
+  i64_extend8_s_s = 280, // r0 = i64.extend8_s(r1) (12 bytes)
+  i64_extend16_s_s = 281, // r0 = i64.extend16_s(r1) (12 bytes)
+  i64_extend32_s_s = 282, // r0 = i64.extend32_s(r1) (12 bytes)
+  i32_trunc_sat_f32_s_s = 283, // r0 = i32.trunc_sat_f32_s(r1) (12 bytes)
+  i32_trunc_sat_f32_u_s = 284, // r0 = i32.trunc_sat_f32_u(r1) (12 bytes)
+  i32_trunc_sat_f64_s_s = 285, // r0 = i32.trunc_sat_f64_s(r1) (12 bytes)
+  i32_trunc_sat_f64_u_s = 286, // r0 = i32.trunc_sat_f64_u(r1) (12 bytes)
+  i64_trunc_sat_f32_s_s = 287, // r0 = i64.trunc_sat_f32_s(r1) (12 bytes)
+  i64_trunc_sat_f32_u_s = 288, // r0 = i64.trunc_sat_f32_u(r1) (12 bytes)
+  i64_trunc_sat_f64_s_s = 289, // r0 = i64.trunc_sat_f64_s(r1) (12 bytes)
+  i64_trunc_sat_f64_u_s = 290, // r0 = i64.trunc_sat_f64_u(r1) (12 bytes)
+  f32_abs_x = 291, // r0 = host f32.abs(r1) (12 bytes)
+  f32_neg_x = 292, // r0 = host f32.neg(r1) (12 bytes)
+  f32_ceil_x = 293, // r0 = host f32.ceil(r1) (12 bytes)
+  f32_floor_x = 294, // r0 = host f32.floor(r1) (12 bytes)
+  f32_trunc_x = 295, // r0 = host f32.trunc(r1) (12 bytes)
+  f32_nearest_x = 296, // r0 = host f32.nearest(r1) (12 bytes)
+  f32_sqrt_x = 297, // r0 = host f32.sqrt(r1) (12 bytes)
+  f32_add_x = 298, // r0 = host f32.add(r1, r2) (16 bytes)
+  f32_add_xi = 299, // r0 = host f32.add(r1, imm) (16 bytes)
+  f32_sub_x = 300, // r0 = host f32.sub(r1, r2) (16 bytes)
+  f32_sub_xi = 301, // r0 = host f32.sub(r1, imm) (16 bytes)
+  f32_mul_x = 302, // r0 = host f32.mul(r1, r2) (16 bytes)
+  f32_mul_xi = 303, // r0 = host f32.mul(r1, imm) (16 bytes)
+  f32_div_x = 304, // r0 = host f32.div(r1, r2) (16 bytes)
+  f32_div_xi = 305, // r0 = host f32.div(r1, imm) (16 bytes)
+  f32_min_x = 306, // r0 = host f32.min(r1, r2) (16 bytes)
+  f32_max_x = 307, // r0 = host f32.max(r1, r2) (16 bytes)
+  f32_copysign_x = 308, // r0 = host f32.copysign(r1, r2) (16 bytes)
+  f64_abs_x = 309, // r0 = host f64.abs(r1) (12 bytes)
+  f64_neg_x = 310, // r0 = host f64.neg(r1) (12 bytes)
+  f64_ceil_x = 311, // r0 = host f64.ceil(r1) (12 bytes)
+  f64_floor_x = 312, // r0 = host f64.floor(r1) (12 bytes)
+  f64_trunc_x = 313, // r0 = host f64.trunc(r1) (12 bytes)
+  f64_nearest_x = 314, // r0 = host f64.nearest(r1) (12 bytes)
+  f64_sqrt_x = 315, // r0 = host f64.sqrt(r1) (12 bytes)
+  f64_add_x = 316, // r0 = host f64.add(r1, r2) (16 bytes)
+  f64_add_xi = 317, // r0 = host f64.add(r1, imm) (20 bytes)
+  f64_sub_x = 318, // r0 = host f64.sub(r1, r2) (16 bytes)
+  f64_sub_xi = 319, // r0 = host f64.sub(r1, imm) (20 bytes)
+  f64_mul_x = 320, // r0 = host f64.mul(r1, r2) (16 bytes)
+  f64_mul_xi = 321, // r0 = host f64.mul(r1, imm) (20 bytes)
+  f64_div_x = 322, // r0 = host f64.div(r1, r2) (16 bytes)
+  f64_div_xi = 323, // r0 = host f64.div(r1, imm) (20 bytes)
+  f64_min_x = 324, // r0 = host f64.min(r1, r2) (16 bytes)
+  f64_max_x = 325, // r0 = host f64.max(r1, r2) (16 bytes)
+  f64_copysign_x = 326, // r0 = host f64.copysign(r1, r2) (16 bytes)
+  f32_convert_i32_s_x = 327, // r0 = host f32.convert_i32_s(r1) (12 bytes)
+  f32_convert_i32_u_x = 328, // r0 = host f32.convert_i32_u(r1) (12 bytes)
+  f32_convert_i64_s_x = 329, // r0 = host f32.convert_i64_s(r1) (12 bytes)
+  f32_convert_i64_u_x = 330, // r0 = host f32.convert_i64_u(r1) (12 bytes)
+  f32_demote_f64_x = 331, // r0 = host f32.demote_f64(r1) (12 bytes)
+  f64_convert_i32_s_x = 332, // r0 = host f64.convert_i32_s(r1) (12 bytes)
+  f64_convert_i32_u_x = 333, // r0 = host f64.convert_i32_u(r1) (12 bytes)
+  f64_convert_i64_s_x = 334, // r0 = host f64.convert_i64_s(r1) (12 bytes)
+  f64_convert_i64_u_x = 335, // r0 = host f64.convert_i64_u(r1) (12 bytes)
+  f64_promote_f32_x = 336, // r0 = host f64.promote_f32(r1) (12 bytes)
+  i32_trunc_sat_f32_s_x = 337, // r0 = host i32.trunc_sat_f32_s(r1) (12 bytes)
+  i32_trunc_sat_f32_u_x = 338, // r0 = host i32.trunc_sat_f32_u(r1) (12 bytes)
+  i32_trunc_sat_f64_s_x = 339, // r0 = host i32.trunc_sat_f64_s(r1) (12 bytes)
+  i32_trunc_sat_f64_u_x = 340, // r0 = host i32.trunc_sat_f64_u(r1) (12 bytes)
+  i64_trunc_sat_f32_s_x = 341, // r0 = host i64.trunc_sat_f32_s(r1) (12 bytes)
+  i64_trunc_sat_f32_u_x = 342, // r0 = host i64.trunc_sat_f32_u(r1) (12 bytes)
+  i64_trunc_sat_f64_s_x = 343, // r0 = host i64.trunc_sat_f64_s(r1) (12 bytes)
+  i64_trunc_sat_f64_u_x = 344, // r0 = host i64.trunc_sat_f64_u(r1) (12 bytes)
+  builtin_load_s8 = 345, // r0 = builtin load-s8(r1, r2) (16 bytes)
+  builtin_load_u8 = 346, // r0 = builtin load-u8(r1, r2) (16 bytes)
+  builtin_load_s16 = 347, // r0 = builtin load-s16(r1, r2) (16 bytes)
+  builtin_load_u16 = 348, // r0 = builtin load-u16(r1, r2) (16 bytes)
+  builtin_load_i32 = 349, // r0 = builtin load-i32(r1, r2) (16 bytes)
+  builtin_load_i64 = 350, // r0 = builtin load-i64(r1, r2) (16 bytes)
+  builtin_store_i8 = 351, // builtin store-i8(r0, r1, r2) (16 bytes)
+  builtin_store_i16 = 352, // builtin store-i16(r0, r1, r2) (16 bytes)
+  builtin_store_i32 = 353, // builtin store-i32(r0, r1, r2) (16 bytes)
+  builtin_store_i64 = 354, // builtin store-i64(r0, r1, r2) (16 bytes)
+  i32_load_h = 355, // r0 = host i32.load(r1 + offset) (16 bytes)
+  i32_load_ha = 356, // r0 = host i32.load((r1 + imm) + offset) (20 bytes)
+  i32_load_hk = 357, // r0 = host i32.load(imm) (16 bytes)
+  i64_load_h = 358, // r0 = host i64.load(r1 + offset) (16 bytes)
+  i64_load_ha = 359, // r0 = host i64.load((r1 + imm) + offset) (20 bytes)
+  i64_load_hk = 360, // r0 = host i64.load(imm) (16 bytes)
+  f32_load_h = 361, // r0 = host f32.load(r1 + offset) (16 bytes)
+  f32_load_ha = 362, // r0 = host f32.load((r1 + imm) + offset) (20 bytes)
+  f32_load_hk = 363, // r0 = host f32.load(imm) (16 bytes)
+  f64_load_h = 364, // r0 = host f64.load(r1 + offset) (16 bytes)
+  f64_load_ha = 365, // r0 = host f64.load((r1 + imm) + offset) (20 bytes)
+  f64_load_hk = 366, // r0 = host f64.load(imm) (16 bytes)
+  i32_load8_s_h = 367, // r0 = host i32.load8_s(r1 + offset) (16 bytes)
+  i32_load8_s_ha = 368, // r0 = host i32.load8_s((r1 + imm) + offset) (20 bytes)
+  i32_load8_s_hk = 369, // r0 = host i32.load8_s(imm) (16 bytes)
+  i32_load8_u_h = 370, // r0 = host i32.load8_u(r1 + offset) (16 bytes)
+  i32_load8_u_ha = 371, // r0 = host i32.load8_u((r1 + imm) + offset) (20 bytes)
+  i32_load8_u_hk = 372, // r0 = host i32.load8_u(imm) (16 bytes)
+  i32_load16_s_h = 373, // r0 = host i32.load16_s(r1 + offset) (16 bytes)
+  i32_load16_s_ha = 374, // r0 = host i32.load16_s((r1 + imm) + offset) (20 bytes)
+  i32_load16_s_hk = 375, // r0 = host i32.load16_s(imm) (16 bytes)
+  i32_load16_u_h = 376, // r0 = host i32.load16_u(r1 + offset) (16 bytes)
+  i32_load16_u_ha = 377, // r0 = host i32.load16_u((r1 + imm) + offset) (20 bytes)
+  i32_load16_u_hk = 378, // r0 = host i32.load16_u(imm) (16 bytes)
+  i64_load8_s_h = 379, // r0 = host i64.load8_s(r1 + offset) (16 bytes)
+  i64_load8_s_ha = 380, // r0 = host i64.load8_s((r1 + imm) + offset) (20 bytes)
+  i64_load8_s_hk = 381, // r0 = host i64.load8_s(imm) (16 bytes)
+  i64_load8_u_h = 382, // r0 = host i64.load8_u(r1 + offset) (16 bytes)
+  i64_load8_u_ha = 383, // r0 = host i64.load8_u((r1 + imm) + offset) (20 bytes)
+  i64_load8_u_hk = 384, // r0 = host i64.load8_u(imm) (16 bytes)
+  i64_load16_s_h = 385, // r0 = host i64.load16_s(r1 + offset) (16 bytes)
+  i64_load16_s_ha = 386, // r0 = host i64.load16_s((r1 + imm) + offset) (20 bytes)
+  i64_load16_s_hk = 387, // r0 = host i64.load16_s(imm) (16 bytes)
+  i64_load16_u_h = 388, // r0 = host i64.load16_u(r1 + offset) (16 bytes)
+  i64_load16_u_ha = 389, // r0 = host i64.load16_u((r1 + imm) + offset) (20 bytes)
+  i64_load16_u_hk = 390, // r0 = host i64.load16_u(imm) (16 bytes)
+  i64_load32_s_h = 391, // r0 = host i64.load32_s(r1 + offset) (16 bytes)
+  i64_load32_s_ha = 392, // r0 = host i64.load32_s((r1 + imm) + offset) (20 bytes)
+  i64_load32_s_hk = 393, // r0 = host i64.load32_s(imm) (16 bytes)
+  i64_load32_u_h = 394, // r0 = host i64.load32_u(r1 + offset) (16 bytes)
+  i64_load32_u_ha = 395, // r0 = host i64.load32_u((r1 + imm) + offset) (20 bytes)
+  i64_load32_u_hk = 396, // r0 = host i64.load32_u(imm) (16 bytes)
+  i32_store_h = 397, // host i32.store(r1 + offset, v) (16 bytes)
+  i32_store_ha = 398, // host i32.store((r1 + imm) + offset, v) (20 bytes)
+  i32_store_hk = 399, // host i32.store(imm, v) (16 bytes)
+  i64_store_h = 400, // host i64.store(r1 + offset, v) (16 bytes)
+  i64_store_ha = 401, // host i64.store((r1 + imm) + offset, v) (20 bytes)
+  i64_store_hk = 402, // host i64.store(imm, v) (16 bytes)
+  f32_store_h = 403, // host f32.store(r1 + offset, v) (16 bytes)
+  f32_store_ha = 404, // host f32.store((r1 + imm) + offset, v) (20 bytes)
+  f32_store_hk = 405, // host f32.store(imm, v) (16 bytes)
+  f64_store_h = 406, // host f64.store(r1 + offset, v) (16 bytes)
+  f64_store_ha = 407, // host f64.store((r1 + imm) + offset, v) (20 bytes)
+  f64_store_hk = 408, // host f64.store(imm, v) (16 bytes)
+  i32_store8_h = 409, // host i32.store8(r1 + offset, v) (16 bytes)
+  i32_store8_ha = 410, // host i32.store8((r1 + imm) + offset, v) (20 bytes)
+  i32_store8_hk = 411, // host i32.store8(imm, v) (16 bytes)
+  i32_store16_h = 412, // host i32.store16(r1 + offset, v) (16 bytes)
+  i32_store16_ha = 413, // host i32.store16((r1 + imm) + offset, v) (20 bytes)
+  i32_store16_hk = 414, // host i32.store16(imm, v) (16 bytes)
+  i64_store8_h = 415, // host i64.store8(r1 + offset, v) (16 bytes)
+  i64_store8_ha = 416, // host i64.store8((r1 + imm) + offset, v) (20 bytes)
+  i64_store8_hk = 417, // host i64.store8(imm, v) (16 bytes)
+  i64_store16_h = 418, // host i64.store16(r1 + offset, v) (16 bytes)
+  i64_store16_ha = 419, // host i64.store16((r1 + imm) + offset, v) (20 bytes)
+  i64_store16_hk = 420, // host i64.store16(imm, v) (16 bytes)
+  i64_store32_h = 421, // host i64.store32(r1 + offset, v) (16 bytes)
+  i64_store32_ha = 422, // host i64.store32((r1 + imm) + offset, v) (20 bytes)
+  i64_store32_hk = 423, // host i64.store32(imm, v) (16 bytes)
+  i32_load = 424, // r0 = i32.load(r1 + offset) (16 bytes)
+  i32_load_a = 425, // r0 = i32.load((r1 + imm) + offset) (20 bytes)
+  i32_load_k = 426, // r0 = i32.load(imm) (16 bytes)
+  i64_load = 427, // r0 = i64.load(r1 + offset) (16 bytes)
+  i64_load_a = 428, // r0 = i64.load((r1 + imm) + offset) (20 bytes)
+  i64_load_k = 429, // r0 = i64.load(imm) (16 bytes)
+  f32_load = 430, // r0 = f32.load(r1 + offset) (16 bytes)
+  f32_load_a = 431, // r0 = f32.load((r1 + imm) + offset) (20 bytes)
+  f32_load_k = 432, // r0 = f32.load(imm) (16 bytes)
+  f64_load = 433, // r0 = f64.load(r1 + offset) (16 bytes)
+  f64_load_a = 434, // r0 = f64.load((r1 + imm) + offset) (20 bytes)
+  f64_load_k = 435, // r0 = f64.load(imm) (16 bytes)
+  i32_load8_s = 436, // r0 = i32.load8_s(r1 + offset) (16 bytes)
+  i32_load8_s_a = 437, // r0 = i32.load8_s((r1 + imm) + offset) (20 bytes)
+  i32_load8_s_k = 438, // r0 = i32.load8_s(imm) (16 bytes)
+  i32_load8_u = 439, // r0 = i32.load8_u(r1 + offset) (16 bytes)
+  i32_load8_u_a = 440, // r0 = i32.load8_u((r1 + imm) + offset) (20 bytes)
+  i32_load8_u_k = 441, // r0 = i32.load8_u(imm) (16 bytes)
+  i32_load16_s = 442, // r0 = i32.load16_s(r1 + offset) (16 bytes)
+  i32_load16_s_a = 443, // r0 = i32.load16_s((r1 + imm) + offset) (20 bytes)
+  i32_load16_s_k = 444, // r0 = i32.load16_s(imm) (16 bytes)
+  i32_load16_u = 445, // r0 = i32.load16_u(r1 + offset) (16 bytes)
+  i32_load16_u_a = 446, // r0 = i32.load16_u((r1 + imm) + offset) (20 bytes)
+  i32_load16_u_k = 447, // r0 = i32.load16_u(imm) (16 bytes)
+  i64_load8_s = 448, // r0 = i64.load8_s(r1 + offset) (16 bytes)
+  i64_load8_s_a = 449, // r0 = i64.load8_s((r1 + imm) + offset) (20 bytes)
+  i64_load8_s_k = 450, // r0 = i64.load8_s(imm) (16 bytes)
+  i64_load8_u = 451, // r0 = i64.load8_u(r1 + offset) (16 bytes)
+  i64_load8_u_a = 452, // r0 = i64.load8_u((r1 + imm) + offset) (20 bytes)
+  i64_load8_u_k = 453, // r0 = i64.load8_u(imm) (16 bytes)
+  i64_load16_s = 454, // r0 = i64.load16_s(r1 + offset) (16 bytes)
+  i64_load16_s_a = 455, // r0 = i64.load16_s((r1 + imm) + offset) (20 bytes)
+  i64_load16_s_k = 456, // r0 = i64.load16_s(imm) (16 bytes)
+  i64_load16_u = 457, // r0 = i64.load16_u(r1 + offset) (16 bytes)
+  i64_load16_u_a = 458, // r0 = i64.load16_u((r1 + imm) + offset) (20 bytes)
+  i64_load16_u_k = 459, // r0 = i64.load16_u(imm) (16 bytes)
+  i64_load32_s = 460, // r0 = i64.load32_s(r1 + offset) (16 bytes)
+  i64_load32_s_a = 461, // r0 = i64.load32_s((r1 + imm) + offset) (20 bytes)
+  i64_load32_s_k = 462, // r0 = i64.load32_s(imm) (16 bytes)
+  i64_load32_u = 463, // r0 = i64.load32_u(r1 + offset) (16 bytes)
+  i64_load32_u_a = 464, // r0 = i64.load32_u((r1 + imm) + offset) (20 bytes)
+  i64_load32_u_k = 465, // r0 = i64.load32_u(imm) (16 bytes)
+  i32_store = 466, // i32.store(r1 + offset, v) (16 bytes)
+  i32_store_a = 467, // i32.store((r1 + imm) + offset, v) (20 bytes)
+  i32_store_k = 468, // i32.store(imm, v) (16 bytes)
+  i64_store = 469, // i64.store(r1 + offset, v) (16 bytes)
+  i64_store_a = 470, // i64.store((r1 + imm) + offset, v) (20 bytes)
+  i64_store_k = 471, // i64.store(imm, v) (16 bytes)
+  f32_store = 472, // f32.store(r1 + offset, v) (16 bytes)
+  f32_store_a = 473, // f32.store((r1 + imm) + offset, v) (20 bytes)
+  f32_store_k = 474, // f32.store(imm, v) (16 bytes)
+  f64_store = 475, // f64.store(r1 + offset, v) (16 bytes)
+  f64_store_a = 476, // f64.store((r1 + imm) + offset, v) (20 bytes)
+  f64_store_k = 477, // f64.store(imm, v) (16 bytes)
+  i32_store8 = 478, // i32.store8(r1 + offset, v) (16 bytes)
+  i32_store8_a = 479, // i32.store8((r1 + imm) + offset, v) (20 bytes)
+  i32_store8_k = 480, // i32.store8(imm, v) (16 bytes)
+  i32_store16 = 481, // i32.store16(r1 + offset, v) (16 bytes)
+  i32_store16_a = 482, // i32.store16((r1 + imm) + offset, v) (20 bytes)
+  i32_store16_k = 483, // i32.store16(imm, v) (16 bytes)
+  i64_store8 = 484, // i64.store8(r1 + offset, v) (16 bytes)
+  i64_store8_a = 485, // i64.store8((r1 + imm) + offset, v) (20 bytes)
+  i64_store8_k = 486, // i64.store8(imm, v) (16 bytes)
+  i64_store16 = 487, // i64.store16(r1 + offset, v) (16 bytes)
+  i64_store16_a = 488, // i64.store16((r1 + imm) + offset, v) (20 bytes)
+  i64_store16_k = 489, // i64.store16(imm, v) (16 bytes)
+  i64_store32 = 490, // i64.store32(r1 + offset, v) (16 bytes)
+  i64_store32_a = 491, // i64.store32((r1 + imm) + offset, v) (20 bytes)
+  i64_store32_k = 492, // i64.store32(imm, v) (16 bytes)
 }
 
-export const IR_COUNT: u32 = 484;
+export const IR_COUNT: u32 = 493;
 
 // IR instructions that call the host with pc saved, where a host trap means the guest's.
 export function hostFaultable(op: u32): bool {
   switch (op) {
-    case 29:
-    case 30:
-    case 31:
-    case 346:
-    case 347:
-    case 348:
-    case 349:
-    case 350:
-    case 351:
-    case 352:
-    case 353:
-    case 354:
+    case 38:
+    case 39:
+    case 40:
     case 355:
     case 356:
     case 357:
@@ -567,12 +567,21 @@ export function hostFaultable(op: u32): bool {
     case 412:
     case 413:
     case 414:
+    case 415:
+    case 416:
+    case 417:
+    case 418:
+    case 419:
+    case 420:
+    case 421:
+    case 422:
+    case 423:
       return true;
   }
   return false;
 }
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 12, 20, 16, 12, 16, 20, 16, 4, 4, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -599,511 +608,520 @@ export function irName(op: u32): string {
     case 18: return "retn";
     case 19: return "fuel";
     case 20: return "fuel_count";
-    case 21: return "halt";
-    case 22: return "global_get";
-    case 23: return "global_set";
-    case 24: return "memory_size";
-    case 25: return "memory_grow";
-    case 26: return "memory_fill";
-    case 27: return "memory_copy";
-    case 28: return "memory_init";
-    case 29: return "memory_fill_h";
-    case 30: return "memory_copy_h";
-    case 31: return "memory_init_h";
-    case 32: return "seg_drop";
-    case 33: return "table_get";
-    case 34: return "table_set";
-    case 35: return "table_size";
-    case 36: return "table_grow";
-    case 37: return "table_fill";
-    case 38: return "table_copy";
-    case 39: return "table_init";
-    case 40: return "i32_eqz_s";
-    case 41: return "i32_eq_ss";
-    case 42: return "i32_eq_si";
-    case 43: return "br_i32_eq_ss";
-    case 44: return "br_i32_eq_si";
-    case 45: return "i32_ne_ss";
-    case 46: return "i32_ne_si";
-    case 47: return "br_i32_ne_ss";
-    case 48: return "br_i32_ne_si";
-    case 49: return "i32_lt_s_ss";
-    case 50: return "i32_lt_s_si";
-    case 51: return "br_i32_lt_s_ss";
-    case 52: return "br_i32_lt_s_si";
-    case 53: return "i32_lt_u_ss";
-    case 54: return "i32_lt_u_si";
-    case 55: return "br_i32_lt_u_ss";
-    case 56: return "br_i32_lt_u_si";
-    case 57: return "i32_gt_s_ss";
-    case 58: return "i32_gt_s_si";
-    case 59: return "br_i32_gt_s_ss";
-    case 60: return "br_i32_gt_s_si";
-    case 61: return "i32_gt_u_ss";
-    case 62: return "i32_gt_u_si";
-    case 63: return "br_i32_gt_u_ss";
-    case 64: return "br_i32_gt_u_si";
-    case 65: return "i32_le_s_ss";
-    case 66: return "i32_le_s_si";
-    case 67: return "br_i32_le_s_ss";
-    case 68: return "br_i32_le_s_si";
-    case 69: return "i32_le_u_ss";
-    case 70: return "i32_le_u_si";
-    case 71: return "br_i32_le_u_ss";
-    case 72: return "br_i32_le_u_si";
-    case 73: return "i32_ge_s_ss";
-    case 74: return "i32_ge_s_si";
-    case 75: return "br_i32_ge_s_ss";
-    case 76: return "br_i32_ge_s_si";
-    case 77: return "i32_ge_u_ss";
-    case 78: return "i32_ge_u_si";
-    case 79: return "br_i32_ge_u_ss";
-    case 80: return "br_i32_ge_u_si";
-    case 81: return "i64_eqz_s";
-    case 82: return "i64_eq_ss";
-    case 83: return "i64_eq_si";
-    case 84: return "br_i64_eq_ss";
-    case 85: return "br_i64_eq_si";
-    case 86: return "i64_ne_ss";
-    case 87: return "i64_ne_si";
-    case 88: return "br_i64_ne_ss";
-    case 89: return "br_i64_ne_si";
-    case 90: return "i64_lt_s_ss";
-    case 91: return "i64_lt_s_si";
-    case 92: return "br_i64_lt_s_ss";
-    case 93: return "br_i64_lt_s_si";
-    case 94: return "i64_lt_u_ss";
-    case 95: return "i64_lt_u_si";
-    case 96: return "br_i64_lt_u_ss";
-    case 97: return "br_i64_lt_u_si";
-    case 98: return "i64_gt_s_ss";
-    case 99: return "i64_gt_s_si";
-    case 100: return "br_i64_gt_s_ss";
-    case 101: return "br_i64_gt_s_si";
-    case 102: return "i64_gt_u_ss";
-    case 103: return "i64_gt_u_si";
-    case 104: return "br_i64_gt_u_ss";
-    case 105: return "br_i64_gt_u_si";
-    case 106: return "i64_le_s_ss";
-    case 107: return "i64_le_s_si";
-    case 108: return "br_i64_le_s_ss";
-    case 109: return "br_i64_le_s_si";
-    case 110: return "i64_le_u_ss";
-    case 111: return "i64_le_u_si";
-    case 112: return "br_i64_le_u_ss";
-    case 113: return "br_i64_le_u_si";
-    case 114: return "i64_ge_s_ss";
-    case 115: return "i64_ge_s_si";
-    case 116: return "br_i64_ge_s_ss";
-    case 117: return "br_i64_ge_s_si";
-    case 118: return "i64_ge_u_ss";
-    case 119: return "i64_ge_u_si";
-    case 120: return "br_i64_ge_u_ss";
-    case 121: return "br_i64_ge_u_si";
-    case 122: return "f32_eq_ss";
-    case 123: return "br_f32_eq_ss";
-    case 124: return "f32_ne_ss";
-    case 125: return "br_f32_ne_ss";
-    case 126: return "f32_lt_ss";
-    case 127: return "br_f32_lt_ss";
-    case 128: return "f32_gt_ss";
-    case 129: return "br_f32_gt_ss";
-    case 130: return "f32_le_ss";
-    case 131: return "br_f32_le_ss";
-    case 132: return "f32_ge_ss";
-    case 133: return "br_f32_ge_ss";
-    case 134: return "f64_eq_ss";
-    case 135: return "br_f64_eq_ss";
-    case 136: return "f64_ne_ss";
-    case 137: return "br_f64_ne_ss";
-    case 138: return "f64_lt_ss";
-    case 139: return "br_f64_lt_ss";
-    case 140: return "f64_gt_ss";
-    case 141: return "br_f64_gt_ss";
-    case 142: return "f64_le_ss";
-    case 143: return "br_f64_le_ss";
-    case 144: return "f64_ge_ss";
-    case 145: return "br_f64_ge_ss";
-    case 146: return "i32_clz_s";
-    case 147: return "i32_ctz_s";
-    case 148: return "i32_popcnt_s";
-    case 149: return "i32_add_ss";
-    case 150: return "i32_add_si";
-    case 151: return "i32_sub_ss";
-    case 152: return "i32_sub_si";
-    case 153: return "i32_mul_ss";
-    case 154: return "i32_mul_si";
-    case 155: return "i32_div_s_ss";
-    case 156: return "i32_div_s_si";
-    case 157: return "i32_div_u_ss";
-    case 158: return "i32_div_u_si";
-    case 159: return "i32_rem_s_ss";
-    case 160: return "i32_rem_s_si";
-    case 161: return "i32_rem_u_ss";
-    case 162: return "i32_rem_u_si";
-    case 163: return "i32_and_ss";
-    case 164: return "i32_and_si";
-    case 165: return "i32_or_ss";
-    case 166: return "i32_or_si";
-    case 167: return "i32_xor_ss";
-    case 168: return "i32_xor_si";
-    case 169: return "i32_shl_ss";
-    case 170: return "i32_shl_si";
-    case 171: return "i32_shr_s_ss";
-    case 172: return "i32_shr_s_si";
-    case 173: return "i32_shr_u_ss";
-    case 174: return "i32_shr_u_si";
-    case 175: return "i32_rotl_ss";
-    case 176: return "i32_rotl_si";
-    case 177: return "i32_rotr_ss";
-    case 178: return "i32_rotr_si";
-    case 179: return "i64_clz_s";
-    case 180: return "i64_ctz_s";
-    case 181: return "i64_popcnt_s";
-    case 182: return "i64_add_ss";
-    case 183: return "i64_add_si";
-    case 184: return "i64_sub_ss";
-    case 185: return "i64_sub_si";
-    case 186: return "i64_mul_ss";
-    case 187: return "i64_mul_si";
-    case 188: return "i64_div_s_ss";
-    case 189: return "i64_div_s_si";
-    case 190: return "i64_div_u_ss";
-    case 191: return "i64_div_u_si";
-    case 192: return "i64_rem_s_ss";
-    case 193: return "i64_rem_s_si";
-    case 194: return "i64_rem_u_ss";
-    case 195: return "i64_rem_u_si";
-    case 196: return "i64_and_ss";
-    case 197: return "i64_and_si";
-    case 198: return "i64_or_ss";
-    case 199: return "i64_or_si";
-    case 200: return "i64_xor_ss";
-    case 201: return "i64_xor_si";
-    case 202: return "i64_shl_ss";
-    case 203: return "i64_shl_si";
-    case 204: return "i64_shr_s_ss";
-    case 205: return "i64_shr_s_si";
-    case 206: return "i64_shr_u_ss";
-    case 207: return "i64_shr_u_si";
-    case 208: return "i64_rotl_ss";
-    case 209: return "i64_rotl_si";
-    case 210: return "i64_rotr_ss";
-    case 211: return "i64_rotr_si";
-    case 212: return "f32_abs_s";
-    case 213: return "f32_neg_s";
-    case 214: return "f32_ceil_s";
-    case 215: return "f32_floor_s";
-    case 216: return "f32_trunc_s";
-    case 217: return "f32_nearest_s";
-    case 218: return "f32_sqrt_s";
-    case 219: return "f32_add_ss";
-    case 220: return "f32_add_si";
-    case 221: return "f32_sub_ss";
-    case 222: return "f32_sub_si";
-    case 223: return "f32_mul_ss";
-    case 224: return "f32_mul_si";
-    case 225: return "f32_div_ss";
-    case 226: return "f32_div_si";
-    case 227: return "f32_min_ss";
-    case 228: return "f32_max_ss";
-    case 229: return "f32_copysign_ss";
-    case 230: return "f64_abs_s";
-    case 231: return "f64_neg_s";
-    case 232: return "f64_ceil_s";
-    case 233: return "f64_floor_s";
-    case 234: return "f64_trunc_s";
-    case 235: return "f64_nearest_s";
-    case 236: return "f64_sqrt_s";
-    case 237: return "f64_add_ss";
-    case 238: return "f64_add_si";
-    case 239: return "f64_sub_ss";
-    case 240: return "f64_sub_si";
-    case 241: return "f64_mul_ss";
-    case 242: return "f64_mul_si";
-    case 243: return "f64_div_ss";
-    case 244: return "f64_div_si";
-    case 245: return "f64_min_ss";
-    case 246: return "f64_max_ss";
-    case 247: return "f64_copysign_ss";
-    case 248: return "i32_wrap_i64_s";
-    case 249: return "i32_trunc_f32_s_s";
-    case 250: return "i32_trunc_f32_u_s";
-    case 251: return "i32_trunc_f64_s_s";
-    case 252: return "i32_trunc_f64_u_s";
-    case 253: return "i64_extend_i32_s_s";
-    case 254: return "i64_extend_i32_u_s";
-    case 255: return "i64_trunc_f32_s_s";
-    case 256: return "i64_trunc_f32_u_s";
-    case 257: return "i64_trunc_f64_s_s";
-    case 258: return "i64_trunc_f64_u_s";
-    case 259: return "f32_convert_i32_s_s";
-    case 260: return "f32_convert_i32_u_s";
-    case 261: return "f32_convert_i64_s_s";
-    case 262: return "f32_convert_i64_u_s";
-    case 263: return "f32_demote_f64_s";
-    case 264: return "f64_convert_i32_s_s";
-    case 265: return "f64_convert_i32_u_s";
-    case 266: return "f64_convert_i64_s_s";
-    case 267: return "f64_convert_i64_u_s";
-    case 268: return "f64_promote_f32_s";
-    case 269: return "i32_extend8_s_s";
-    case 270: return "i32_extend16_s_s";
-    case 271: return "i64_extend8_s_s";
-    case 272: return "i64_extend16_s_s";
-    case 273: return "i64_extend32_s_s";
-    case 274: return "i32_trunc_sat_f32_s_s";
-    case 275: return "i32_trunc_sat_f32_u_s";
-    case 276: return "i32_trunc_sat_f64_s_s";
-    case 277: return "i32_trunc_sat_f64_u_s";
-    case 278: return "i64_trunc_sat_f32_s_s";
-    case 279: return "i64_trunc_sat_f32_u_s";
-    case 280: return "i64_trunc_sat_f64_s_s";
-    case 281: return "i64_trunc_sat_f64_u_s";
-    case 282: return "f32_abs_x";
-    case 283: return "f32_neg_x";
-    case 284: return "f32_ceil_x";
-    case 285: return "f32_floor_x";
-    case 286: return "f32_trunc_x";
-    case 287: return "f32_nearest_x";
-    case 288: return "f32_sqrt_x";
-    case 289: return "f32_add_x";
-    case 290: return "f32_add_xi";
-    case 291: return "f32_sub_x";
-    case 292: return "f32_sub_xi";
-    case 293: return "f32_mul_x";
-    case 294: return "f32_mul_xi";
-    case 295: return "f32_div_x";
-    case 296: return "f32_div_xi";
-    case 297: return "f32_min_x";
-    case 298: return "f32_max_x";
-    case 299: return "f32_copysign_x";
-    case 300: return "f64_abs_x";
-    case 301: return "f64_neg_x";
-    case 302: return "f64_ceil_x";
-    case 303: return "f64_floor_x";
-    case 304: return "f64_trunc_x";
-    case 305: return "f64_nearest_x";
-    case 306: return "f64_sqrt_x";
-    case 307: return "f64_add_x";
-    case 308: return "f64_add_xi";
-    case 309: return "f64_sub_x";
-    case 310: return "f64_sub_xi";
-    case 311: return "f64_mul_x";
-    case 312: return "f64_mul_xi";
-    case 313: return "f64_div_x";
-    case 314: return "f64_div_xi";
-    case 315: return "f64_min_x";
-    case 316: return "f64_max_x";
-    case 317: return "f64_copysign_x";
-    case 318: return "f32_convert_i32_s_x";
-    case 319: return "f32_convert_i32_u_x";
-    case 320: return "f32_convert_i64_s_x";
-    case 321: return "f32_convert_i64_u_x";
-    case 322: return "f32_demote_f64_x";
-    case 323: return "f64_convert_i32_s_x";
-    case 324: return "f64_convert_i32_u_x";
-    case 325: return "f64_convert_i64_s_x";
-    case 326: return "f64_convert_i64_u_x";
-    case 327: return "f64_promote_f32_x";
-    case 328: return "i32_trunc_sat_f32_s_x";
-    case 329: return "i32_trunc_sat_f32_u_x";
-    case 330: return "i32_trunc_sat_f64_s_x";
-    case 331: return "i32_trunc_sat_f64_u_x";
-    case 332: return "i64_trunc_sat_f32_s_x";
-    case 333: return "i64_trunc_sat_f32_u_x";
-    case 334: return "i64_trunc_sat_f64_s_x";
-    case 335: return "i64_trunc_sat_f64_u_x";
-    case 336: return "builtin_load_s8";
-    case 337: return "builtin_load_u8";
-    case 338: return "builtin_load_s16";
-    case 339: return "builtin_load_u16";
-    case 340: return "builtin_load_i32";
-    case 341: return "builtin_load_i64";
-    case 342: return "builtin_store_i8";
-    case 343: return "builtin_store_i16";
-    case 344: return "builtin_store_i32";
-    case 345: return "builtin_store_i64";
-    case 346: return "i32_load_h";
-    case 347: return "i32_load_ha";
-    case 348: return "i32_load_hk";
-    case 349: return "i64_load_h";
-    case 350: return "i64_load_ha";
-    case 351: return "i64_load_hk";
-    case 352: return "f32_load_h";
-    case 353: return "f32_load_ha";
-    case 354: return "f32_load_hk";
-    case 355: return "f64_load_h";
-    case 356: return "f64_load_ha";
-    case 357: return "f64_load_hk";
-    case 358: return "i32_load8_s_h";
-    case 359: return "i32_load8_s_ha";
-    case 360: return "i32_load8_s_hk";
-    case 361: return "i32_load8_u_h";
-    case 362: return "i32_load8_u_ha";
-    case 363: return "i32_load8_u_hk";
-    case 364: return "i32_load16_s_h";
-    case 365: return "i32_load16_s_ha";
-    case 366: return "i32_load16_s_hk";
-    case 367: return "i32_load16_u_h";
-    case 368: return "i32_load16_u_ha";
-    case 369: return "i32_load16_u_hk";
-    case 370: return "i64_load8_s_h";
-    case 371: return "i64_load8_s_ha";
-    case 372: return "i64_load8_s_hk";
-    case 373: return "i64_load8_u_h";
-    case 374: return "i64_load8_u_ha";
-    case 375: return "i64_load8_u_hk";
-    case 376: return "i64_load16_s_h";
-    case 377: return "i64_load16_s_ha";
-    case 378: return "i64_load16_s_hk";
-    case 379: return "i64_load16_u_h";
-    case 380: return "i64_load16_u_ha";
-    case 381: return "i64_load16_u_hk";
-    case 382: return "i64_load32_s_h";
-    case 383: return "i64_load32_s_ha";
-    case 384: return "i64_load32_s_hk";
-    case 385: return "i64_load32_u_h";
-    case 386: return "i64_load32_u_ha";
-    case 387: return "i64_load32_u_hk";
-    case 388: return "i32_store_h";
-    case 389: return "i32_store_ha";
-    case 390: return "i32_store_hk";
-    case 391: return "i64_store_h";
-    case 392: return "i64_store_ha";
-    case 393: return "i64_store_hk";
-    case 394: return "f32_store_h";
-    case 395: return "f32_store_ha";
-    case 396: return "f32_store_hk";
-    case 397: return "f64_store_h";
-    case 398: return "f64_store_ha";
-    case 399: return "f64_store_hk";
-    case 400: return "i32_store8_h";
-    case 401: return "i32_store8_ha";
-    case 402: return "i32_store8_hk";
-    case 403: return "i32_store16_h";
-    case 404: return "i32_store16_ha";
-    case 405: return "i32_store16_hk";
-    case 406: return "i64_store8_h";
-    case 407: return "i64_store8_ha";
-    case 408: return "i64_store8_hk";
-    case 409: return "i64_store16_h";
-    case 410: return "i64_store16_ha";
-    case 411: return "i64_store16_hk";
-    case 412: return "i64_store32_h";
-    case 413: return "i64_store32_ha";
-    case 414: return "i64_store32_hk";
-    case 415: return "i32_load";
-    case 416: return "i32_load_a";
-    case 417: return "i32_load_k";
-    case 418: return "i64_load";
-    case 419: return "i64_load_a";
-    case 420: return "i64_load_k";
-    case 421: return "f32_load";
-    case 422: return "f32_load_a";
-    case 423: return "f32_load_k";
-    case 424: return "f64_load";
-    case 425: return "f64_load_a";
-    case 426: return "f64_load_k";
-    case 427: return "i32_load8_s";
-    case 428: return "i32_load8_s_a";
-    case 429: return "i32_load8_s_k";
-    case 430: return "i32_load8_u";
-    case 431: return "i32_load8_u_a";
-    case 432: return "i32_load8_u_k";
-    case 433: return "i32_load16_s";
-    case 434: return "i32_load16_s_a";
-    case 435: return "i32_load16_s_k";
-    case 436: return "i32_load16_u";
-    case 437: return "i32_load16_u_a";
-    case 438: return "i32_load16_u_k";
-    case 439: return "i64_load8_s";
-    case 440: return "i64_load8_s_a";
-    case 441: return "i64_load8_s_k";
-    case 442: return "i64_load8_u";
-    case 443: return "i64_load8_u_a";
-    case 444: return "i64_load8_u_k";
-    case 445: return "i64_load16_s";
-    case 446: return "i64_load16_s_a";
-    case 447: return "i64_load16_s_k";
-    case 448: return "i64_load16_u";
-    case 449: return "i64_load16_u_a";
-    case 450: return "i64_load16_u_k";
-    case 451: return "i64_load32_s";
-    case 452: return "i64_load32_s_a";
-    case 453: return "i64_load32_s_k";
-    case 454: return "i64_load32_u";
-    case 455: return "i64_load32_u_a";
-    case 456: return "i64_load32_u_k";
-    case 457: return "i32_store";
-    case 458: return "i32_store_a";
-    case 459: return "i32_store_k";
-    case 460: return "i64_store";
-    case 461: return "i64_store_a";
-    case 462: return "i64_store_k";
-    case 463: return "f32_store";
-    case 464: return "f32_store_a";
-    case 465: return "f32_store_k";
-    case 466: return "f64_store";
-    case 467: return "f64_store_a";
-    case 468: return "f64_store_k";
-    case 469: return "i32_store8";
-    case 470: return "i32_store8_a";
-    case 471: return "i32_store8_k";
-    case 472: return "i32_store16";
-    case 473: return "i32_store16_a";
-    case 474: return "i32_store16_k";
-    case 475: return "i64_store8";
-    case 476: return "i64_store8_a";
-    case 477: return "i64_store8_k";
-    case 478: return "i64_store16";
-    case 479: return "i64_store16_a";
-    case 480: return "i64_store16_k";
-    case 481: return "i64_store32";
-    case 482: return "i64_store32_a";
-    case 483: return "i64_store32_k";
+    case 21: return "probe";
+    case 22: return "probe_mem";
+    case 23: return "probe_br";
+    case 24: return "probe_call";
+    case 25: return "probe_icall";
+    case 26: return "rec_mem";
+    case 27: return "rec_icall";
+    case 28: return "rec_enter";
+    case 29: return "rec_exit";
+    case 30: return "halt";
+    case 31: return "global_get";
+    case 32: return "global_set";
+    case 33: return "memory_size";
+    case 34: return "memory_grow";
+    case 35: return "memory_fill";
+    case 36: return "memory_copy";
+    case 37: return "memory_init";
+    case 38: return "memory_fill_h";
+    case 39: return "memory_copy_h";
+    case 40: return "memory_init_h";
+    case 41: return "seg_drop";
+    case 42: return "table_get";
+    case 43: return "table_set";
+    case 44: return "table_size";
+    case 45: return "table_grow";
+    case 46: return "table_fill";
+    case 47: return "table_copy";
+    case 48: return "table_init";
+    case 49: return "i32_eqz_s";
+    case 50: return "i32_eq_ss";
+    case 51: return "i32_eq_si";
+    case 52: return "br_i32_eq_ss";
+    case 53: return "br_i32_eq_si";
+    case 54: return "i32_ne_ss";
+    case 55: return "i32_ne_si";
+    case 56: return "br_i32_ne_ss";
+    case 57: return "br_i32_ne_si";
+    case 58: return "i32_lt_s_ss";
+    case 59: return "i32_lt_s_si";
+    case 60: return "br_i32_lt_s_ss";
+    case 61: return "br_i32_lt_s_si";
+    case 62: return "i32_lt_u_ss";
+    case 63: return "i32_lt_u_si";
+    case 64: return "br_i32_lt_u_ss";
+    case 65: return "br_i32_lt_u_si";
+    case 66: return "i32_gt_s_ss";
+    case 67: return "i32_gt_s_si";
+    case 68: return "br_i32_gt_s_ss";
+    case 69: return "br_i32_gt_s_si";
+    case 70: return "i32_gt_u_ss";
+    case 71: return "i32_gt_u_si";
+    case 72: return "br_i32_gt_u_ss";
+    case 73: return "br_i32_gt_u_si";
+    case 74: return "i32_le_s_ss";
+    case 75: return "i32_le_s_si";
+    case 76: return "br_i32_le_s_ss";
+    case 77: return "br_i32_le_s_si";
+    case 78: return "i32_le_u_ss";
+    case 79: return "i32_le_u_si";
+    case 80: return "br_i32_le_u_ss";
+    case 81: return "br_i32_le_u_si";
+    case 82: return "i32_ge_s_ss";
+    case 83: return "i32_ge_s_si";
+    case 84: return "br_i32_ge_s_ss";
+    case 85: return "br_i32_ge_s_si";
+    case 86: return "i32_ge_u_ss";
+    case 87: return "i32_ge_u_si";
+    case 88: return "br_i32_ge_u_ss";
+    case 89: return "br_i32_ge_u_si";
+    case 90: return "i64_eqz_s";
+    case 91: return "i64_eq_ss";
+    case 92: return "i64_eq_si";
+    case 93: return "br_i64_eq_ss";
+    case 94: return "br_i64_eq_si";
+    case 95: return "i64_ne_ss";
+    case 96: return "i64_ne_si";
+    case 97: return "br_i64_ne_ss";
+    case 98: return "br_i64_ne_si";
+    case 99: return "i64_lt_s_ss";
+    case 100: return "i64_lt_s_si";
+    case 101: return "br_i64_lt_s_ss";
+    case 102: return "br_i64_lt_s_si";
+    case 103: return "i64_lt_u_ss";
+    case 104: return "i64_lt_u_si";
+    case 105: return "br_i64_lt_u_ss";
+    case 106: return "br_i64_lt_u_si";
+    case 107: return "i64_gt_s_ss";
+    case 108: return "i64_gt_s_si";
+    case 109: return "br_i64_gt_s_ss";
+    case 110: return "br_i64_gt_s_si";
+    case 111: return "i64_gt_u_ss";
+    case 112: return "i64_gt_u_si";
+    case 113: return "br_i64_gt_u_ss";
+    case 114: return "br_i64_gt_u_si";
+    case 115: return "i64_le_s_ss";
+    case 116: return "i64_le_s_si";
+    case 117: return "br_i64_le_s_ss";
+    case 118: return "br_i64_le_s_si";
+    case 119: return "i64_le_u_ss";
+    case 120: return "i64_le_u_si";
+    case 121: return "br_i64_le_u_ss";
+    case 122: return "br_i64_le_u_si";
+    case 123: return "i64_ge_s_ss";
+    case 124: return "i64_ge_s_si";
+    case 125: return "br_i64_ge_s_ss";
+    case 126: return "br_i64_ge_s_si";
+    case 127: return "i64_ge_u_ss";
+    case 128: return "i64_ge_u_si";
+    case 129: return "br_i64_ge_u_ss";
+    case 130: return "br_i64_ge_u_si";
+    case 131: return "f32_eq_ss";
+    case 132: return "br_f32_eq_ss";
+    case 133: return "f32_ne_ss";
+    case 134: return "br_f32_ne_ss";
+    case 135: return "f32_lt_ss";
+    case 136: return "br_f32_lt_ss";
+    case 137: return "f32_gt_ss";
+    case 138: return "br_f32_gt_ss";
+    case 139: return "f32_le_ss";
+    case 140: return "br_f32_le_ss";
+    case 141: return "f32_ge_ss";
+    case 142: return "br_f32_ge_ss";
+    case 143: return "f64_eq_ss";
+    case 144: return "br_f64_eq_ss";
+    case 145: return "f64_ne_ss";
+    case 146: return "br_f64_ne_ss";
+    case 147: return "f64_lt_ss";
+    case 148: return "br_f64_lt_ss";
+    case 149: return "f64_gt_ss";
+    case 150: return "br_f64_gt_ss";
+    case 151: return "f64_le_ss";
+    case 152: return "br_f64_le_ss";
+    case 153: return "f64_ge_ss";
+    case 154: return "br_f64_ge_ss";
+    case 155: return "i32_clz_s";
+    case 156: return "i32_ctz_s";
+    case 157: return "i32_popcnt_s";
+    case 158: return "i32_add_ss";
+    case 159: return "i32_add_si";
+    case 160: return "i32_sub_ss";
+    case 161: return "i32_sub_si";
+    case 162: return "i32_mul_ss";
+    case 163: return "i32_mul_si";
+    case 164: return "i32_div_s_ss";
+    case 165: return "i32_div_s_si";
+    case 166: return "i32_div_u_ss";
+    case 167: return "i32_div_u_si";
+    case 168: return "i32_rem_s_ss";
+    case 169: return "i32_rem_s_si";
+    case 170: return "i32_rem_u_ss";
+    case 171: return "i32_rem_u_si";
+    case 172: return "i32_and_ss";
+    case 173: return "i32_and_si";
+    case 174: return "i32_or_ss";
+    case 175: return "i32_or_si";
+    case 176: return "i32_xor_ss";
+    case 177: return "i32_xor_si";
+    case 178: return "i32_shl_ss";
+    case 179: return "i32_shl_si";
+    case 180: return "i32_shr_s_ss";
+    case 181: return "i32_shr_s_si";
+    case 182: return "i32_shr_u_ss";
+    case 183: return "i32_shr_u_si";
+    case 184: return "i32_rotl_ss";
+    case 185: return "i32_rotl_si";
+    case 186: return "i32_rotr_ss";
+    case 187: return "i32_rotr_si";
+    case 188: return "i64_clz_s";
+    case 189: return "i64_ctz_s";
+    case 190: return "i64_popcnt_s";
+    case 191: return "i64_add_ss";
+    case 192: return "i64_add_si";
+    case 193: return "i64_sub_ss";
+    case 194: return "i64_sub_si";
+    case 195: return "i64_mul_ss";
+    case 196: return "i64_mul_si";
+    case 197: return "i64_div_s_ss";
+    case 198: return "i64_div_s_si";
+    case 199: return "i64_div_u_ss";
+    case 200: return "i64_div_u_si";
+    case 201: return "i64_rem_s_ss";
+    case 202: return "i64_rem_s_si";
+    case 203: return "i64_rem_u_ss";
+    case 204: return "i64_rem_u_si";
+    case 205: return "i64_and_ss";
+    case 206: return "i64_and_si";
+    case 207: return "i64_or_ss";
+    case 208: return "i64_or_si";
+    case 209: return "i64_xor_ss";
+    case 210: return "i64_xor_si";
+    case 211: return "i64_shl_ss";
+    case 212: return "i64_shl_si";
+    case 213: return "i64_shr_s_ss";
+    case 214: return "i64_shr_s_si";
+    case 215: return "i64_shr_u_ss";
+    case 216: return "i64_shr_u_si";
+    case 217: return "i64_rotl_ss";
+    case 218: return "i64_rotl_si";
+    case 219: return "i64_rotr_ss";
+    case 220: return "i64_rotr_si";
+    case 221: return "f32_abs_s";
+    case 222: return "f32_neg_s";
+    case 223: return "f32_ceil_s";
+    case 224: return "f32_floor_s";
+    case 225: return "f32_trunc_s";
+    case 226: return "f32_nearest_s";
+    case 227: return "f32_sqrt_s";
+    case 228: return "f32_add_ss";
+    case 229: return "f32_add_si";
+    case 230: return "f32_sub_ss";
+    case 231: return "f32_sub_si";
+    case 232: return "f32_mul_ss";
+    case 233: return "f32_mul_si";
+    case 234: return "f32_div_ss";
+    case 235: return "f32_div_si";
+    case 236: return "f32_min_ss";
+    case 237: return "f32_max_ss";
+    case 238: return "f32_copysign_ss";
+    case 239: return "f64_abs_s";
+    case 240: return "f64_neg_s";
+    case 241: return "f64_ceil_s";
+    case 242: return "f64_floor_s";
+    case 243: return "f64_trunc_s";
+    case 244: return "f64_nearest_s";
+    case 245: return "f64_sqrt_s";
+    case 246: return "f64_add_ss";
+    case 247: return "f64_add_si";
+    case 248: return "f64_sub_ss";
+    case 249: return "f64_sub_si";
+    case 250: return "f64_mul_ss";
+    case 251: return "f64_mul_si";
+    case 252: return "f64_div_ss";
+    case 253: return "f64_div_si";
+    case 254: return "f64_min_ss";
+    case 255: return "f64_max_ss";
+    case 256: return "f64_copysign_ss";
+    case 257: return "i32_wrap_i64_s";
+    case 258: return "i32_trunc_f32_s_s";
+    case 259: return "i32_trunc_f32_u_s";
+    case 260: return "i32_trunc_f64_s_s";
+    case 261: return "i32_trunc_f64_u_s";
+    case 262: return "i64_extend_i32_s_s";
+    case 263: return "i64_extend_i32_u_s";
+    case 264: return "i64_trunc_f32_s_s";
+    case 265: return "i64_trunc_f32_u_s";
+    case 266: return "i64_trunc_f64_s_s";
+    case 267: return "i64_trunc_f64_u_s";
+    case 268: return "f32_convert_i32_s_s";
+    case 269: return "f32_convert_i32_u_s";
+    case 270: return "f32_convert_i64_s_s";
+    case 271: return "f32_convert_i64_u_s";
+    case 272: return "f32_demote_f64_s";
+    case 273: return "f64_convert_i32_s_s";
+    case 274: return "f64_convert_i32_u_s";
+    case 275: return "f64_convert_i64_s_s";
+    case 276: return "f64_convert_i64_u_s";
+    case 277: return "f64_promote_f32_s";
+    case 278: return "i32_extend8_s_s";
+    case 279: return "i32_extend16_s_s";
+    case 280: return "i64_extend8_s_s";
+    case 281: return "i64_extend16_s_s";
+    case 282: return "i64_extend32_s_s";
+    case 283: return "i32_trunc_sat_f32_s_s";
+    case 284: return "i32_trunc_sat_f32_u_s";
+    case 285: return "i32_trunc_sat_f64_s_s";
+    case 286: return "i32_trunc_sat_f64_u_s";
+    case 287: return "i64_trunc_sat_f32_s_s";
+    case 288: return "i64_trunc_sat_f32_u_s";
+    case 289: return "i64_trunc_sat_f64_s_s";
+    case 290: return "i64_trunc_sat_f64_u_s";
+    case 291: return "f32_abs_x";
+    case 292: return "f32_neg_x";
+    case 293: return "f32_ceil_x";
+    case 294: return "f32_floor_x";
+    case 295: return "f32_trunc_x";
+    case 296: return "f32_nearest_x";
+    case 297: return "f32_sqrt_x";
+    case 298: return "f32_add_x";
+    case 299: return "f32_add_xi";
+    case 300: return "f32_sub_x";
+    case 301: return "f32_sub_xi";
+    case 302: return "f32_mul_x";
+    case 303: return "f32_mul_xi";
+    case 304: return "f32_div_x";
+    case 305: return "f32_div_xi";
+    case 306: return "f32_min_x";
+    case 307: return "f32_max_x";
+    case 308: return "f32_copysign_x";
+    case 309: return "f64_abs_x";
+    case 310: return "f64_neg_x";
+    case 311: return "f64_ceil_x";
+    case 312: return "f64_floor_x";
+    case 313: return "f64_trunc_x";
+    case 314: return "f64_nearest_x";
+    case 315: return "f64_sqrt_x";
+    case 316: return "f64_add_x";
+    case 317: return "f64_add_xi";
+    case 318: return "f64_sub_x";
+    case 319: return "f64_sub_xi";
+    case 320: return "f64_mul_x";
+    case 321: return "f64_mul_xi";
+    case 322: return "f64_div_x";
+    case 323: return "f64_div_xi";
+    case 324: return "f64_min_x";
+    case 325: return "f64_max_x";
+    case 326: return "f64_copysign_x";
+    case 327: return "f32_convert_i32_s_x";
+    case 328: return "f32_convert_i32_u_x";
+    case 329: return "f32_convert_i64_s_x";
+    case 330: return "f32_convert_i64_u_x";
+    case 331: return "f32_demote_f64_x";
+    case 332: return "f64_convert_i32_s_x";
+    case 333: return "f64_convert_i32_u_x";
+    case 334: return "f64_convert_i64_s_x";
+    case 335: return "f64_convert_i64_u_x";
+    case 336: return "f64_promote_f32_x";
+    case 337: return "i32_trunc_sat_f32_s_x";
+    case 338: return "i32_trunc_sat_f32_u_x";
+    case 339: return "i32_trunc_sat_f64_s_x";
+    case 340: return "i32_trunc_sat_f64_u_x";
+    case 341: return "i64_trunc_sat_f32_s_x";
+    case 342: return "i64_trunc_sat_f32_u_x";
+    case 343: return "i64_trunc_sat_f64_s_x";
+    case 344: return "i64_trunc_sat_f64_u_x";
+    case 345: return "builtin_load_s8";
+    case 346: return "builtin_load_u8";
+    case 347: return "builtin_load_s16";
+    case 348: return "builtin_load_u16";
+    case 349: return "builtin_load_i32";
+    case 350: return "builtin_load_i64";
+    case 351: return "builtin_store_i8";
+    case 352: return "builtin_store_i16";
+    case 353: return "builtin_store_i32";
+    case 354: return "builtin_store_i64";
+    case 355: return "i32_load_h";
+    case 356: return "i32_load_ha";
+    case 357: return "i32_load_hk";
+    case 358: return "i64_load_h";
+    case 359: return "i64_load_ha";
+    case 360: return "i64_load_hk";
+    case 361: return "f32_load_h";
+    case 362: return "f32_load_ha";
+    case 363: return "f32_load_hk";
+    case 364: return "f64_load_h";
+    case 365: return "f64_load_ha";
+    case 366: return "f64_load_hk";
+    case 367: return "i32_load8_s_h";
+    case 368: return "i32_load8_s_ha";
+    case 369: return "i32_load8_s_hk";
+    case 370: return "i32_load8_u_h";
+    case 371: return "i32_load8_u_ha";
+    case 372: return "i32_load8_u_hk";
+    case 373: return "i32_load16_s_h";
+    case 374: return "i32_load16_s_ha";
+    case 375: return "i32_load16_s_hk";
+    case 376: return "i32_load16_u_h";
+    case 377: return "i32_load16_u_ha";
+    case 378: return "i32_load16_u_hk";
+    case 379: return "i64_load8_s_h";
+    case 380: return "i64_load8_s_ha";
+    case 381: return "i64_load8_s_hk";
+    case 382: return "i64_load8_u_h";
+    case 383: return "i64_load8_u_ha";
+    case 384: return "i64_load8_u_hk";
+    case 385: return "i64_load16_s_h";
+    case 386: return "i64_load16_s_ha";
+    case 387: return "i64_load16_s_hk";
+    case 388: return "i64_load16_u_h";
+    case 389: return "i64_load16_u_ha";
+    case 390: return "i64_load16_u_hk";
+    case 391: return "i64_load32_s_h";
+    case 392: return "i64_load32_s_ha";
+    case 393: return "i64_load32_s_hk";
+    case 394: return "i64_load32_u_h";
+    case 395: return "i64_load32_u_ha";
+    case 396: return "i64_load32_u_hk";
+    case 397: return "i32_store_h";
+    case 398: return "i32_store_ha";
+    case 399: return "i32_store_hk";
+    case 400: return "i64_store_h";
+    case 401: return "i64_store_ha";
+    case 402: return "i64_store_hk";
+    case 403: return "f32_store_h";
+    case 404: return "f32_store_ha";
+    case 405: return "f32_store_hk";
+    case 406: return "f64_store_h";
+    case 407: return "f64_store_ha";
+    case 408: return "f64_store_hk";
+    case 409: return "i32_store8_h";
+    case 410: return "i32_store8_ha";
+    case 411: return "i32_store8_hk";
+    case 412: return "i32_store16_h";
+    case 413: return "i32_store16_ha";
+    case 414: return "i32_store16_hk";
+    case 415: return "i64_store8_h";
+    case 416: return "i64_store8_ha";
+    case 417: return "i64_store8_hk";
+    case 418: return "i64_store16_h";
+    case 419: return "i64_store16_ha";
+    case 420: return "i64_store16_hk";
+    case 421: return "i64_store32_h";
+    case 422: return "i64_store32_ha";
+    case 423: return "i64_store32_hk";
+    case 424: return "i32_load";
+    case 425: return "i32_load_a";
+    case 426: return "i32_load_k";
+    case 427: return "i64_load";
+    case 428: return "i64_load_a";
+    case 429: return "i64_load_k";
+    case 430: return "f32_load";
+    case 431: return "f32_load_a";
+    case 432: return "f32_load_k";
+    case 433: return "f64_load";
+    case 434: return "f64_load_a";
+    case 435: return "f64_load_k";
+    case 436: return "i32_load8_s";
+    case 437: return "i32_load8_s_a";
+    case 438: return "i32_load8_s_k";
+    case 439: return "i32_load8_u";
+    case 440: return "i32_load8_u_a";
+    case 441: return "i32_load8_u_k";
+    case 442: return "i32_load16_s";
+    case 443: return "i32_load16_s_a";
+    case 444: return "i32_load16_s_k";
+    case 445: return "i32_load16_u";
+    case 446: return "i32_load16_u_a";
+    case 447: return "i32_load16_u_k";
+    case 448: return "i64_load8_s";
+    case 449: return "i64_load8_s_a";
+    case 450: return "i64_load8_s_k";
+    case 451: return "i64_load8_u";
+    case 452: return "i64_load8_u_a";
+    case 453: return "i64_load8_u_k";
+    case 454: return "i64_load16_s";
+    case 455: return "i64_load16_s_a";
+    case 456: return "i64_load16_s_k";
+    case 457: return "i64_load16_u";
+    case 458: return "i64_load16_u_a";
+    case 459: return "i64_load16_u_k";
+    case 460: return "i64_load32_s";
+    case 461: return "i64_load32_s_a";
+    case 462: return "i64_load32_s_k";
+    case 463: return "i64_load32_u";
+    case 464: return "i64_load32_u_a";
+    case 465: return "i64_load32_u_k";
+    case 466: return "i32_store";
+    case 467: return "i32_store_a";
+    case 468: return "i32_store_k";
+    case 469: return "i64_store";
+    case 470: return "i64_store_a";
+    case 471: return "i64_store_k";
+    case 472: return "f32_store";
+    case 473: return "f32_store_a";
+    case 474: return "f32_store_k";
+    case 475: return "f64_store";
+    case 476: return "f64_store_a";
+    case 477: return "f64_store_k";
+    case 478: return "i32_store8";
+    case 479: return "i32_store8_a";
+    case 480: return "i32_store8_k";
+    case 481: return "i32_store16";
+    case 482: return "i32_store16_a";
+    case 483: return "i32_store16_k";
+    case 484: return "i64_store8";
+    case 485: return "i64_store8_a";
+    case 486: return "i64_store8_k";
+    case 487: return "i64_store16";
+    case 488: return "i64_store16_a";
+    case 489: return "i64_store16_k";
+    case 490: return "i64_store32";
+    case 491: return "i64_store32_a";
+    case 492: return "i64_store32_k";
   }
   return "?";
 }
 
 // wasm unary op → IR r0 = op(r1); 0xffff if none
-const LOWER_UNARY: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 40, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 81, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 146, 147, 148, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 179, 180, 181, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 212, 213, 214, 215, 216, 217, 218, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 230, 231, 232, 233, 234, 235, 236, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 248, 249, 250, 251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 0, 0, 0, 0, 269, 270, 271, 272, 273, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 274, 275, 276, 277, 278, 279, 280, 281, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_UNARY: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 49, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 90, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 155, 156, 157, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 188, 189, 190, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 221, 222, 223, 224, 225, 226, 227, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 239, 240, 241, 242, 243, 244, 245, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 270, 271, 272, 273, 274, 275, 276, 277, 0, 0, 0, 0, 278, 279, 280, 281, 282, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 283, 284, 285, 286, 287, 288, 289, 290, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerUnary(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_UNARY[op]) : 0xffff; }
 
 // wasm binary op → IR r0 = op(r1, r2)
-const LOWER_BIN_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 41, 45, 49, 53, 57, 61, 65, 69, 73, 77, 65535, 82, 86, 90, 94, 98, 102, 106, 110, 114, 118, 122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 142, 144, 65535, 65535, 65535, 149, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 65535, 65535, 65535, 182, 184, 186, 188, 190, 192, 194, 196, 198, 200, 202, 204, 206, 208, 210, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 219, 221, 223, 225, 227, 228, 229, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 237, 239, 241, 243, 245, 246, 247, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 50, 54, 58, 62, 66, 70, 74, 78, 82, 86, 65535, 91, 95, 99, 103, 107, 111, 115, 119, 123, 127, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 153, 65535, 65535, 65535, 158, 160, 162, 164, 166, 168, 170, 172, 174, 176, 178, 180, 182, 184, 186, 65535, 65535, 65535, 191, 193, 195, 197, 199, 201, 203, 205, 207, 209, 211, 213, 215, 217, 219, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 228, 230, 232, 234, 236, 237, 238, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 246, 248, 250, 252, 254, 255, 256, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSs(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SS[op]) : 0xffff; }
 
 // wasm binary op → IR r0 = op(r1, imm); 0xffff if no immediate form
-const LOWER_BIN_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 42, 46, 50, 54, 58, 62, 66, 70, 74, 78, 65535, 83, 87, 91, 95, 99, 103, 107, 111, 115, 119, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 150, 152, 154, 156, 158, 160, 162, 164, 166, 168, 170, 172, 174, 176, 178, 65535, 65535, 65535, 183, 185, 187, 189, 191, 193, 195, 197, 199, 201, 203, 205, 207, 209, 211, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 220, 222, 224, 226, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 238, 240, 242, 244, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 51, 55, 59, 63, 67, 71, 75, 79, 83, 87, 65535, 92, 96, 100, 104, 108, 112, 116, 120, 124, 128, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 179, 181, 183, 185, 187, 65535, 65535, 65535, 192, 194, 196, 198, 200, 202, 204, 206, 208, 210, 212, 214, 216, 218, 220, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 229, 231, 233, 235, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 247, 249, 251, 253, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSi(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SI[op]) : 0xffff; }
 
 // wasm comparison → IR if op(r0, r1): branch
-const LOWER_BR_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 43, 47, 51, 55, 59, 63, 67, 71, 75, 79, 65535, 84, 88, 92, 96, 100, 104, 108, 112, 116, 120, 123, 125, 127, 129, 131, 133, 135, 137, 139, 141, 143, 145, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BR_SS: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88, 65535, 93, 97, 101, 105, 109, 113, 117, 121, 125, 129, 132, 134, 136, 138, 140, 142, 144, 146, 148, 150, 152, 154, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBrSs(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BR_SS[op]) : 0xffff; }
 
 // wasm comparison → IR if op(r0, imm): branch
-const LOWER_BR_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 65535, 85, 89, 93, 97, 101, 105, 109, 113, 117, 121, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BR_SI: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 53, 57, 61, 65, 69, 73, 77, 81, 85, 89, 65535, 94, 98, 102, 106, 110, 114, 118, 122, 126, 130, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBrSi(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BR_SI[op]) : 0xffff; }
 
 // wasm load/store → IR
-const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 415, 418, 421, 424, 427, 430, 433, 436, 439, 442, 445, 448, 451, 454, 457, 460, 463, 466, 469, 472, 475, 478, 481, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_MEM: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 424, 427, 430, 433, 436, 439, 442, 445, 448, 451, 454, 457, 460, 463, 466, 469, 472, 475, 478, 481, 484, 487, 490, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerMem(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_MEM[op]) : 0xffff; }
 
 // float class: wasm unary op → IR r0 = host op(r1)
-const LOWER_UNARY_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 282, 283, 284, 285, 286, 287, 288, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 300, 301, 302, 303, 304, 305, 306, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 318, 319, 320, 321, 322, 323, 324, 325, 326, 327, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 328, 329, 330, 331, 332, 333, 334, 335, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_UNARY_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 291, 292, 293, 294, 295, 296, 297, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 309, 310, 311, 312, 313, 314, 315, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 327, 328, 329, 330, 331, 332, 333, 334, 335, 336, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 337, 338, 339, 340, 341, 342, 343, 344, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerUnaryX(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_UNARY_X[op]) : 0xffff; }
 
 // float class: wasm binary op → IR r0 = host op(r1, r2)
-const LOWER_BIN_SS_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 289, 291, 293, 295, 297, 298, 299, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 307, 309, 311, 313, 315, 316, 317, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SS_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 298, 300, 302, 304, 306, 307, 308, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 316, 318, 320, 322, 324, 325, 326, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSsX(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SS_X[op]) : 0xffff; }
 
 // float class: wasm binary op → IR r0 = host op(r1, imm)
-const LOWER_BIN_SI_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 290, 292, 294, 296, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 308, 310, 312, 314, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_BIN_SI_X: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 299, 301, 303, 305, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 317, 319, 321, 323, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerBinSiX(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_BIN_SI_X[op]) : 0xffff; }
 
 // memory class: wasm load/store → IR on host-owned memory (then its _ha and _hk forms)
-const LOWER_MEM_H: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 346, 349, 352, 355, 358, 361, 364, 367, 370, 373, 376, 379, 382, 385, 388, 391, 394, 397, 400, 403, 406, 409, 412, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
+const LOWER_MEM_H: StaticArray<u16> = [65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 355, 358, 361, 364, 367, 370, 373, 376, 379, 382, 385, 388, 391, 394, 397, 400, 403, 406, 409, 412, 415, 418, 421, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535];
 export function lowerMemH(op: u32): u32 { return op < 288 ? <u32>unchecked(LOWER_MEM_H[op]) : 0xffff; }
 
 // integer comparison → its negation (for `if`, which branches on false)

@@ -22,6 +22,7 @@ import { abort as abortActivation } from "../exec/run";
 import { checksum64, sha256 } from "./hash";
 import { hostedInit, hostedRead, hostedZero } from "../runtime/hosted";
 import { countersOf, monitoringEnabled, setMonitoring } from "../probe/counters";
+import * as probes from "../probe/probes";
 
 let scratchPage: usize = 0;
 
@@ -40,6 +41,7 @@ const SEC_HOST: u32 = 7;
 const SEC_MODULE: u32 = 8;
 const SEC_COUNTERS: u32 = 9;
 const SEC_HOST_CALL: u32 = 10;
+const SEC_PROBES: u32 = 11;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
 
@@ -84,15 +86,23 @@ function frameLocals(rec: usize): u32 {
   return (load<u32>(rec, FUNC_ZERO_START) + load<u32>(rec, FUNC_ZERO_BYTES)) >> 3;
 }
 
-// The stop point at IR offset `ir` of compiled function `rec`: (bytecode offset, height), or -1.
+// The stop point at IR offset `ir` of compiled function `rec`: (bytecode offset, height), or -1;
+// its phase in `stopPhase`.
+let stopPhase: u32 = 0;
 function stopAt(rec: usize, ir: u32): i64 {
   const t = stopsOf(load<u32>(rec, FUNC_ADDR));
   if (t === null) return -1;
-  for (let i = 0; i + 2 < t.length; i += 3) {
-    if (unchecked(t[i]) == ir) return (<i64>unchecked(t[i + 2]) << 32) | <i64>unchecked(t[i + 1]);
+  for (let i = 0; i + 3 < t.length; i += 4) {
+    if (unchecked(t[i]) == ir) {
+      stopPhase = unchecked(t[i + 3]);
+      return (<i64>unchecked(t[i + 2]) << 32) | <i64>unchecked(t[i + 1]);
+    }
   }
   return -1;
 }
+// The phase of the top frame's stop (what already happened at its bytecode point: a fuel charge,
+// probes), written in the probes section.
+let topPhase: u32 = 0;
 
 // Writes the snapshot of `inst` and returns its address (length in `snapshotLength`), or 0 with
 // the error set. The instance's activation, if any, must be suspended (not in a host call).
@@ -113,7 +123,8 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   sha256(m.bytes, m.length, reserve(32));
 
   let s = beginSection(SEC_STATE);
-  putU8((meteringEnabled ? 1 : 0) | (monitoringEnabled ? 2 : 0));
+  const probed = probes.probing();
+  putU8((meteringEnabled ? 1 : 0) | (monitoringEnabled ? 2 : 0) | (probed ? 4 : 0));
   putU64(state.fuelLeft);
   putU32(<u32>inst.funcs.length);
   for (let i = 0; i < inst.funcs.length; i++) putU32(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
@@ -169,6 +180,7 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   endSection(s);
 
   s = beginSection(SEC_FRAMES);
+  topPhase = 0;
   if (acts == 0) putU32(0);
   else if (!writeFrames(inst)) return 0;
   endSection(s);
@@ -193,6 +205,12 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   if (monitoringEnabled) {
     s = beginSection(SEC_COUNTERS);
     writeCounters(inst);
+    endSection(s);
+  }
+
+  if (probed) {
+    s = beginSection(SEC_PROBES);
+    writeProbes(inst);
     endSection(s);
   }
 
@@ -248,6 +266,7 @@ function writeFrames(inst: Instance): bool {
       return false;
     }
     const height = <u32>(at >>> 32) - calleeResults;
+    if (k == count) topPhase = stopPhase;
     const locals = frameLocals(rec);
     putU32(load<u32>(rec, FUNC_INDEX));
     putU32(<u32>at);
@@ -278,6 +297,54 @@ function writeCounters(inst: Instance): void {
   store<u32>(out + countAt, n);
 }
 
+// Probe state: u32 callback kinds, u32 recordings, u32 trace capacity, u32 the top frame's phase;
+// u32 n sites, n × (u32 function index, u32 offset); u64 clock; u32 n, n × (u32 function index,
+// u64 inclusive instructions); u32 n shadow stack entries, bottom first, n × (u32 function index,
+// u64 entry clock); u32 n, n × (u32 call site, u32 target, u64 executions); u32 n trace records,
+// n × 8 bytes.
+function writeProbes(inst: Instance): void {
+  putU32(probes.probeKinds);
+  putU32(probes.recordKinds);
+  putU32(probes.traceCapacity());
+  putU32(topPhase);
+  const sites = probes.siteList();
+  putU32(<u32>sites.length);
+  for (let i = 0; i < sites.length; i++) {
+    putU32(<u32>(unchecked(sites[i]) >>> 32));
+    putU32(<u32>unchecked(sites[i]));
+  }
+  putU64(probes.clock());
+  let countAt = outLen;
+  putU32(0);
+  let n: u32 = 0;
+  for (let i = 0; i < inst.funcs.length; i++) {
+    const v = probes.inclusiveOf(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
+    if (v == 0) continue;
+    putU32(<u32>i);
+    putU64(v);
+    n++;
+  }
+  store<u32>(out + countAt, n);
+  const depth = probes.shadowDepth();
+  putU32(<u32>depth);
+  for (let i = 0; i < depth; i++) {
+    putU32(load<u32>(funcRecord(probes.shadowEntryFunc(i)), FUNC_INDEX));
+    putU64(probes.shadowEntryClock(i));
+  }
+  const keys = probes.indirect.keys();
+  keys.sort((a: u64, b: u64): i32 => (a < b ? -1 : a > b ? 1 : 0));
+  putU32(<u32>keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = unchecked(keys[i]);
+    putU32(<u32>(key >>> 32));
+    putU32(<u32>key);
+    putU64(probes.indirect.get(key));
+  }
+  const held = probes.traceHeld();
+  putU32(held);
+  putBytes(probes.traceBase, <usize>held * probes.TRACE_RECORD);
+}
+
 // ── reading ───────────────────────────────────────────────────────────────────────────────
 // A parsed snapshot: section positions, checked for consistency before anything is applied.
 export class Parsed {
@@ -301,6 +368,7 @@ export class Parsed {
   countersEnd: usize = 0;
   hostCall: usize = 0; // u32 function address, u32 n, n × 8-byte arguments
   hostCallEnd: usize = 0;
+  probes: usize = 0;
 }
 
 // Bounds-checked cursor; any read past `end` marks it broken.
@@ -337,7 +405,8 @@ function rank(tag: u32): i32 {
     case SEC_HOST: return 7;
     case SEC_HOST_CALL: return 8;
     case SEC_COUNTERS: return 9;
-    case SEC_MODULE: return 10;
+    case SEC_PROBES: return 10;
+    case SEC_MODULE: return 11;
   }
   return -1;
 }
@@ -372,6 +441,16 @@ function wellFormed(tag: u32, at: usize, size: u32): bool {
     case SEC_HOST: case SEC_MODULE: c.skip64(<u64>c.u32()); break;
     case SEC_COUNTERS: for (let n = c.u32(); n > 0 && !c.broken; n--) { c.u32(); c.skip64(<u64>c.u32() * 12); } break;
     case SEC_HOST_CALL: c.u32(); c.skip64(<u64>c.u32() * 8); break;
+    case SEC_PROBES: {
+      c.u32(); c.u32(); c.u32(); c.u32();
+      c.skip64(<u64>c.u32() * 8);
+      c.u64();
+      c.skip64(<u64>c.u32() * 12);
+      c.skip64(<u64>c.u32() * 12);
+      c.skip64(<u64>c.u32() * 16);
+      c.skip64(<u64>c.u32() * 8);
+      break;
+    }
   }
   return c.done;
 }
@@ -422,6 +501,7 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
       case SEC_MODULE: s.module = at + 4; s.moduleLen = load<u32>(at); break;
       case SEC_COUNTERS: s.counters = at; s.countersEnd = at + size; break;
       case SEC_HOST_CALL: s.hostCall = at; s.hostCallEnd = at + size; break;
+      case SEC_PROBES: s.probes = at; break;
       default: return corrupt("unknown section " + tag.toString());
     }
   }
@@ -430,6 +510,7 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
   }
   if (((s.flags & FLAG_EMBED_MODULE) != 0) != (s.module != 0)) return corrupt("the module section does not match the header's flags");
   if (((load<u8>(s.state) & 2) != 0) != (s.counters != 0)) return corrupt("the counters section does not match the state's mode");
+  if (((load<u8>(s.state) & 4) != 0) != (s.probes != 0)) return corrupt("the probes section does not match the state's mode");
   return s;
 }
 
@@ -457,10 +538,18 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
     return null;
   }
   if (monitored && s.counters == 0) return corruptInst("monitor counters missing");
+  // Probes decide where functions stop: the restoring store compiles the snapshot's.
+  if (!sameProbes(s)) {
+    if (compiledFunctions > 0) {
+      fail(ErrorKind.Snapshot, "the snapshot needs other probes, and this store already runs code", 0);
+      return null;
+    }
+  }
   // The whole plan is checked against the module before the store changes.
   if (!checkPlan(s, m)) return null;
   setMetering(metered);
   setMonitoring(monitored);
+  adoptProbes(s);
   // Whatever fails from here on is rolled back: a refused snapshot leaves the store as it was.
   const mark = storeMark();
   const instanceMark = instances.length;
@@ -474,6 +563,8 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
     return null;
   }
   state.fuelLeft = load<u64>(s.state, 1);
+  if (s.probes != 0) applyProbes(s, inst);
+  else probes.setClock(0);
   return inst;
 }
 
@@ -501,6 +592,70 @@ function checkReferences(s: Parsed, inst: Instance): bool {
 function corruptInst(what: string): Instance | null {
   corrupt(what);
   return null;
+}
+
+// The probe configuration of the snapshot (none when it has no probes section).
+function probeKindsOf(s: Parsed): u32 { return s.probes == 0 ? 0 : load<u32>(s.probes); }
+function recordKindsOf(s: Parsed): u32 { return s.probes == 0 ? 0 : load<u32>(s.probes, 4); }
+
+function sameProbes(s: Parsed): bool {
+  if (probeKindsOf(s) != probes.probeKinds || recordKindsOf(s) != probes.recordKinds) return false;
+  if (s.probes == 0) return true;
+  const n = load<u32>(s.probes, 16);
+  if (n != <u32>probes.sites.size) return false;
+  for (let i: u32 = 0; i < n; i++) {
+    const at = s.probes + 20 + (<usize>i << 3);
+    if (!probes.sites.has((<u64>load<u32>(at) << 32) | <u64>load<u32>(at, 4))) return false;
+  }
+  return true;
+}
+
+function adoptProbes(s: Parsed): void {
+  probes.setProbes(probeKindsOf(s), recordKindsOf(s));
+  if (s.probes == 0) return;
+  // A trace buffer from the start, even if the restore is refused later and the store runs on.
+  if ((recordKindsOf(s) & probes.RECORD_MEMORY) != 0 && probes.traceCapacity() == 0) probes.setTraceCapacity(load<u32>(s.probes, 8));
+  probes.sites.clear();
+  const n = load<u32>(s.probes, 16);
+  for (let i: u32 = 0; i < n; i++) {
+    const at = s.probes + 20 + (<usize>i << 3);
+    probes.sites.add((<u64>load<u32>(at) << 32) | <u64>load<u32>(at, 4));
+  }
+}
+
+// The recorded probe state, after the frames are in place (a refused snapshot changes none of it).
+function applyProbes(s: Parsed, inst: Instance): void {
+  const c = new Cursor(s.probes + 8, s.base + s.length);
+  const capacity = c.u32();
+  c.u32();
+  c.skip(<usize>c.u32() << 3);
+  probes.setClock(c.u64());
+  for (let n = c.u32(); n > 0; n--) {
+    const index = c.u32();
+    const v = c.u64();
+    if (index < <u32>inst.funcs.length) probes.setInclusive(load<u32>(unchecked(inst.funcs[index]), FUNC_ADDR), v);
+  }
+  for (let n = c.u32(); n > 0; n--) {
+    const index = c.u32();
+    const started = c.u64();
+    if (index < <u32>inst.funcs.length) probes.shadowPush(load<u32>(unchecked(inst.funcs[index]), FUNC_ADDR), started);
+  }
+  probes.indirect.clear();
+  for (let n = c.u32(); n > 0; n--) {
+    const key = (<u64>c.u32() << 32) | <u64>c.u32();
+    probes.indirect.set(key, c.u64());
+  }
+  const held = c.u32();
+  if ((probes.recordKinds & probes.RECORD_MEMORY) != 0) {
+    probes.setTraceCapacity(capacity > held ? capacity : held);
+    probes.traceClear();
+    probes.traceAppend(c.skip(<usize>held << 3), held);
+  }
+}
+
+// The phase of the top frame's stop (0 without probes).
+function topPhaseOf(s: Parsed): u32 {
+  return s.probes == 0 ? 0 : load<u32>(s.probes, 12);
 }
 
 // Counters go to the same segments (matched by bytecode offset) of the recompiled functions.
@@ -572,6 +727,29 @@ function checkPlan(s: Parsed, m: Module): bool {
     c.skip(<usize>(locals + height) << 3);
   }
   if (c.broken) return bad("frames");
+  if (s.probes != 0) {
+    const kinds = load<u32>(s.probes);
+    const records = load<u32>(s.probes, 4);
+    const capacity = load<u32>(s.probes, 8);
+    if ((kinds & ~probes.PROBE_ALL) != 0 || (records & ~probes.RECORD_ALL) != 0) return bad("unknown probe kinds");
+    if ((records & probes.RECORD_MEMORY) != 0 && (capacity == 0 || capacity > probes.MAX_TRACE_RECORDS)) return bad("memory trace capacity");
+    c = new Cursor(s.probes + 16, s.base + s.length);
+    c.skip(<usize>c.u32() << 3);
+    c.u64();
+    for (let n = c.u32(); n > 0 && !c.broken; n--) {
+      const index = c.u32();
+      c.u64();
+      if (index >= m.numFuncs()) return bad("inclusive counts name no function of the module");
+    }
+    for (let n = c.u32(); n > 0 && !c.broken; n--) {
+      const index = c.u32();
+      c.u64();
+      if (index < m.numImportedFuncs || index >= m.numFuncs()) return bad("the shadow stack names no function of the module");
+    }
+    c.skip(<usize>c.u32() << 4);
+    const held = c.u32();
+    if (c.broken || ((records & probes.RECORD_MEMORY) == 0 ? held != 0 : held > probes.MAX_TRACE_RECORDS)) return bad("probes");
+  }
   if (s.hostCall != 0) {
     if (s.frameCount == 0 || s.hostCallEnd - s.hostCall < 8) return bad("pending host call");
     const np = load<u32>(s.hostCall, 4);
@@ -661,12 +839,12 @@ function localRefsValid(m: Module, index: u32, values: usize): bool {
   return true;
 }
 
-// The IR offset of the stop point (bytecode offset, height) in compiled function `rec`, or -1.
-function stopFor(rec: usize, bc: u32, height: u32): i64 {
+// The IR offset of the stop point (bytecode offset, height, phase) in compiled function `rec`, or -1.
+function stopFor(rec: usize, bc: u32, height: u32, phase: u32): i64 {
   const t = stopsOf(load<u32>(rec, FUNC_ADDR));
   if (t === null) return -1;
-  for (let i = 0; i + 2 < t.length; i += 3) {
-    if (unchecked(t[i + 1]) == bc && unchecked(t[i + 2]) == height) return <i64>unchecked(t[i]);
+  for (let i = 0; i + 3 < t.length; i += 4) {
+    if (unchecked(t[i + 1]) == bc && unchecked(t[i + 2]) == height && unchecked(t[i + 3]) == phase) return <i64>unchecked(t[i]);
   }
   return -1;
 }
@@ -707,7 +885,7 @@ function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
     const top = k + 1 == s.frameCount;
     const callee = top ? hostCallee : unchecked(recs[k + 1]);
     const stopHeight = callee == 0 ? height : height + <u32>load<u16>(callee, FUNC_NRESULTS);
-    const ir = stopFor(rec, bc, stopHeight);
+    const ir = stopFor(rec, bc, stopHeight, top ? topPhaseOf(s) : 0);
     if (ir < 0) { corrupt("a frame's position is no resumable point of its function"); return false; }
     const bytes = <usize>(locals + height) << 3;
     if (fp + <usize>load<u32>(rec, FUNC_FRAME_BYTES) > state.stackLimit || csp >= state.callLimit) {

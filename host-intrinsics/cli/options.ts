@@ -22,6 +22,8 @@ export interface RunOptions {
   monitors: MonitorName[];
   /** Where to write every selected monitor (or all, with none selected) as JSON. */
   monitorOut?: string;
+  /** Where to stream the memory trace (every load and store). */
+  memoryTrace?: string;
   /** Suspend the guest after this many instructions and write a snapshot to `snapshot`. */
   suspendAfter?: bigint;
   snapshot?: string;
@@ -108,6 +110,12 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           opts.monitorOut = v;
           break;
         }
+        case '--memory-trace': {
+          const v = value(name, inline);
+          if (v === '') throw new UsageError('--memory-trace needs a file name');
+          opts.memoryTrace = v;
+          break;
+        }
         case '--suspend-after':
           opts.suspendAfter = instructions(name, value(name, inline));
           break;
@@ -128,8 +136,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
   }
   if (opts.module === undefined) throw new UsageError('run needs a module');
   checkSuspension(opts);
-  if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined)) {
-    throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel or --monitor');
+  if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined || opts.memoryTrace !== undefined)) {
+    throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel, --monitor or --memory-trace');
   }
   return opts as RunOptions;
 }

@@ -2,7 +2,7 @@
 // module as a WASI command (exit status = the guest's exit code) or, with --invoke, calls one
 // export and prints its results. The work itself is the WASI bridge's (host-intrinsics/wasi).
 
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { MONITORS, report, reportJson, reportText } from '../monitors/report.js';
 import path from 'node:path';
 import { OUT_OF_FUEL, fdSink, fdSource, runWasi, type ModuleError, type Stdio } from '../wasi/index.js';
@@ -63,9 +63,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const engine = createEngine(opts.intrinsics);
   engine.setLimits(opts.limits);
   const monitoring = opts.monitors.length > 0 || opts.monitorOut !== undefined;
+  const selected = opts.monitors.length > 0 ? opts.monitors : opts.monitorOut !== undefined ? MONITORS : [];
   // Monitoring meters too; with no --fuel the fuel is unlimited.
   if (monitoring) engine.setMonitoring(true);
   else if (opts.fuel !== undefined) engine.setMetering(true);
+  // What counters cannot tell is recorded in the VM: inclusive instructions for the call
+  // profile, targets for indirect calls, every address for the memory trace.
+  engine.setRecording({
+    inclusive: selected.includes('calls'),
+    indirectCalls: selected.includes('indirect'),
+    memoryTrace: opts.memoryTrace !== undefined,
+  });
+  const trace = opts.memoryTrace !== undefined ? openTrace(engine, opts.memoryTrace) : undefined;
   if (opts.fuel !== undefined) engine.fuel = opts.fuel;
   const stdio: Stdio = { stdin: fdSource(0), stdout: fdSink(1), stderr: fdSink(2) };
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
@@ -78,15 +87,42 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if ('error' in result) throw new CliError(moduleErrorText(result.error));
     status = 'trap' in result ? printTrap(result.trap.message) : result.exitCode;
   }
+  trace?.close();
   if (monitoring) writeMonitors(engine, opts);
   return status;
+}
+
+// The memory trace file: a 16-byte header ("HOVRMTRC", u32 version 1, u32 record size 8), then
+// one record per load or store in execution order (u32 effective address, u8 size, u8 flags with
+// bit 0 set for a store, u16 0; little-endian), streamed as the VM's buffer fills.
+export const TRACE_MAGIC = 'HOVRMTRC';
+
+function openTrace(engine: ReturnType<typeof createEngine>, file: string): { close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (e) {
+    throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const header = new Uint8Array(16);
+  header.set(new TextEncoder().encode(TRACE_MAGIC));
+  new DataView(header.buffer).setUint32(8, 1, true);
+  new DataView(header.buffer).setUint32(12, 8, true);
+  writeSync(fd, header);
+  engine.onMemoryTrace = (records) => void writeSync(fd, records);
+  return {
+    close() {
+      writeSync(fd, engine.takeMemoryTrace());
+      closeSync(fd);
+    },
+  };
 }
 
 // The guest's instance is the last one the engine made (the CLI makes one).
 function writeMonitors(engine: ReturnType<typeof createEngine>, opts: RunOptions): void {
   const instance = engine.lastInstance;
   if (instance === undefined) return;
-  const r = report(engine.monitorCounters(instance));
+  const r = report(engine.monitorCounters(instance), engine.recorded(instance));
   if (opts.monitors.length > 0) process.stderr.write(reportText(r, opts.monitors));
   if (opts.monitorOut !== undefined) {
     const selected = opts.monitors.length > 0 ? opts.monitors : MONITORS;

@@ -80,13 +80,21 @@ Options of run:
                       Hand operations to the host's native intrinsics: all, none, or a comma list
                       of bulk, float, memory (default: this host's measured choice, none on Node).
   --monitor <names>   Count inside the VM and print tables on stderr at exit; <names> is a comma
-                      list of count, opcodes, calls, coverage, loops, branches, memory. Every
+                      list of count, opcodes, calls, coverage, loops, branches, memory, indirect
+                      (calls: calls, self and total instructions per function, total counting
+                      callees and each recursion once; indirect: call_indirect targets per call
+                      site). Every
                       executed bytecode instruction counts once under its own mnemonic; block,
                       loop and if count when entered, else when the then-arm falls into it, end
                       when control falls through it (not when a branch leaves the block).
   --monitor-out <file>
                       Write the monitors (those of --monitor, or all) to <file> as JSON:
                       {"count": N, "opcodes": {"i32.add": N, …}, …}.
+  --memory-trace <file>
+                      Stream every load and store to <file>, in execution order: a 16-byte header
+                      ("HOVRMTRC", u32 version 1, u32 record size 8), then 8 bytes per access:
+                      u32 effective address, u8 size, u8 flags (bit 0: store), u16 0; all
+                      little-endian. Recorded in the VM, written whenever its buffer fills.
   --suspend-after <n> Suspend the guest after it has executed <n> instructions, write it with its
                       WASI state to the --snapshot file and exit 0 with a note on stderr; the
                       output so far is printed. A guest that finishes first runs as usual and no

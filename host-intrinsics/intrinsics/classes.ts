@@ -35,6 +35,6 @@ export function defaultClasses(host: IntrinsicHost): IntrinsicClass[] {
   switch (host) {
     case 'v8': return [];
     case 'spidermonkey': return [];
-    case 'vm': return ['memory', 'bulk'];
+    case 'vm': return ['bulk', 'memory'];
   }
 }

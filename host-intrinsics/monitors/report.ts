@@ -8,8 +8,10 @@ import { blockCoverage, type Coverage } from './coverage.js';
 import { hotLoops, type HotLoop } from './loops.js';
 import { memoryStats, type MemoryStats } from './memory.js';
 import { opcodeHistogram } from './opcodes.js';
+import { indirectTargets, type IndirectTarget } from './indirect.js';
+import type { Recorded } from '../abi.js';
 
-export const MONITORS = ['count', 'opcodes', 'calls', 'coverage', 'loops', 'branches', 'memory'] as const;
+export const MONITORS = ['count', 'opcodes', 'calls', 'coverage', 'loops', 'branches', 'memory', 'indirect'] as const;
 export type MonitorName = (typeof MONITORS)[number];
 
 export interface Report {
@@ -20,17 +22,21 @@ export interface Report {
   loops: HotLoop[];
   branches: BranchOutcome[];
   memory: MemoryStats;
+  /** Empty unless indirect calls were recorded. */
+  indirect: IndirectTarget[];
 }
 
-export function report(funcs: FunctionCounters[]): Report {
+/** Every monitor, from the segment counters and (when recorded) the probes' recording. */
+export function report(funcs: FunctionCounters[], recorded?: Recorded): Report {
   return {
     count: instructionCount(funcs),
     opcodes: opcodeHistogram(funcs),
-    calls: callProfile(funcs),
+    calls: callProfile(funcs, recorded?.inclusive),
     coverage: blockCoverage(funcs),
     loops: hotLoops(funcs),
     branches: branchOutcomes(funcs),
     memory: memoryStats(funcs),
+    indirect: recorded ? indirectTargets(funcs, recorded) : [],
   };
 }
 
@@ -74,8 +80,15 @@ export function reportText(r: Report, selected: readonly MonitorName[] = MONITOR
       case 'opcodes':
         parts.push(table('top instructions', ['op', 'count', 'share'], [...r.opcodes].slice(0, top).map(([op, n]) => [op, n, share(n, r.count)])));
         break;
-      case 'calls':
-        parts.push(table('calls', ['function', 'calls', 'self instructions', 'share'], r.calls.slice(0, top).map((c) => [c.name, c.calls, c.selfInstructions, share(c.selfInstructions, r.count)])));
+      case 'calls': {
+        const total = r.calls.some((c) => c.totalInstructions !== undefined);
+        const header = ['function', 'calls', 'self instructions', 'share', ...(total ? ['total instructions', 'share'] : [])];
+        parts.push(table('calls', header, r.calls.slice(0, top).map((c) => [c.name, c.calls, c.selfInstructions, share(c.selfInstructions, r.count),
+          ...(total ? [c.totalInstructions ?? 0n, share(c.totalInstructions ?? 0n, r.count)] : [])])));
+        break;
+      }
+      case 'indirect':
+        parts.push(table('indirect call targets', ['function', 'at', 'target', 'calls'], r.indirect.slice(0, top).map((t) => [t.function, `0x${t.site.toString(16)}`, t.target, t.count])));
         break;
       case 'coverage': {
         const c = r.coverage;

@@ -69,6 +69,10 @@ export function exitCodeOf(e: unknown): number | undefined {
  */
 export function stopMessage(engine: WasiEngine, outcome: Exclude<Outcome, { kind: 'completed' }>): string {
   if (outcome.kind === 'host-call') return `stopped at a call of host function ${outcome.func}`;
+  if (outcome.kind === 'probe') {
+    engine.abandon();
+    return `stopped at a ${outcome.event.probe} probe event nobody handled`;
+  }
   if (outcome.kind !== 'suspended') return outcome.message;
   engine.abandon();
   return outcome.reason === 'fuel' ? OUT_OF_FUEL : 'suspended';

@@ -250,7 +250,8 @@ describe('--monitor', () => {
     // i32.lt_u, br_if; then the loop's end, local.get, the function's end.
     expect(json.count).toBe(1 + 8 * 10 + 3);
     expect(json.opcodes).toEqual({ 'local.get': 31, 'i32.const': 10, 'i32.add': 10, 'local.set': 10, 'i32.lt_u': 10, 'br_if': 10, 'end': 2, 'loop': 1 });
-    expect(json.calls).toEqual([{ name: 'func[0]', index: 0, calls: 1, selfInstructions: 84 }]);
+    expect(json.calls).toEqual([{ name: 'func[0]', index: 0, calls: 1, selfInstructions: 84, totalInstructions: 84 }]);
+    expect(json.indirect).toEqual([]);
   });
 
   it('prints the selected tables on stderr', () => {
@@ -258,6 +259,41 @@ describe('--monitor', () => {
     expect(r.stdout).toBe('i32:3\n');
     expect(r.stderr).toMatch(/^instructions executed: 28\n\ntop instructions\nop +count +share\nlocal\.get +10 +35\.71%/);
     expect(handover(['run', '--monitor', 'nonsense', loop])).toMatchObject({ status: 1 });
+  });
+
+  const calls = module(`(module (memory 1) (table 2 funcref) (elem (i32.const 0) $a $b)
+    (type $t (func (result i32)))
+    (func $a (result i32) (i32.load8_u (i32.const 3)))
+    (func $b (result i32) (i32.store16 (i32.const 8) (i32.const 7)) (i32.const 2))
+    (func (export "go") (param i32) (result i32)
+      (i32.add (call_indirect (type $t) (local.get 0)) (call_indirect (type $t) (i32.const 1)))))`);
+
+  it('shows total instructions, indirect call targets, and streams the memory trace', () => {
+    const dir = tempDir();
+    const trace = path.join(dir, 'trace.bin');
+    const out = path.join(dir, 'm.json');
+    const r = handover(['run', '--monitor', 'calls,indirect', '--monitor-out', out, '--memory-trace', trace, calls, '--invoke', 'go', '0']);
+    expect(r).toMatchObject({ stdout: 'i32:2\n', status: 0 });
+    expect(r.stderr).toMatch(/^calls\nfunction +calls +self instructions +share +total instructions +share\nfunc\[2\] +1 +6 /);
+    expect(r.stderr).toMatch(/indirect call targets\nfunction +at +target +calls\nfunc\[2\] +0x[0-9a-f]+ +func\[0\] +1\n/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    // go: local.get, call_indirect, i32.const, call_indirect, i32.add, end; $a 3, $b 5.
+    expect(json.calls.map((c: { index: number; totalInstructions: number }) => [c.index, c.totalInstructions])).toEqual([[2, 14], [1, 5], [0, 3]]);
+    expect(json.indirect.map((t: { target: string; count: number }) => [t.target, t.count])).toEqual([['func[0]', 1], ['func[1]', 1]]);
+    const bytes = readFileSync(trace);
+    expect(bytes.subarray(0, 8).toString('latin1')).toBe('HOVRMTRC');
+    expect([...bytes.subarray(8, 16)]).toEqual([1, 0, 0, 0, 8, 0, 0, 0]);
+    // The load of $a (1 byte at 3), the store of $b (2 bytes at 8).
+    expect([...bytes.subarray(16)]).toEqual([3, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 2, 1, 0, 0]);
+  });
+
+  it('refuses a bad --memory-trace with a message, not a stack trace', () => {
+    expect(handover(['run', '--memory-trace', '', calls])).toMatchObject({ status: 1, stderr: expect.stringMatching(/^error: --memory-trace needs a file name/) });
+    expect(handover(['run', calls, '--memory-trace'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/^error: --memory-trace needs a value/) });
+    expect(handover(['run', '--memory-trace', '/nonexistent/dir/t.bin', calls, '--invoke', 'go', '0'])).toEqual({
+      stdout: '', stderr: 'error: cannot write /nonexistent/dir/t.bin: ENOENT\n', status: 1,
+    });
+    expect(handover(['run', '--memory-trace', 't.bin', '--suspend-after', '5', '--snapshot', 's', calls])).toMatchObject({ status: 1 });
   });
 });
 

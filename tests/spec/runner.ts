@@ -125,6 +125,8 @@ function describeOutcome(o: Outcome): string {
       return `suspended (${o.reason})`;
     case 'host-call':
       return `stopped at host function ${o.func}`;
+    case 'probe':
+      return `stopped at a ${o.event.probe} probe`;
   }
 }
 
