@@ -1,6 +1,11 @@
-// `npm run bench`: the fixtures run natively by Node and in the VM on Node, per V8 tier
-// configuration, paired back to back; medians and ratios to native, written to
-// bench/results/<date>.md. `--quick` runs smaller sizes once per host configuration.
+// `npm run bench`: the host-runtime comparison. The C fixtures run natively and in the VM on each
+// host — Node (default tiering, TurboFan only, Liftoff only), SpiderMonkey (js102) and VM-on-VM —
+// per intrinsics mode (none, each class, all), each VM run paired with a native run; plus micro
+// kernels (ns per operation in the VM against offloaded). Each host runs in its own process
+// (bench/host.ts, bench/host-js102.js) with the same measuring code (bench/kernel.js); the report
+// (bench/report.ts) goes to bench/results/<date>.md with one SVG chart per host beside it.
+// `--quick`: smaller sizes, one round (about a minute). `--hosts node,spidermonkey`, `--rounds N`,
+// `--no-micro`, `--name NAME` narrow or rename a run.
 //
 // `npm run bench -- --monitors` (default tiering only): per fixture, native; native with the
 // Wasabi-style hook before every instruction (bench/wasabi/rewrite.ts); the VM plain, metered and
@@ -19,6 +24,9 @@ import { packageRoot } from '../host-intrinsics/vm.js';
 import { MNEMONICS } from '../host-intrinsics/monitors/mnemonics.js';
 import { rewrite } from './wasabi/rewrite.js';
 import { snapshotBench } from './snapshot.js';
+import { MODES as VM_MODES, type Mode as VmMode, type Plan } from './host.js';
+import { MICRO_KERNELS, assembleMicro } from './micro.js';
+import { KERNEL_CLASS, renderChart, renderReport, summarize, type FixtureResult, type HostResult } from './report.js';
 import { probeEventCost } from './probes.js';
 
 const root = packageRoot();
@@ -56,6 +64,7 @@ function measureOne(flags: string[], mode: string, fixture: string, args: string
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 const date = new Date().toISOString().slice(0, 10);
+const xr = (v: number) => `${v.toFixed(2)}x`;
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 function write(name: string, lines: string[]): void {
@@ -65,44 +74,188 @@ function write(name: string, lines: string[]): void {
   writeFileSync(path.join(root, 'bench/results', `${name}.md`), text);
 }
 
-function tiers(): void {
-  const hosts: [string, string[]][] = quick
-    ? [['Node (default tiering)', []]]
-    : [['Node (default tiering)', []], ['Node, TurboFan only', ['--no-liftoff']], ['Node, Liftoff only', ['--liftoff-only']]];
-  const rounds = quick ? 1 : 5;
-  const measure = (flags: string[], mode: string, fixture: string, args: string[]) => measureOne(flags, mode, fixture, args).ms[0];
+// --- the host-runtime comparison (the default mode) ---------------------------------------
 
-  interface Row { host: string; fixture: string; native: number; vm: number; ratio: number; spread: [number, number] }
-  const rows: Row[] = [];
-  for (const [host, flags] of hosts) {
-    for (const [fixture, args] of fixtures) {
-      const native: number[] = [];
-      const vm: number[] = [];
-      const ratios: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        // Paired back to back, so load on this shared machine hits both alike.
-        const n = measure(flags, 'native', fixture, args);
-        const v = measure(flags, 'vm', fixture, args);
-        native.push(n);
-        vm.push(v);
-        ratios.push(v / n);
-        process.stderr.write(`\r${host}: ${fixture} round ${r + 1}/${rounds}: native ${n.toFixed(0)} ms, VM ${v.toFixed(0)} ms      `);
+interface HostSpec {
+  id: string;
+  label: string;
+  /** How the child runs: Node with flags (the VM on this V8), js102, or the VM on the VM on Node. */
+  kind: 'node' | 'js102' | 'vm-on-vm';
+  flags: string[];
+}
+
+const HOSTS: HostSpec[] = [
+  { id: 'node', label: 'Node (default tiering)', kind: 'node', flags: [] },
+  { id: 'node-turbofan', label: 'Node, TurboFan only', kind: 'node', flags: ['--no-liftoff'] },
+  { id: 'node-liftoff', label: 'Node, Liftoff only', kind: 'node', flags: ['--liftoff-only'] },
+  { id: 'spidermonkey', label: 'SpiderMonkey (js102)', kind: 'js102', flags: [] },
+  { id: 'vm-on-vm', label: 'VM-on-VM (on Node)', kind: 'vm-on-vm', flags: [] },
+];
+
+// Sizes: native runs of ~25–35 ms on Node keep the full run (5 hosts × 4 fixtures × 5 modes × 5
+// rounds, each VM run paired with a native one) within ten minutes on the 2-core dev machine;
+// VM-on-VM interprets the interpreter, ~30–60x slower than the VM, so it gets sizes whose native
+// run takes a few ms (its runs then take ~0.3–0.6 s; at smaller sizes the inner VM loading the
+// guest, itself interpreted, would be most of each run). About 5 minutes at a load of 3–5.
+const SIZES: Record<'full' | 'quick', Record<'direct' | 'vm-on-vm', [string, string[]][]>> = {
+  full: {
+    direct: [['float', ['300000']], ['intarray', ['45000']], ['recursion', ['54']], ['memory', ['2304']]],
+    'vm-on-vm': [['float', ['14000']], ['intarray', ['4000']], ['recursion', ['6']], ['memory', ['384']]],
+  },
+  quick: {
+    direct: [['float', ['60000']], ['intarray', ['10000']], ['recursion', ['12']], ['memory', ['512']]],
+    'vm-on-vm': [['float', ['2000']], ['intarray', ['1000']], ['recursion', ['1']], ['memory', ['64']]],
+  },
+};
+const WARM_ARGS: Record<string, string[]> = { float: ['1000'], intarray: ['1000'], recursion: ['1'], memory: ['64'] };
+
+function js102Path(): string | null {
+  const name = process.env.HANDOVER_JS102 ?? 'js102';
+  const r = spawnSync('sh', ['-c', `command -v "${name}"`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Runs one plan in the host's own process; its progress lines stream to our stderr. */
+function runChild(h: HostSpec, plan: Plan, tmp: string, label: string): unknown {
+  const planFile = path.join(tmp, `plan-${h.id}.json`);
+  writeFileSync(planFile, JSON.stringify(plan));
+  let cmd: string;
+  let argv: string[];
+  if (h.kind === 'js102') {
+    const js = js102Path();
+    if (!js) throw new Error('js102 not found — apt-get install libmozjs-102-dev');
+    cmd = js;
+    argv = [path.join(root, 'bench/host-js102.js'), path.join(root, 'bench/kernel.js'), path.join(root, 'build/vm.wasm'), planFile, label];
+  } else {
+    cmd = process.execPath;
+    argv = [...h.flags, '--no-warnings', path.join(root, 'build/js/bench/host.js'), planFile, label];
+  }
+  const out = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (out.status !== 0) throw new Error(`exit ${out.status ?? out.signal}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!);
+}
+
+export interface HostsBenchOptions {
+  quick: boolean;
+  rounds: number;
+  hosts: string[];
+  micro: boolean;
+  /** Written as bench/results/<name>.md and <name>-<host>.svg. */
+  name: string;
+}
+
+async function hostsBench(o: HostsBenchOptions): Promise<void> {
+  const started = Date.now();
+  const loadBefore = load();
+  const tmp = mkdtempSync(path.join(tmpdir(), 'handover-bench-'));
+  const hosts = HOSTS.filter((h) => o.hosts.includes(h.id));
+  const results: HostResult[] = [];
+  const microWhat = new Map<string, string>();
+  try {
+    const microFiles = new Map<string, string>();
+    if (o.micro) {
+      for (const [name, bytes] of await assembleMicro()) {
+        const file = path.join(tmp, `micro-${name.replace(/[^a-z0-9.]/gi, '_')}.wasm`);
+        writeFileSync(file, bytes);
+        microFiles.set(name, file);
       }
-      rows.push({ host, fixture, native: median(native), vm: median(vm), ratio: median(ratios), spread: [Math.min(...ratios), Math.max(...ratios)] });
+      for (const k of MICRO_KERNELS) {
+        microWhat.set(k.name, k.what);
+        if (k.cls) KERNEL_CLASS.set(k.name, k.cls);
+      }
     }
+    for (const h of hosts) {
+      const sizes = SIZES[o.quick ? 'quick' : 'full'][h.kind === 'vm-on-vm' ? 'vm-on-vm' : 'direct'];
+      const hr: HostResult = { id: h.id, label: h.label, fixtures: [] };
+      if (h.kind === 'vm-on-vm') hr.note = `Smaller sizes than the other hosts (the VM interprets build/vm.wasm, which interprets the guest). "Native" is still the guest run natively by Node (default tiering).`;
+      if (h.kind === 'js102') hr.note = `Native = the guest run natively by js102 (its default tiers, baseline then Ion), with the same preview1 shim (bench/kernel.js); the VM is build/vm.wasm on js102.`;
+      results.push(hr);
+      for (const [fixture, args] of sizes) {
+        const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+        process.stderr.write(`[${elapsed} s] ${h.label}: ${fixture} ${args.join(' ')}\n`);
+        const plan: Plan = {
+          kind: 'fixture',
+          host: h.kind === 'vm-on-vm' ? 'vm-on-vm' : 'node',
+          name: fixture,
+          file: path.join(root, 'tests/fixtures', `${fixture}.wasm`),
+          args,
+          warmArgs: WARM_ARGS[fixture],
+          rounds: o.rounds,
+          modes: [...VM_MODES],
+        };
+        let result: FixtureResult | { error: string };
+        try {
+          result = runChild(h, plan, tmp, `${h.id}: `) as FixtureResult;
+        } catch (e) {
+          result = { error: (e as Error).message };
+          process.stderr.write(`  ${h.label}: ${fixture} failed: ${result.error}\n`);
+        }
+        hr.fixtures.push({ name: fixture, args, result });
+      }
+      if (o.micro) {
+        process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${h.label}: micro kernels\n`);
+        // VM-on-VM: half the iterations (ns per operation does not depend on n).
+        const scale = (h.kind === 'vm-on-vm' ? 1 / 2 : 1) * (o.quick ? 1 / 10 : 1);
+        const plan: Plan = {
+          kind: 'micro',
+          host: h.kind === 'vm-on-vm' ? 'vm-on-vm' : 'node',
+          kernels: MICRO_KERNELS.map((k) => ({ name: k.name, cls: k.cls, file: microFiles.get(k.name)!, iterations: Math.max(100, Math.round(k.iterations * scale)) })),
+          baseline: 'empty',
+          reps: o.quick ? 1 : 5,
+        };
+        try {
+          hr.micro = runChild(h, plan, tmp, `${h.id}: `) as HostResult['micro'];
+        } catch (e) {
+          hr.micro = { error: (e as Error).message };
+        }
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  process.stderr.write('\n');
 
-  const lines: string[] = [];
-  lines.push(`# Benchmark ${date}${quick ? ' (quick)' : ''}`, '');
-  lines.push(`Node ${process.version}; CPU time of the guest's run (VM: including loading and instantiating the guest, after a warm-up run in the same process), median of ${rounds}, each VM run paired with a native run of the same guest.`, '');
-  lines.push('| host | fixture | native ms | VM ms | VM / native | spread |', '|---|---|---:|---:|---:|---|');
-  for (const r of rows) {
-    lines.push(`| ${r.host} | ${r.fixture} | ${r.native.toFixed(1)} | ${r.vm.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)} |`);
+  const charts = new Map<string, string>();
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  for (const h of results) {
+    const svg = renderChart(h);
+    if (!svg) continue;
+    const file = `${o.name}-${h.id}.svg`;
+    writeFileSync(path.join(root, 'bench/results', file), svg);
+    charts.set(h.id, file);
   }
-  lines.push('', '| host | geomean VM / native |', '|---|---:|');
-  for (const [host] of hosts) lines.push(`| ${host} | ${geomean(rows.filter((r) => r.host === host).map((r) => r.ratio)).toFixed(2)}x |`);
-  write(`${date}${quick ? '-quick' : ''}`, lines);
+  const js = hosts.some((h) => h.kind === 'js102') ? js102Path() : null;
+  const jsVersion = js ? spawnSync(js, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const lines = renderReport(results, {
+    title: `Host runtimes ${date}${o.quick ? ' (quick)' : ''}`,
+    preamble: [
+      `Node ${process.version} (V8 ${process.versions.v8})${jsVersion ? `, ${jsVersion}` : ''}; ${cpus().length} cores shared with other work, load average (1/5/15 min) ${loadBefore} at the start, ${load()} at the end; the run took ${minutes} min (\`npm run bench${o.quick ? ' -- --quick' : ''}\`).`,
+      '',
+      `Method: per host and fixture one process (its own V8 flags); after warm-up runs (native at the measured size, the VM per mode at a small size, so the guest's functions and the VM's dispatch loop reach the optimizing tier), ${o.rounds} round${o.rounds > 1 ? 's' : ''}, each running, per mode, the guest natively and then in the VM back to back; CPU time of each run (native: instantiating and running the compiled guest; VM: loading, instantiating and running it in a fresh VM). Ratios are medians of the per-round ratios of each pair. Every VM run must print exactly what the native run printed. Native and VM use the same small WASI preview1 shim (bench/kernel.js, the same code on every host).`,
+      '',
+      'Modes (host-intrinsics/intrinsics/README.md): the VM without intrinsics; with one class of host intrinsics on — `float`: f32/f64 arithmetic and conversions as calls (on VM-on-VM: builtins of the outer VM); `memory`: guest memory owned by the host (the helper\'s memory, or the outer VM\'s builtin memory), every load and store a call; `bulk`: memory.copy/fill as one call each, on host-owned memory only, so alone it changes nothing (the VM\'s own memory.copy is already native) — with all three classes it does.',
+    ],
+    charts,
+    microWhat,
+  });
+  lines.push('## Targets', '');
+  const node = results.find((h) => h.id === 'node');
+  const s = node ? summarize(node) : null;
+  if (s) {
+    const best = Math.min(s.ratioNone, s.ratioAll ?? Infinity);
+    lines.push(`- *VM on Node ≤ 4x native (geomean)*: ${xr(s.ratioNone)} without intrinsics${s.ratioAll !== undefined ? `, ${xr(s.ratioAll)} with all classes` : ''} — ${best <= 4 ? 'met' : 'missed'}.`);
+  }
+  const vv = results.find((h) => h.id === 'vm-on-vm');
+  const vf = vv?.fixtures.find((f) => f.name === 'float');
+  if (vf && !('error' in vf.result)) {
+    const r = vf.result;
+    const speedup = (m: VmMode) => (r.vm[m]?.length && r.vm.none?.length ? median(r.vm.none.map((v, i) => v / r.vm[m]![i])) : null);
+    const f = speedup('float');
+    const a = speedup('all');
+    lines.push(`- *VM-on-VM with intrinsics ≥ 2x faster than without, on float*: ${f === null ? r.na.float ?? 'not measured' : `float class ${xr(f)} as fast`}${a === null ? '' : `, all classes ${xr(a)}`} — ${f === null && a === null ? 'not measured' : Math.max(f ?? 0, a ?? 0) >= 2 ? 'met' : 'missed'}.`);
+  }
+  lines.push(`- *Noise*: a shared 2-core machine; the spreads (min–max of the rounds) show how far single pairs moved.`);
+  write(o.name, lines);
 }
 
 const MODES = ['native', 'wasabi', 'vm', 'vm-metered', 'vm-monitored', 'vm-recorded', 'vm-traced'] as const;
@@ -308,6 +461,17 @@ async function snapshots(): Promise<void> {
   write(`${date}-snapshots${quick ? '-quick' : ''}`, lines);
 }
 
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 if (monitorsMode) monitors();
 else if (snapshotsMode) await snapshots();
-else tiers();
+else {
+  const hosts = option('--hosts')?.split(',') ?? HOSTS.map((h) => h.id);
+  const unknown = hosts.filter((h) => !HOSTS.some((q) => q.id === h));
+  if (unknown.length) throw new Error(`unknown host ${unknown.join(', ')}; hosts: ${HOSTS.map((h) => h.id).join(', ')}`);
+  const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
+  await hostsBench({ quick, rounds, hosts, micro: !process.argv.includes('--no-micro'), name: option('--name') ?? `${date}${quick ? '-quick' : ''}` });
+}
