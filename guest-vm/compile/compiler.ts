@@ -15,7 +15,7 @@ import { Module, FuncType, Code } from "../binary/module";
 import { Reader } from "../binary/reader";
 import { Op, PREFIX_FC } from "../binary/opcodes";
 import {
-  IR, irSize, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
+  IR, irSize, irPair, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
 } from "../ir/ops";
 import {
   FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, canonicalType,
@@ -84,8 +84,11 @@ export class Compiler {
   ctls: Ctl[] = [];
   depth: i32 = 0; // number of live entries
 
-  // The last emitted instruction, for peephole fusion; lastStart = NONE after a label.
+  // The last emitted instruction, for peephole fusion; lastStart = NONE after a label. When the
+  // last instruction was dropped (dropLast), lastStart == len until the next one begins.
   lastStart: i32 = NONE;
+  // The instruction before the last, when it may still become the first of a pair with it.
+  prevStart: i32 = NONE;
   lastDst: i32 = NONE; // its destination slot when it wrote a stack slot
   lastDstAt: u32 = 4; // where in the instruction that destination is (for rewriting it)
   lastWasm: u32 = 0; // the wasm instruction it implements (comparisons, eqz)
@@ -126,7 +129,28 @@ export class Compiler {
     store<u64>(this.buf + this.len, v);
     this.len += 8;
   }
+  // Pairs (scripts/isa.mjs irPairs): the last two instructions become one dispatch once neither
+  // can change any more — when a third begins or at a label. Only the first's opcode changes.
+  pairUp(): bool {
+    const prev = this.prevStart;
+    const last = this.lastStart;
+    if (prev == NONE || last == NONE || prev >= last || <u32>last >= this.len) return false;
+    const a = load<u32>(this.buf + <usize>prev);
+    const b = load<u32>(this.buf + <usize>last);
+    if (<u32>prev + irSize(a) != <u32>last || <u32>last + irSize(b) != this.len) return false;
+    const pair = irPair(a, b);
+    if (pair == 0xffff) return false;
+    store<u32>(this.buf + <usize>prev, pair);
+    return true;
+  }
   begin(op: u32): u32 {
+    if (this.lastStart != NONE && <u32>this.lastStart == this.len) {
+      // The last instruction was dropped: this one takes its place after prevStart.
+    } else if (this.lastStart != NONE && <u32>this.lastStart + irSize(load<u32>(this.buf + <usize>this.lastStart)) == this.len) {
+      this.prevStart = this.pairUp() ? NONE : this.lastStart;
+    } else {
+      this.prevStart = NONE;
+    }
     const start = this.len;
     this.w32(op);
     this.lastStart = <i32>start;
@@ -137,7 +161,7 @@ export class Compiler {
   }
   // r[dst] = r[src]; two moves in a row share one dispatch (copy2).
   copy(dst: u32, src: u32): void {
-    if (this.lastStart != NONE && load<u32>(this.buf + <usize>this.lastStart) == IR.copy) {
+    if (this.lastStart != NONE && <u32>this.lastStart + 12 == this.len && load<u32>(this.buf + <usize>this.lastStart) == IR.copy) {
       store<u32>(this.buf + <usize>this.lastStart, IR.copy2);
       this.w32(dst);
       this.w32(src);
@@ -152,8 +176,16 @@ export class Compiler {
     this.lastDst = <i32>dst;
   }
   noPeephole(): void {
+    this.pairUp();
+    this.prevStart = NONE;
     this.lastStart = NONE;
     this.lastDst = NONE;
+  }
+  // Removes the last instruction (fused into the one about to be emitted in its place).
+  dropLast(): void {
+    this.len = <u32>this.lastStart;
+    this.lastDst = NONE;
+    this.lastWasm = 0;
   }
 
   // A segment starts where the frame holds exactly the bytecode's operand stack, so running out
@@ -333,8 +365,7 @@ export class Compiler {
         c.eqz = true;
         c.wide = op == Op.I64_EQZ;
         c.a = load<u32>(this.buf + at, 8);
-        this.len = <u32>at;
-        this.noPeephole();
+        this.dropLast();
         this.pop();
         return c;
       }
@@ -343,8 +374,7 @@ export class Compiler {
         c.test = true;
         c.a = load<u32>(this.buf + at, 8);
         c.bImm = <u64>load<u32>(this.buf + at, 12);
-        this.len = <u32>at;
-        this.noPeephole();
+        this.dropLast();
         this.pop();
         return c;
       }
@@ -363,8 +393,7 @@ export class Compiler {
       } else {
         c.b = load<u32>(this.buf + at, 12);
       }
-      this.len = <u32>at;
-      this.noPeephole();
+      this.dropLast();
       this.pop();
       return c;
     }
@@ -423,7 +452,6 @@ export class Compiler {
     const field = this.len;
     this.w32(0);
     this.lastBranchInstr = at;
-    this.noPeephole();
     return field;
   }
   reserveHeight(h: u32): void {
@@ -462,6 +490,8 @@ export class Compiler {
     this.truncate(0);
     this.maxHeight = 0;
     this.depth = 0;
+    this.prevStart = NONE;
+    this.lastStart = NONE;
     this.noPeephole();
     this.metered = meteringEnabled || monitoringEnabled;
     this.monitored = monitoringEnabled;

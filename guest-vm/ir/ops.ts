@@ -352,11 +352,149 @@ export const enum IR {
   i64_store32 = 345, // i64.store32(r1 + offset, v) (16 bytes)
   i64_store32_a = 346, // i64.store32((r1 + imm) + offset, v) (20 bytes)
   i64_store32_k = 347, // i64.store32(imm, v) (16 bytes)
+  i32_add_si__i32_add_si = 348, // i32_add_si; i32_add_si (32 bytes)
+  i32_add_si__br_nez = 349, // i32_add_si; br_nez (28 bytes)
+  i32_load8_u__br_i32_ne_ss = 350, // i32_load8_u; br_i32_ne_ss (32 bytes)
+  f64_mul_ss__f64_mul_ss = 351, // f64_mul_ss; f64_mul_ss (32 bytes)
+  i32_and_si__br_eqz = 352, // i32_and_si; br_eqz (28 bytes)
+  f64_store__i32_add_si = 353, // f64_store; i32_add_si (32 bytes)
+  i32_store__i32_add_si = 354, // i32_store; i32_add_si (32 bytes)
+  f64_load_a__f64_sub_ss = 355, // f64_load_a; f64_sub_ss (36 bytes)
+  f64_load__f64_add_ss = 356, // f64_load; f64_add_ss (32 bytes)
+  copy__call = 357, // copy; call (24 bytes)
+  i32_add_ss__i32_add_si = 358, // i32_add_ss; i32_add_si (32 bytes)
+  f64_mul_ss__f64_add_ss = 359, // f64_mul_ss; f64_add_ss (32 bytes)
+  f64_sub_ss__f64_store = 360, // f64_sub_ss; f64_store (32 bytes)
+  i32_add_si__i32_xor_ss = 361, // i32_add_si; i32_xor_ss (32 bytes)
+  i32_add_si__call = 362, // i32_add_si; call (28 bytes)
+  copy2__copy = 363, // copy2; copy (32 bytes)
+  i64_xor_ss__i64_mul_si = 364, // i64_xor_ss; i64_mul_si (36 bytes)
+  const64__br_i32_lt_u_si = 365, // const64; br_i32_lt_u_si (32 bytes)
+  i32_add_ss__ret1 = 366, // i32_add_ss; ret1 (24 bytes)
+  i64_shr_u_si__i64_add_ss = 367, // i64_shr_u_si; i64_add_ss (36 bytes)
+  f64_load_k__f64_add_ss = 368, // f64_load_k; f64_add_ss (32 bytes)
+  f64_load_k__f64_mul_si = 369, // f64_load_k; f64_mul_si (36 bytes)
+  i32_load__i32_load = 370, // i32_load; i32_load (32 bytes)
+  i32_gt_s_ss__i32_lt_s_ss = 371, // i32_gt_s_ss; i32_lt_s_ss (32 bytes)
+  i32_sub_ss__ret1 = 372, // i32_sub_ss; ret1 (24 bytes)
+  i32_add_si__ret1 = 373, // i32_add_si; ret1 (24 bytes)
+  copy2__copy2 = 374, // copy2; copy2 (40 bytes)
+  i32_shl_si__i32_add_ss = 375, // i32_shl_si; i32_add_ss (32 bytes)
+  f64_load__f64_load = 376, // f64_load; f64_load (32 bytes)
+  f64_add_ss__f64_sqrt_s = 377, // f64_add_ss; f64_sqrt_s (28 bytes)
+  f64_mul_ss__const64 = 378, // f64_mul_ss; const64 (32 bytes)
+  f64_div_ss__f64_mul_ss = 379, // f64_div_ss; f64_mul_ss (32 bytes)
+  i32_and_si__br_nez = 380, // i32_and_si; br_nez (28 bytes)
+  br_and_nez_si__br = 381, // br_and_nez_si; br (24 bytes)
+  i32_load__i32_store = 382, // i32_load; i32_store (32 bytes)
+  f64_load_a__f64_load_a = 383, // f64_load_a; f64_load_a (40 bytes)
+  i32_load__call = 384, // i32_load; call (28 bytes)
+  i32_load__i32_sub_ss = 385, // i32_load; i32_sub_ss (32 bytes)
+  i32_add_si__i32_load = 386, // i32_add_si; i32_load (32 bytes)
+  global_get__i32_sub_si = 387, // global_get; i32_sub_si (28 bytes)
+  i32_add_si__global_set = 388, // i32_add_si; global_set (28 bytes)
+  copy2__call_indirect = 389, // copy2; call_indirect (40 bytes)
+  i32_mul_si__i32_add_si = 390, // i32_mul_si; i32_add_si (32 bytes)
+  i32_or_si__i32_store = 391, // i32_or_si; i32_store (32 bytes)
+  i32_add_si__br_i32_gt_u_si = 392, // i32_add_si; br_i32_gt_u_si (32 bytes)
+  f64_sub_ss__f64_add_ss = 393, // f64_sub_ss; f64_add_ss (32 bytes)
+  i32_load_k__br_i32_le_u_ss = 394, // i32_load_k; br_i32_le_u_ss (32 bytes)
+  i32_add_ss__i32_add_ss = 395, // i32_add_ss; i32_add_ss (32 bytes)
+  const64__f64_le_ss = 396, // const64; f64_le_ss (32 bytes)
+  i32_load_k__br_i32_ne_ss = 397, // i32_load_k; br_i32_ne_ss (32 bytes)
+  i32_add_si__copy = 398, // i32_add_si; copy (28 bytes)
+  i32_gt_s_si__select = 399, // i32_gt_s_si; select (36 bytes)
+  select__br_i32_gt_s_si = 400, // select; br_i32_gt_s_si (36 bytes)
+  i32_add_ss__i32_store = 401, // i32_add_ss; i32_store (32 bytes)
+  i32_add_si__br_i32_ne_ss = 402, // i32_add_si; br_i32_ne_ss (32 bytes)
+  i32_xor_ss__i32_store = 403, // i32_xor_ss; i32_store (32 bytes)
+  i32_load_k__i32_add_ss = 404, // i32_load_k; i32_add_ss (32 bytes)
+  i64_extend_i32_u_s__i64_add_ss = 405, // i64_extend_i32_u_s; i64_add_ss (28 bytes)
+  copy__const32 = 406, // copy; const32 (24 bytes)
+  f32_mul_si__const32 = 407, // f32_mul_si; const32 (28 bytes)
+  f32_sub_ss__f32_mul_ss = 408, // f32_sub_ss; f32_mul_ss (32 bytes)
+  f32_mul_si__f32_abs_s = 409, // f32_mul_si; f32_abs_s (28 bytes)
+  const32__f32_lt_ss = 410, // const32; f32_lt_ss (28 bytes)
+  br_eqz__i32_trunc_f32_s_s = 411, // br_eqz; i32_trunc_f32_s_s (24 bytes)
 }
 
-export const IR_COUNT: u32 = 348;
+export const IR_COUNT: u32 = 412;
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
+// Pairs (scripts/isa.mjs irPairs) are IR_FIRST_PAIR..IR_COUNT-1.
+export const IR_FIRST_PAIR: u32 = 348;
+
+// The pair of IR ops `first` then `second`; 0xffff if there is none.
+export function irPair(first: u32, second: u32): u32 {
+  switch ((first << 16) | second) {
+    case 9633939: return 348; // i32_add_si__i32_add_si
+    case 9633800: return 349; // i32_add_si__br_nez
+    case 19267628: return 350; // i32_load8_u__br_i32_ne_ss
+    case 15597806: return 351; // f64_mul_ss__f64_mul_ss
+    case 10551303: return 352; // i32_and_si__br_eqz
+    case 21627027: return 353; // f64_store__i32_add_si
+    case 21037203: return 354; // i32_store__i32_add_si
+    case 18940140: return 355; // f64_load_a__f64_sub_ss
+    case 18874602: return 356; // f64_load__f64_add_ss
+    case 14: return 357; // copy__call
+    case 9568403: return 358; // i32_add_ss__i32_add_si
+    case 15597802: return 359; // f64_mul_ss__f64_add_ss
+    case 15466826: return 360; // f64_sub_ss__f64_store
+    case 9633956: return 361; // i32_add_si__i32_xor_ss
+    case 9633806: return 362; // i32_add_si__call
+    case 65536: return 363; // copy2__copy
+    case 12910776: return 364; // i64_xor_ss__i64_mul_si
+    case 196661: return 365; // const64__br_i32_lt_u_si
+    case 9568273: return 366; // i32_add_ss__ret1
+    case 13369523: return 367; // i64_shr_u_si__i64_add_ss
+    case 19005674: return 368; // f64_load_k__f64_add_ss
+    case 19005679: return 369; // f64_load_k__f64_mul_si
+    case 18284823: return 370; // i32_load__i32_load
+    case 3538990: return 371; // i32_gt_s_ss__i32_lt_s_ss
+    case 9699345: return 372; // i32_sub_ss__ret1
+    case 9633809: return 373; // i32_add_si__ret1
+    case 65537: return 374; // copy2__copy2
+    case 10944658: return 375; // i32_shl_si__i32_add_ss
+    case 18874656: return 376; // f64_load__f64_load
+    case 15335657: return 377; // f64_add_ss__f64_sqrt_s
+    case 15597571: return 378; // f64_mul_ss__const64
+    case 15728878: return 379; // f64_div_ss__f64_mul_ss
+    case 10551304: return 380; // i32_and_si__br_nez
+    case 786438: return 381; // br_and_nez_si__br
+    case 18284865: return 382; // i32_load__i32_store
+    case 18940193: return 383; // f64_load_a__f64_load_a
+    case 18284558: return 384; // i32_load__call
+    case 18284692: return 385; // i32_load__i32_sub_ss
+    case 9634071: return 386; // i32_add_si__i32_load
+    case 1441941: return 387; // global_get__i32_sub_si
+    case 9633815: return 388; // i32_add_si__global_set
+    case 65551: return 389; // copy2__call_indirect
+    case 9896083: return 390; // i32_mul_si__i32_add_si
+    case 10682689: return 391; // i32_or_si__i32_store
+    case 9633853: return 392; // i32_add_si__br_i32_gt_u_si
+    case 15466730: return 393; // f64_sub_ss__f64_add_ss
+    case 18415684: return 394; // i32_load_k__br_i32_le_u_ss
+    case 9568402: return 395; // i32_add_ss__i32_add_ss
+    case 196747: return 396; // const64__f64_le_ss
+    case 18415660: return 397; // i32_load_k__br_i32_ne_ss
+    case 9633792: return 398; // i32_add_si__copy
+    case 3604484: return 399; // i32_gt_s_si__select
+    case 262201: return 400; // select__br_i32_gt_s_si
+    case 9568577: return 401; // i32_add_ss__i32_store
+    case 9633836: return 402; // i32_add_si__br_i32_ne_ss
+    case 10748225: return 403; // i32_xor_ss__i32_store
+    case 18415762: return 404; // i32_load_k__i32_add_ss
+    case 16449715: return 405; // i64_extend_i32_u_s__i64_add_ss
+    case 2: return 406; // copy__const32
+    case 14483458: return 407; // f32_mul_si__const32
+    case 14287068: return 408; // f32_sub_ss__f32_mul_ss
+    case 14483665: return 409; // f32_mul_si__f32_abs_s
+    case 131195: return 410; // const32__f32_lt_ss
+    case 458998: return 411; // br_eqz__i32_trunc_f32_s_s
+  }
+  return 0xffff;
+}
+
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 32, 28, 32, 32, 28, 32, 32, 36, 32, 24, 32, 32, 32, 32, 28, 32, 36, 32, 24, 36, 32, 36, 32, 32, 24, 24, 40, 32, 32, 28, 32, 32, 28, 24, 32, 40, 28, 32, 32, 28, 28, 40, 32, 32, 32, 32, 32, 32, 32, 32, 28, 36, 36, 32, 32, 32, 32, 28, 24, 28, 32, 28, 28, 24];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -710,6 +848,70 @@ export function irName(op: u32): string {
     case 345: return "i64_store32";
     case 346: return "i64_store32_a";
     case 347: return "i64_store32_k";
+    case 348: return "i32_add_si__i32_add_si";
+    case 349: return "i32_add_si__br_nez";
+    case 350: return "i32_load8_u__br_i32_ne_ss";
+    case 351: return "f64_mul_ss__f64_mul_ss";
+    case 352: return "i32_and_si__br_eqz";
+    case 353: return "f64_store__i32_add_si";
+    case 354: return "i32_store__i32_add_si";
+    case 355: return "f64_load_a__f64_sub_ss";
+    case 356: return "f64_load__f64_add_ss";
+    case 357: return "copy__call";
+    case 358: return "i32_add_ss__i32_add_si";
+    case 359: return "f64_mul_ss__f64_add_ss";
+    case 360: return "f64_sub_ss__f64_store";
+    case 361: return "i32_add_si__i32_xor_ss";
+    case 362: return "i32_add_si__call";
+    case 363: return "copy2__copy";
+    case 364: return "i64_xor_ss__i64_mul_si";
+    case 365: return "const64__br_i32_lt_u_si";
+    case 366: return "i32_add_ss__ret1";
+    case 367: return "i64_shr_u_si__i64_add_ss";
+    case 368: return "f64_load_k__f64_add_ss";
+    case 369: return "f64_load_k__f64_mul_si";
+    case 370: return "i32_load__i32_load";
+    case 371: return "i32_gt_s_ss__i32_lt_s_ss";
+    case 372: return "i32_sub_ss__ret1";
+    case 373: return "i32_add_si__ret1";
+    case 374: return "copy2__copy2";
+    case 375: return "i32_shl_si__i32_add_ss";
+    case 376: return "f64_load__f64_load";
+    case 377: return "f64_add_ss__f64_sqrt_s";
+    case 378: return "f64_mul_ss__const64";
+    case 379: return "f64_div_ss__f64_mul_ss";
+    case 380: return "i32_and_si__br_nez";
+    case 381: return "br_and_nez_si__br";
+    case 382: return "i32_load__i32_store";
+    case 383: return "f64_load_a__f64_load_a";
+    case 384: return "i32_load__call";
+    case 385: return "i32_load__i32_sub_ss";
+    case 386: return "i32_add_si__i32_load";
+    case 387: return "global_get__i32_sub_si";
+    case 388: return "i32_add_si__global_set";
+    case 389: return "copy2__call_indirect";
+    case 390: return "i32_mul_si__i32_add_si";
+    case 391: return "i32_or_si__i32_store";
+    case 392: return "i32_add_si__br_i32_gt_u_si";
+    case 393: return "f64_sub_ss__f64_add_ss";
+    case 394: return "i32_load_k__br_i32_le_u_ss";
+    case 395: return "i32_add_ss__i32_add_ss";
+    case 396: return "const64__f64_le_ss";
+    case 397: return "i32_load_k__br_i32_ne_ss";
+    case 398: return "i32_add_si__copy";
+    case 399: return "i32_gt_s_si__select";
+    case 400: return "select__br_i32_gt_s_si";
+    case 401: return "i32_add_ss__i32_store";
+    case 402: return "i32_add_si__br_i32_ne_ss";
+    case 403: return "i32_xor_ss__i32_store";
+    case 404: return "i32_load_k__i32_add_ss";
+    case 405: return "i64_extend_i32_u_s__i64_add_ss";
+    case 406: return "copy__const32";
+    case 407: return "f32_mul_si__const32";
+    case 408: return "f32_sub_ss__f32_mul_ss";
+    case 409: return "f32_mul_si__f32_abs_s";
+    case 410: return "const32__f32_lt_ss";
+    case 411: return "br_eqz__i32_trunc_f32_s_s";
   }
   return "?";
 }
