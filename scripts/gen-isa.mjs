@@ -124,11 +124,22 @@ for (const [code, name, vt, mt, bytes] of wasmMemory) {
 const firstPair = ir.length;
 {
   const byIrName = new Map(ir.map((op) => [op.name, op]));
-  for (const [a, b] of irPairs) {
-    const first = byIrName.get(a), second = byIrName.get(b);
-    if (!first || !second) throw new Error(`pair ${a}, ${b}: no such IR op`);
-    if (first.name === "br_table" || second.name === "br_table") throw new Error("br_table has targets after it: no pairs");
-    ir.push({ name: `${a}__${b}`, form: `${a}; ${b}`, pair: [first, second], ops: [] });
+  // A longer run [a, b, c, …] is a chain of pairs: a__b, then (a__b)__c, … (each prefix an op).
+  for (const run of irPairs) {
+    let first = byIrName.get(run[0]);
+    if (!first) throw new Error(`pair ${run}: no such IR op ${run[0]}`);
+    for (const b of run.slice(1)) {
+      const second = byIrName.get(b);
+      if (!second) throw new Error(`pair ${run}: no such IR op ${b}`);
+      if (first.name === "br_table" || second.name === "br_table") throw new Error("br_table has targets after it: no pairs");
+      const name = `${first.name}__${b}`;
+      if (!byIrName.has(name)) {
+        const op = { name, form: `${first.name}; ${b}`, pair: [first, second], ops: [] };
+        ir.push(op);
+        byIrName.set(name, op);
+      }
+      first = byIrName.get(name);
+    }
   }
 }
 
@@ -325,11 +336,9 @@ export function interp(): i32 {
   };
   ir.forEach((op) => {
     s += `      case IR.${op.name}: {\n`;
-    if (op.pair) {
-      // The first alone (a taken branch leaves the switch), then the second.
-      s += "        {\n" + handler(op.pair[0], "          ") + "        }\n";
-      s += "        {\n" + handler(op.pair[1], "          ") + "        }\n";
-    } else s += handler(op, "        ");
+    // A pair: the first alone (a taken branch leaves the switch), then the second.
+    const emit = (o) => (o.pair ? o.pair.map((p) => (p.pair ? emit(p) : "        {\n" + handler(p, "          ") + "        }\n")).join("") : handler(o, "        "));
+    s += emit(op);
     s += "        break;\n      }\n";
   });
   s += `      default: {

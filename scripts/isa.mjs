@@ -313,7 +313,8 @@ export const irOps = [
 // second instruction stays a valid instruction on its own: whatever reaches it other than by
 // falling through from the first (a branch, a call's return, a resumed snapshot) runs it alone,
 // and nothing that records an IR offset has to know about pairs. The pair's handler is the two
-// handlers one after the other (a first that branches, leaves the pair when taken).
+// handlers one after the other (a first that branches, leaves the pair when taken). A longer run
+// [a, b, c, …] chains pairs: a__b, then (a__b)__c, and so on, each a pair whose first is a pair.
 // Chosen from bench/profile.mjs on the C fixtures: the most frequent adjacent pairs in hot code,
 // greedily by how many dispatches they save (geomean over the fixtures).
 export const irPairs = [
@@ -339,4 +340,13 @@ export const irPairs = [
   ["i64_extend_i32_u_s", "i64_add_ss"], ["copy", "const32"], ["f32_mul_si", "const32"],
   ["f32_sub_ss", "f32_mul_ss"], ["f32_mul_si", "f32_abs_s"], ["const32", "f32_lt_ss"],
   ["br_eqz", "i32_trunc_f32_s_s"],
+  // Longer runs, from the innermost loops: n-body (float), memcmp (memory), the qsort comparator
+  // (intarray), fib's loop (recursion).
+  ["f64_load", "f64_load", "f64_load_a", "f64_sub_ss"], ["f64_mul_ss", "f64_load_a", "f64_sub_ss"],
+  ["f64_mul_ss", "f64_mul_ss", "f64_load_a", "f64_sub_ss"], ["f64_mul_ss", "f64_add_ss", "f64_add_ss", "f64_sqrt_s"],
+  ["f64_mul_ss", "const64", "f64_div_ss", "f64_mul_ss"], ["f64_load", "f64_mul_ss", "f64_mul_ss", "f64_sub_ss", "f64_store"],
+  ["f64_mul_ss", "f64_mul_ss", "f64_load", "f64_add_ss", "f64_store"], ["f64_load", "f64_add_ss", "f64_store"],
+  ["i32_add_si", "i32_add_si", "br_nez"], ["i32_add_si", "i32_add_si", "i32_add_si", "br_nez"],
+  ["i32_load8_u", "i32_load8_u", "br_i32_ne_ss"], ["i32_gt_s_ss", "i32_lt_s_ss", "i32_sub_ss", "ret1"],
+  ["i32_add_ss", "i32_add_si", "br_i32_gt_u_si"],
 ];

@@ -130,7 +130,8 @@ export class Compiler {
     this.len += 8;
   }
   // Pairs (scripts/isa.mjs irPairs): the last two instructions become one dispatch once neither
-  // can change any more — when a third begins or at a label. Only the first's opcode changes.
+  // can change any more — when a third begins or at a label. Only the first's opcode changes. A
+  // pair stays `prevStart`, so the next instruction may extend it (a listed longer run).
   pairUp(): bool {
     const prev = this.prevStart;
     const last = this.lastStart;
@@ -147,7 +148,7 @@ export class Compiler {
     if (this.lastStart != NONE && <u32>this.lastStart == this.len) {
       // The last instruction was dropped: this one takes its place after prevStart.
     } else if (this.lastStart != NONE && <u32>this.lastStart + irSize(load<u32>(this.buf + <usize>this.lastStart)) == this.len) {
-      this.prevStart = this.pairUp() ? NONE : this.lastStart;
+      if (!this.pairUp()) this.prevStart = this.lastStart;
     } else {
       this.prevStart = NONE;
     }

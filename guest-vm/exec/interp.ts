@@ -3848,6 +3848,689 @@ export function interp(): i32 {
         }
         break;
       }
+      case IR.f64_load__f64_load__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_load__f64_load__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_add_ss__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          store<f64>(d, sqrt<f64>(a));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__const64__f64_div_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a / b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__const64__f64_div_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a / b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__i32_add_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__i32_add_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.i32_load8_u__i32_load8_u: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_load8_u__i32_load8_u__br_i32_ne_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        {
+          const s = fp + <usize>load<u32>(pc, 4);
+          store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        }
+        break;
+      }
+      case IR.i32_add_ss__i32_add_si__br_i32_gt_u_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
       default: {
         statePc = pc; stateFp = fp;
         trapCode = TRAP_UNREACHABLE;

@@ -416,9 +416,35 @@ export const enum IR {
   f32_mul_si__f32_abs_s = 409, // f32_mul_si; f32_abs_s (28 bytes)
   const32__f32_lt_ss = 410, // const32; f32_lt_ss (28 bytes)
   br_eqz__i32_trunc_f32_s_s = 411, // br_eqz; i32_trunc_f32_s_s (24 bytes)
+  f64_load__f64_load__f64_load_a = 412, // f64_load__f64_load; f64_load_a (52 bytes)
+  f64_load__f64_load__f64_load_a__f64_sub_ss = 413, // f64_load__f64_load__f64_load_a; f64_sub_ss (68 bytes)
+  f64_mul_ss__f64_load_a = 414, // f64_mul_ss; f64_load_a (36 bytes)
+  f64_mul_ss__f64_load_a__f64_sub_ss = 415, // f64_mul_ss__f64_load_a; f64_sub_ss (52 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load_a = 416, // f64_mul_ss__f64_mul_ss; f64_load_a (52 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss = 417, // f64_mul_ss__f64_mul_ss__f64_load_a; f64_sub_ss (68 bytes)
+  f64_mul_ss__f64_add_ss__f64_add_ss = 418, // f64_mul_ss__f64_add_ss; f64_add_ss (48 bytes)
+  f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s = 419, // f64_mul_ss__f64_add_ss__f64_add_ss; f64_sqrt_s (60 bytes)
+  f64_mul_ss__const64__f64_div_ss = 420, // f64_mul_ss__const64; f64_div_ss (48 bytes)
+  f64_mul_ss__const64__f64_div_ss__f64_mul_ss = 421, // f64_mul_ss__const64__f64_div_ss; f64_mul_ss (64 bytes)
+  f64_load__f64_mul_ss = 422, // f64_load; f64_mul_ss (32 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss = 423, // f64_load__f64_mul_ss; f64_mul_ss (48 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss = 424, // f64_load__f64_mul_ss__f64_mul_ss; f64_sub_ss (64 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store = 425, // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss; f64_store (80 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load = 426, // f64_mul_ss__f64_mul_ss; f64_load (48 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss = 427, // f64_mul_ss__f64_mul_ss__f64_load; f64_add_ss (64 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store = 428, // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss; f64_store (80 bytes)
+  f64_load__f64_add_ss__f64_store = 429, // f64_load__f64_add_ss; f64_store (48 bytes)
+  i32_add_si__i32_add_si__br_nez = 430, // i32_add_si__i32_add_si; br_nez (44 bytes)
+  i32_add_si__i32_add_si__i32_add_si = 431, // i32_add_si__i32_add_si; i32_add_si (48 bytes)
+  i32_add_si__i32_add_si__i32_add_si__br_nez = 432, // i32_add_si__i32_add_si__i32_add_si; br_nez (60 bytes)
+  i32_load8_u__i32_load8_u = 433, // i32_load8_u; i32_load8_u (32 bytes)
+  i32_load8_u__i32_load8_u__br_i32_ne_ss = 434, // i32_load8_u__i32_load8_u; br_i32_ne_ss (48 bytes)
+  i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss = 435, // i32_gt_s_ss__i32_lt_s_ss; i32_sub_ss (48 bytes)
+  i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1 = 436, // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss; ret1 (56 bytes)
+  i32_add_ss__i32_add_si__br_i32_gt_u_si = 437, // i32_add_ss__i32_add_si; br_i32_gt_u_si (48 bytes)
 }
 
-export const IR_COUNT: u32 = 412;
+export const IR_COUNT: u32 = 438;
 
 // Pairs (scripts/isa.mjs irPairs) are IR_FIRST_PAIR..IR_COUNT-1.
 export const IR_FIRST_PAIR: u32 = 348;
@@ -490,11 +516,37 @@ export function irPair(first: u32, second: u32): u32 {
     case 14483665: return 409; // f32_mul_si__f32_abs_s
     case 131195: return 410; // const32__f32_lt_ss
     case 458998: return 411; // br_eqz__i32_trunc_f32_s_s
+    case 24641825: return 412; // f64_load__f64_load__f64_load_a
+    case 27001068: return 413; // f64_load__f64_load__f64_load_a__f64_sub_ss
+    case 15597857: return 414; // f64_mul_ss__f64_load_a
+    case 27132140: return 415; // f64_mul_ss__f64_load_a__f64_sub_ss
+    case 23003425: return 416; // f64_mul_ss__f64_mul_ss__f64_load_a
+    case 27263212: return 417; // f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss
+    case 23527658: return 418; // f64_mul_ss__f64_add_ss__f64_add_ss
+    case 27394281: return 419; // f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s
+    case 24772848: return 420; // f64_mul_ss__const64__f64_div_ss
+    case 27525358: return 421; // f64_mul_ss__const64__f64_div_ss__f64_mul_ss
+    case 18874606: return 422; // f64_load__f64_mul_ss
+    case 27656430: return 423; // f64_load__f64_mul_ss__f64_mul_ss
+    case 27721964: return 424; // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss
+    case 27787594: return 425; // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store
+    case 23003424: return 426; // f64_mul_ss__f64_mul_ss__f64_load
+    case 27918570: return 427; // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss
+    case 27984202: return 428; // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store
+    case 23331146: return 429; // f64_load__f64_add_ss__f64_store
+    case 22806536: return 430; // i32_add_si__i32_add_si__br_nez
+    case 22806675: return 431; // i32_add_si__i32_add_si__i32_add_si
+    case 28246024: return 432; // i32_add_si__i32_add_si__i32_add_si__br_nez
+    case 19267878: return 433; // i32_load8_u__i32_load8_u
+    case 28377132: return 434; // i32_load8_u__i32_load8_u__br_i32_ne_ss
+    case 24314004: return 435; // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss
+    case 28508177: return 436; // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1
+    case 23461949: return 437; // i32_add_ss__i32_add_si__br_i32_gt_u_si
   }
   return 0xffff;
 }
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 32, 28, 32, 32, 28, 32, 32, 36, 32, 24, 32, 32, 32, 32, 28, 32, 36, 32, 24, 36, 32, 36, 32, 32, 24, 24, 40, 32, 32, 28, 32, 32, 28, 24, 32, 40, 28, 32, 32, 28, 28, 40, 32, 32, 32, 32, 32, 32, 32, 32, 28, 36, 36, 32, 32, 32, 32, 28, 24, 28, 32, 28, 28, 24];
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 4, 12, 12, 8, 12, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 32, 28, 32, 32, 28, 32, 32, 36, 32, 24, 32, 32, 32, 32, 28, 32, 36, 32, 24, 36, 32, 36, 32, 32, 24, 24, 40, 32, 32, 28, 32, 32, 28, 24, 32, 40, 28, 32, 32, 28, 28, 40, 32, 32, 32, 32, 32, 32, 32, 32, 28, 36, 36, 32, 32, 32, 32, 28, 24, 28, 32, 28, 28, 24, 52, 68, 36, 52, 52, 68, 48, 60, 48, 64, 32, 48, 64, 80, 48, 64, 80, 48, 44, 48, 60, 32, 48, 48, 56, 48];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -912,6 +964,32 @@ export function irName(op: u32): string {
     case 409: return "f32_mul_si__f32_abs_s";
     case 410: return "const32__f32_lt_ss";
     case 411: return "br_eqz__i32_trunc_f32_s_s";
+    case 412: return "f64_load__f64_load__f64_load_a";
+    case 413: return "f64_load__f64_load__f64_load_a__f64_sub_ss";
+    case 414: return "f64_mul_ss__f64_load_a";
+    case 415: return "f64_mul_ss__f64_load_a__f64_sub_ss";
+    case 416: return "f64_mul_ss__f64_mul_ss__f64_load_a";
+    case 417: return "f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss";
+    case 418: return "f64_mul_ss__f64_add_ss__f64_add_ss";
+    case 419: return "f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s";
+    case 420: return "f64_mul_ss__const64__f64_div_ss";
+    case 421: return "f64_mul_ss__const64__f64_div_ss__f64_mul_ss";
+    case 422: return "f64_load__f64_mul_ss";
+    case 423: return "f64_load__f64_mul_ss__f64_mul_ss";
+    case 424: return "f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss";
+    case 425: return "f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store";
+    case 426: return "f64_mul_ss__f64_mul_ss__f64_load";
+    case 427: return "f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss";
+    case 428: return "f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store";
+    case 429: return "f64_load__f64_add_ss__f64_store";
+    case 430: return "i32_add_si__i32_add_si__br_nez";
+    case 431: return "i32_add_si__i32_add_si__i32_add_si";
+    case 432: return "i32_add_si__i32_add_si__i32_add_si__br_nez";
+    case 433: return "i32_load8_u__i32_load8_u";
+    case 434: return "i32_load8_u__i32_load8_u__br_i32_ne_ss";
+    case 435: return "i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss";
+    case 436: return "i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1";
+    case 437: return "i32_add_ss__i32_add_si__br_i32_gt_u_si";
   }
   return "?";
 }
