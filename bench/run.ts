@@ -87,7 +87,7 @@ function tiers(): void {
 
   const lines: string[] = [];
   lines.push(`# Benchmark ${date}${quick ? ' (quick)' : ''}`, '');
-  lines.push(`Node ${process.version}; CPU time of the guest's run (VM: including loading and instantiating the guest, after a warm-up run in the same process), median of ${rounds}, each VM run paired with a native run of the same guest.`, '');
+  lines.push(`Node ${process.version}; CPU time of the guest's run (VM: including loading and instantiating the guest, after a second of warm-up runs in the same process, so the dispatch loop runs in the top tier the host configuration allows), median of ${rounds}, each VM run paired with a native run of the same guest.`, '');
   lines.push('| host | fixture | native ms | VM ms | VM / native | spread |', '|---|---|---:|---:|---:|---|');
   for (const r of rows) {
     lines.push(`| ${r.host} | ${r.fixture} | ${r.native.toFixed(1)} | ${r.vm.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)} |`);
@@ -213,7 +213,7 @@ function monitors(): void {
   const lines: string[] = [];
   lines.push(`# Monitor overhead ${date}${quick ? ' (quick)' : ''}`, '');
   lines.push(`Node ${process.version}, default tiering; load average (1/5/15 min) ${loadBefore} at the start, ${load()} at the end, on ${
-    cpus().length} cores. CPU time of the guest's run, each configuration in its own process after a warm-up run, the five run back to back per round; median of ${rounds} rounds (ratios: median of the per-round ratios; in parentheses their min–max)${hookRounds < rounds ? `; the hooked run in the first round only` : ''}. VM runs include loading and instantiating the guest.`, '');
+    cpus().length} cores. CPU time of the guest's run, each configuration in its own process after warm-up runs (the VM's: a second of them), the five run back to back per round; median of ${rounds} rounds (ratios: median of the per-round ratios; in parentheses their min–max)${hookRounds < rounds ? `; the hooked run in the first round only` : ''}. VM runs include loading and instantiating the guest.`, '');
   lines.push('- **native**: Node runs the fixture (node:wasi).');
   lines.push('- **+hook**: natively, after `bench/wasabi/rewrite.ts` put `i32.const <opcode>; call $wasabi.hook` before every instruction; the JS hook counts per opcode (Wasabi-style static instrumentation, an opcode histogram).');
   lines.push('- **VM plain**: no metering, no probes. **VM metered**: fuel counted per segment (unlimited fuel). **VM monitored**: metered plus one u64 counter per segment; every monitor is derived from those counters after the run.');
