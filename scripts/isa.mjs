@@ -349,4 +349,6 @@ export const irPairs = [
   ["i32_add_si", "i32_add_si", "br_nez"], ["i32_add_si", "i32_add_si", "i32_add_si", "br_nez"],
   ["i32_load8_u", "i32_load8_u", "br_i32_ne_ss"], ["i32_gt_s_ss", "i32_lt_s_ss", "i32_sub_ss", "ret1"],
   ["i32_add_ss", "i32_add_si", "br_i32_gt_u_si"],
+  ["i32_add_si", "f64_mul_ss", "f64_mul_ss", "f64_load", "f64_add_ss", "f64_store"],
+  ["f64_load_k", "f64_mul_si", "f64_load_k", "f64_add_ss", "f64_store_k"],
 ];

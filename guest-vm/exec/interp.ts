@@ -4531,6 +4531,247 @@ export function interp(): i32 {
         }
         break;
       }
+      case IR.i32_add_si__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k__f64_add_ss__f64_store_k: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const ea = load<u64>(pc, 4);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
       default: {
         statePc = pc; stateFp = fp;
         trapCode = TRAP_UNREACHABLE;
