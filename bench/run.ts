@@ -87,7 +87,7 @@ function tiers(): void {
 
   const lines: string[] = [];
   lines.push(`# Benchmark ${date}${quick ? ' (quick)' : ''}`, '');
-  lines.push(`Node ${process.version}; CPU time of the guest's run (VM: including loading and instantiating the guest, after a second of warm-up runs in the same process, so the dispatch loop runs in the top tier the host configuration allows), median of ${rounds}, each VM run paired with a native run of the same guest.`, '');
+  lines.push(`Node ${process.version}; CPU time of the guest's run (VM: including loading and instantiating the guest, after a second of warm-up runs in the same process, so the dispatch loop runs in the top tier the host configuration allows; native: after one short warm-up run, so with default tiering its hot functions tier up during the measured run), median of ${rounds}, each VM run paired with a native run of the same guest.`, '');
   lines.push('| host | fixture | native ms | VM ms | VM / native | spread |', '|---|---|---:|---:|---:|---|');
   for (const r of rows) {
     lines.push(`| ${r.host} | ${r.fixture} | ${r.native.toFixed(1)} | ${r.vm.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)} |`);
