@@ -100,6 +100,11 @@ export class Compiler {
   segField: i32 = NONE;
   segCount: u32 = 0;
 
+  // Declared locals still holding the zero the call gave them (bit x: local x, below 64), while
+  // no label has been placed: then the only path here is the straight line from entry, and a
+  // `local.set` of a zero constant to such a local emits nothing.
+  zeroLocals: u64 = 0;
+
   // Stop points: (IR offset, bytecode offset, operand stack height) wherever the machine can
   // stop — function entry, labels, call returns, segment starts. At each the frame holds exactly
   // the bytecode's operand stack, so a position can be told as (function, bytecode offset).
@@ -301,6 +306,7 @@ export class Compiler {
     }
   }
   placeLabel(c: Ctl): void {
+    this.zeroLocals = 0;
     const here = this.len;
     const p = c.patches;
     for (let i = 0; i < p.length; i += 2) {
@@ -502,6 +508,9 @@ export class Compiler {
     this.segOps.length = 0;
     this.nextLoop = false;
     this.pushCtl(FUNC, 0, <u32>type.results.length);
+    const np = <u32>type.params.length;
+    this.zeroLocals = 0;
+    for (let x = np; x < this.numLocals && x < 64; x++) this.zeroLocals |= (<u64>1) << x;
     if (!this.metered) this.stop(code.bodyStart);
     this.body(type);
     const table = new StaticArray<u32>(this.stops.length);
@@ -598,6 +607,7 @@ export class Compiler {
           break;
         }
         case Op.LOOP: {
+          this.zeroLocals = 0;
           this.blockType();
           this.materializeAll();
           this.noPeephole();
@@ -620,6 +630,7 @@ export class Compiler {
           break;
         }
         case Op.ELSE: {
+          this.zeroLocals = 0;
           const c = this.ctl(0);
           if (!c.unreachable) {
             this.moveTo(c.results, c.height);
@@ -832,7 +843,11 @@ export class Compiler {
     const v = unchecked(this.vals[h]);
     const dst = x << 3;
     this.pop();
-    if (!(kind == LOCAL && <u32>v == x)) {
+    const bit = x < 64 ? (<u64>1) << x : 0;
+    if (kind >= CONST32 && v == 0 && (this.zeroLocals & bit) != 0) {
+      // Already zero: nothing reads a different value.
+    } else if (!(kind == LOCAL && <u32>v == x)) {
+      this.zeroLocals &= ~bit;
       // Entries still reading local x must get their value before it changes.
       for (let i: u32 = 0; i < this.height; i++) {
         if (unchecked(this.kinds[i]) == LOCAL && <u32>unchecked(this.vals[i]) == x) this.materialize(i);
