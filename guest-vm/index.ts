@@ -13,7 +13,7 @@ import { instances } from "./runtime/instance";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
 import { completeHostCall } from "./exec/run";
 import * as describeState from "./describe";
-import { counts as profileCounts, pairs as profilePairs } from "./exec/profile";
+import { counts as profileCounts, pairs as profilePairs, sites as profileSites } from "./exec/profile";
 import { IR_COUNT } from "./ir/ops";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
@@ -469,12 +469,22 @@ export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr
 }
 
 // ── profiling builds only (scripts/build-vm.mjs --profile) ───────────────────────────────
-// Address of the op counts (u64 per IR op) followed by the op-pair counts; 0 in normal builds.
+// Address of the op counts (u64 per IR op), the op-pair counts, then the instruction sites
+// (a u64 count, then u64 pairs: pc, executions); 0 in normal builds.
 export function profile_data(): usize {
   if (!isDefined(HANDOVER_PROFILE)) return 0;
-  const p = heap.alloc(<usize>(IR_COUNT + IR_COUNT * IR_COUNT) << 3);
+  const keys = profileSites.keys();
+  const head = <usize>(IR_COUNT + IR_COUNT * IR_COUNT) << 3;
+  const p = heap.alloc(head + 8 + (<usize>keys.length << 4));
   memory.copy(p, changetype<usize>(profileCounts), <usize>IR_COUNT << 3);
   memory.copy(p + (<usize>IR_COUNT << 3), changetype<usize>(profilePairs), <usize>(IR_COUNT * IR_COUNT) << 3);
+  // Then the instruction sites: a count, and (pc, executions) per site.
+  store<u64>(p + head, <u64>keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const at = unchecked(keys[i]);
+    store<u64>(p + head + 8 + (<usize>i << 4), <u64>at);
+    store<u64>(p + head + 16 + (<usize>i << 4), profileSites.get(at));
+  }
   return p;
 }
 

@@ -339,3 +339,50 @@ export const irOps = [
 //   <op>    load: r0 = mem[r1 + offset]               store: mem[r0 + offset] = r1
 //   <op>_a  the address is r1 + imm (a folded i32.add, wrapping at 32 bits), then + offset
 //   <op>_k  a constant address: the effective address (constant + offset) is the immediate
+
+// ─── Pairs: two IR instructions in one dispatch ───────────────────────────────────────────────
+// [first, second]: when the compiler has emitted `first` immediately followed by `second` in
+// straight-line code, it rewrites the opcode of `first` to the pair `first__second` and leaves the
+// rest as it is — both operand lists, and the second opcode word, which the pair skips. So the
+// second instruction stays a valid instruction on its own: whatever reaches it other than by
+// falling through from the first (a branch, a call's return, a resumed snapshot) runs it alone,
+// and nothing that records an IR offset has to know about pairs. The pair's handler is the two
+// handlers one after the other (a first that branches, leaves the pair when taken). A longer run
+// [a, b, c, …] chains pairs: a__b, then (a__b)__c, and so on, each a pair whose first is a pair.
+// Chosen from bench/profile.mjs on the C fixtures: the most frequent adjacent pairs in hot code,
+// greedily by how many dispatches they save (geomean over the fixtures).
+export const irPairs = [
+  ["i32_add_si", "i32_add_si"], ["i32_add_si", "br_nez"], ["i32_load8_u", "br_i32_ne_ss"],
+  ["f64_mul_ss", "f64_mul_ss"], ["i32_and_si", "br_eqz"], ["f64_store", "i32_add_si"],
+  ["i32_store", "i32_add_si"], ["f64_load_a", "f64_sub_ss"], ["f64_load", "f64_add_ss"],
+  ["copy", "call"], ["i32_add_ss", "i32_add_si"], ["f64_mul_ss", "f64_add_ss"],
+  ["f64_sub_ss", "f64_store"], ["i32_add_si", "i32_xor_ss"], ["i32_add_si", "call"],
+  ["copy2", "copy"], ["i64_xor_ss", "i64_mul_si"], ["const64", "br_i32_lt_u_si"],
+  ["i32_add_ss", "ret1"], ["i64_shr_u_si", "i64_add_ss"], ["f64_load_k", "f64_add_ss"],
+  ["f64_load_k", "f64_mul_si"], ["i32_load", "i32_load"], ["i32_gt_s_ss", "i32_lt_s_ss"],
+  ["i32_sub_ss", "ret1"], ["i32_add_si", "ret1"], ["copy2", "copy2"],
+  ["i32_shl_si", "i32_add_ss"], ["f64_load", "f64_load"], ["f64_add_ss", "f64_sqrt_s"],
+  ["f64_mul_ss", "const64"], ["f64_div_ss", "f64_mul_ss"], ["i32_and_si", "br_nez"],
+  ["br_and_nez_si", "br"], ["i32_load", "i32_store"], ["f64_load_a", "f64_load_a"],
+  ["i32_load", "call"], ["i32_load", "i32_sub_ss"], ["i32_add_si", "i32_load"],
+  ["global_get", "i32_sub_si"], ["i32_add_si", "global_set"], ["copy2", "call_indirect"],
+  ["i32_mul_si", "i32_add_si"], ["i32_or_si", "i32_store"], ["i32_add_si", "br_i32_gt_u_si"],
+  ["f64_sub_ss", "f64_add_ss"], ["i32_load_k", "br_i32_le_u_ss"], ["i32_add_ss", "i32_add_ss"],
+  ["const64", "f64_le_ss"], ["i32_load_k", "br_i32_ne_ss"], ["i32_add_si", "copy"],
+  ["i32_gt_s_si", "select"], ["select", "br_i32_gt_s_si"], ["i32_add_ss", "i32_store"],
+  ["i32_add_si", "br_i32_ne_ss"], ["i32_xor_ss", "i32_store"], ["i32_load_k", "i32_add_ss"],
+  ["i64_extend_i32_u_s", "i64_add_ss"], ["copy", "const32"], ["f32_mul_si", "const32"],
+  ["f32_sub_ss", "f32_mul_ss"], ["f32_mul_si", "f32_abs_s"], ["const32", "f32_lt_ss"],
+  ["br_eqz", "i32_trunc_f32_s_s"],
+  // Longer runs, from the innermost loops: n-body (float), memcmp (memory), the qsort comparator
+  // (intarray), fib's loop (recursion).
+  ["f64_load", "f64_load", "f64_load_a", "f64_sub_ss"], ["f64_mul_ss", "f64_load_a", "f64_sub_ss"],
+  ["f64_mul_ss", "f64_mul_ss", "f64_load_a", "f64_sub_ss"], ["f64_mul_ss", "f64_add_ss", "f64_add_ss", "f64_sqrt_s"],
+  ["f64_mul_ss", "const64", "f64_div_ss", "f64_mul_ss"], ["f64_load", "f64_mul_ss", "f64_mul_ss", "f64_sub_ss", "f64_store"],
+  ["f64_mul_ss", "f64_mul_ss", "f64_load", "f64_add_ss", "f64_store"], ["f64_load", "f64_add_ss", "f64_store"],
+  ["i32_add_si", "i32_add_si", "br_nez"], ["i32_add_si", "i32_add_si", "i32_add_si", "br_nez"],
+  ["i32_load8_u", "i32_load8_u", "br_i32_ne_ss"], ["i32_gt_s_ss", "i32_lt_s_ss", "i32_sub_ss", "ret1"],
+  ["i32_add_ss", "i32_add_si", "br_i32_gt_u_si"],
+  ["i32_add_si", "f64_mul_ss", "f64_mul_ss", "f64_load", "f64_add_ss", "f64_store"],
+  ["f64_load_k", "f64_mul_si", "f64_load_k", "f64_add_ss", "f64_store_k"],
+];

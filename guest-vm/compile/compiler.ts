@@ -17,7 +17,7 @@ import { Module, FuncType, Code } from "../binary/module";
 import { Reader } from "../binary/reader";
 import { Op, PREFIX_FC } from "../binary/opcodes";
 import {
-  IR, irSize, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
+  IR, irSize, irPair, lowerBinSs, lowerBinSi, lowerBrSs, lowerBrSi, negatedCmp,
 } from "../ir/ops";
 import {
   FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, FUNC_MEM, canonicalType,
@@ -91,8 +91,11 @@ export class Compiler {
   ctls: Ctl[] = [];
   depth: i32 = 0; // number of live entries
 
-  // The last emitted instruction, for peephole fusion; lastStart = NONE after a label.
+  // The last emitted instruction, for peephole fusion; lastStart = NONE after a label. When the
+  // last instruction was dropped (dropLast), lastStart == len until the next one begins.
   lastStart: i32 = NONE;
+  // The instruction before the last, when it may still become the first of a pair with it.
+  prevStart: i32 = NONE;
   lastDst: i32 = NONE; // its destination slot when it wrote a stack slot
   lastDstAt: u32 = 4; // where in the instruction that destination is (for rewriting it)
   lastWasm: u32 = 0; // the wasm instruction it implements (comparisons, eqz)
@@ -106,6 +109,11 @@ export class Compiler {
   hosted: bool = false;
   segField: i32 = NONE;
   segCount: u32 = 0;
+
+  // Declared locals still holding the zero the call gave them (bit x: local x, below 64), while
+  // no label has been placed: then the only path here is the straight line from entry, and a
+  // `local.set` of a zero constant to such a local emits nothing.
+  zeroLocals: u64 = 0;
 
   // Stop points: (IR offset, bytecode offset, operand stack height, phase) wherever the machine
   // can stop — function entry, labels, call returns, segment starts, probes. At each the frame
@@ -145,7 +153,29 @@ export class Compiler {
     store<u64>(this.buf + this.len, v);
     this.len += 8;
   }
+  // Pairs (scripts/isa.mjs irPairs): the last two instructions become one dispatch once neither
+  // can change any more — when a third begins or at a label. Only the first's opcode changes. A
+  // pair stays `prevStart`, so the next instruction may extend it (a listed longer run).
+  pairUp(): bool {
+    const prev = this.prevStart;
+    const last = this.lastStart;
+    if (prev == NONE || last == NONE || prev >= last || <u32>last >= this.len) return false;
+    const a = load<u32>(this.buf + <usize>prev);
+    const b = load<u32>(this.buf + <usize>last);
+    if (<u32>prev + irSize(a) != <u32>last || <u32>last + irSize(b) != this.len) return false;
+    const pair = irPair(a, b);
+    if (pair == 0xffff) return false;
+    store<u32>(this.buf + <usize>prev, pair);
+    return true;
+  }
   begin(op: u32): u32 {
+    if (this.lastStart != NONE && <u32>this.lastStart == this.len) {
+      // The last instruction was dropped: this one takes its place after prevStart.
+    } else if (this.lastStart != NONE && <u32>this.lastStart + irSize(load<u32>(this.buf + <usize>this.lastStart)) == this.len) {
+      if (!this.pairUp()) this.prevStart = this.lastStart;
+    } else {
+      this.prevStart = NONE;
+    }
     const start = this.len;
     this.w32(op);
     this.lastStart = <i32>start;
@@ -156,7 +186,7 @@ export class Compiler {
   }
   // r[dst] = r[src]; two moves in a row share one dispatch (copy2).
   copy(dst: u32, src: u32): void {
-    if (this.lastStart != NONE && load<u32>(this.buf + <usize>this.lastStart) == IR.copy) {
+    if (this.lastStart != NONE && <u32>this.lastStart + 12 == this.len && load<u32>(this.buf + <usize>this.lastStart) == IR.copy) {
       store<u32>(this.buf + <usize>this.lastStart, IR.copy2);
       this.w32(dst);
       this.w32(src);
@@ -171,8 +201,16 @@ export class Compiler {
     this.lastDst = <i32>dst;
   }
   noPeephole(): void {
+    this.pairUp();
+    this.prevStart = NONE;
     this.lastStart = NONE;
     this.lastDst = NONE;
+  }
+  // Removes the last instruction (fused into the one about to be emitted in its place).
+  dropLast(): void {
+    this.len = <u32>this.lastStart;
+    this.lastDst = NONE;
+    this.lastWasm = 0;
   }
 
   // A segment starts where the frame holds exactly the bytecode's operand stack, so running out
@@ -376,6 +414,7 @@ export class Compiler {
     }
   }
   placeLabel(c: Ctl): void {
+    this.zeroLocals = 0;
     const here = this.len;
     const p = c.patches;
     for (let i = 0; i < p.length; i += 2) {
@@ -441,8 +480,7 @@ export class Compiler {
         c.eqz = true;
         c.wide = op == Op.I64_EQZ;
         c.a = load<u32>(this.buf + at, 8);
-        this.len = <u32>at;
-        this.noPeephole();
+        this.dropLast();
         this.pop();
         return c;
       }
@@ -451,8 +489,7 @@ export class Compiler {
         c.test = true;
         c.a = load<u32>(this.buf + at, 8);
         c.bImm = <u64>load<u32>(this.buf + at, 12);
-        this.len = <u32>at;
-        this.noPeephole();
+        this.dropLast();
         this.pop();
         return c;
       }
@@ -471,8 +508,7 @@ export class Compiler {
       } else {
         c.b = load<u32>(this.buf + at, 12);
       }
-      this.len = <u32>at;
-      this.noPeephole();
+      this.dropLast();
       this.pop();
       return c;
     }
@@ -531,7 +567,6 @@ export class Compiler {
     const field = this.len;
     this.w32(0);
     this.lastBranchInstr = at;
-    this.noPeephole();
     return field;
   }
   reserveHeight(h: u32): void {
@@ -570,6 +605,8 @@ export class Compiler {
     this.truncate(0);
     this.maxHeight = 0;
     this.depth = 0;
+    this.prevStart = NONE;
+    this.lastStart = NONE;
     this.noPeephole();
     this.probed = probing();
     this.funcIndex = index;
@@ -586,6 +623,9 @@ export class Compiler {
     this.segOps.length = 0;
     this.nextLoop = false;
     this.pushCtl(FUNC, 0, <u32>type.results.length);
+    const np = <u32>type.params.length;
+    this.zeroLocals = 0;
+    for (let x = np; x < this.numLocals && x < 64; x++) this.zeroLocals |= (<u64>1) << x;
     if (!this.metered) this.stop(code.bodyStart);
     this.body(type, code.bodyStart);
     const table = new StaticArray<u32>(this.stops.length);
@@ -687,6 +727,7 @@ export class Compiler {
           break;
         }
         case Op.LOOP: {
+          this.zeroLocals = 0;
           this.blockType();
           this.materializeAll();
           this.noPeephole();
@@ -709,6 +750,7 @@ export class Compiler {
           break;
         }
         case Op.ELSE: {
+          this.zeroLocals = 0;
           const c = this.ctl(0);
           if (!c.unreachable) {
             this.moveTo(c.results, c.height);
@@ -932,7 +974,11 @@ export class Compiler {
     const v = unchecked(this.vals[h]);
     const dst = x << 3;
     this.pop();
-    if (!(kind == LOCAL && <u32>v == x)) {
+    const bit = x < 64 ? (<u64>1) << x : 0;
+    if (kind >= CONST32 && v == 0 && (this.zeroLocals & bit) != 0) {
+      // Already zero: nothing reads a different value.
+    } else if (!(kind == LOCAL && <u32>v == x)) {
+      this.zeroLocals &= ~bit;
       // Entries still reading local x must get their value before it changes.
       for (let i: u32 = 0; i < this.height; i++) {
         if (unchecked(this.kinds[i]) == LOCAL && <u32>unchecked(this.vals[i]) == x) this.materialize(i);

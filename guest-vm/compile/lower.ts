@@ -181,7 +181,7 @@ export function lowerMemoryAccess(c: Compiler, op: u32): void {
     const add = c.buf + <usize>c.lastStart;
     p = load<u32>(add, 8);
     k = load<u32>(add, 12);
-    c.len = <u32>c.lastStart;
+    c.dropLast();
     form = plain + 1;
   } else {
     p = c.operand(at);

@@ -42,7 +42,7 @@ export function interp(): i32 {
   let memLen = load<u32>(memRec, MEM_BYTES);
   budgetLeft = sliceBudget;
   while (true) {
-    if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc));
+    if (isDefined(HANDOVER_PROFILE)) countOp(load<u32>(pc), pc);
     switch (load<u32>(pc)) {
       case IR.copy: {
         const d = fp + <usize>load<u32>(pc, 4);
@@ -3865,6 +3865,2082 @@ export function interp(): i32 {
         const v = load<i64>(fp + <usize>load<u32>(pc, 12));
         if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u32>(mem + <usize>ea, <u32>v);
         pc += 16;
+        break;
+      }
+      case IR.i32_add_si__i32_add_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.i32_load8_u__br_i32_ne_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_and_si__br_eqz: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a & b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c == 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.f64_store__i32_add_si: {
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_store__i32_add_si: {
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.copy__call: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          store<u64>(d, load<u64>(s));
+          pc += 12;
+        }
+        {
+          const f = load<u32>(pc, 4);
+          const a = load<u32>(pc, 8);
+          const callee = <usize>f; const nfp = fp + <usize>a; let code = load<usize>(callee, FUNC_CODE);
+        if (code == 0) {
+          if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 12;
+              break;
+            }
+            pc = pc + 12; statePc = pc; stateFp = fp;
+            hostCallee = callee; hostFp = nfp;
+            return STATUS_HOST_CALL;
+          }
+          code = compileFunction(callee);
+        }
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 12); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
+        const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
+        const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
+        for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        }
+        break;
+      }
+      case IR.i32_add_ss__i32_add_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_sub_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_xor_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a ^ b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__call: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const f = load<u32>(pc, 4);
+          const a = load<u32>(pc, 8);
+          const callee = <usize>f; const nfp = fp + <usize>a; let code = load<usize>(callee, FUNC_CODE);
+        if (code == 0) {
+          if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 12;
+              break;
+            }
+            pc = pc + 12; statePc = pc; stateFp = fp;
+            hostCallee = callee; hostFp = nfp;
+            return STATUS_HOST_CALL;
+          }
+          code = compileFunction(callee);
+        }
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 12); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
+        const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
+        const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
+        for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        }
+        break;
+      }
+      case IR.copy2__copy: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          const e = fp + <usize>load<u32>(pc, 12);
+          const t = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          store<u64>(d, load<u64>(s));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.i64_xor_ss__i64_mul_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i64>(fp + <usize>load<u32>(pc, 12));
+          store<i64>(d, a ^ b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i64>(pc, 12);
+          store<i64>(d, a * b);
+          pc += 20;
+        }
+        break;
+      }
+      case IR.const64__br_i32_lt_u_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if (<i32>(<u32>a < <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_ss__ret1: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const s = fp + <usize>load<u32>(pc, 4);
+          store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        }
+        break;
+      }
+      case IR.i64_shr_u_si__i64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i64>(pc, 12);
+          store<i64>(d, a >>> b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i64>(fp + <usize>load<u32>(pc, 12));
+          store<i64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        break;
+      }
+      case IR.i32_load__i32_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_gt_s_ss__i32_lt_s_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_sub_ss__ret1: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        {
+          const s = fp + <usize>load<u32>(pc, 4);
+          store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        }
+        break;
+      }
+      case IR.i32_add_si__ret1: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const s = fp + <usize>load<u32>(pc, 4);
+          store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        }
+        break;
+      }
+      case IR.copy2__copy2: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          const e = fp + <usize>load<u32>(pc, 12);
+          const t = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          const e = fp + <usize>load<u32>(pc, 12);
+          const t = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.i32_shl_si__i32_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a << b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_add_ss__f64_sqrt_s: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          store<f64>(d, sqrt<f64>(a));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__const64: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_div_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a / b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_and_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a & b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.br_and_nez_si__br: {
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const k = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if ((c & k) != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        {
+          const t = load<i32>(pc, 4);
+          pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break;
+        }
+        break;
+      }
+      case IR.i32_load__i32_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_a__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.i32_load__call: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const f = load<u32>(pc, 4);
+          const a = load<u32>(pc, 8);
+          const callee = <usize>f; const nfp = fp + <usize>a; let code = load<usize>(callee, FUNC_CODE);
+        if (code == 0) {
+          if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 12;
+              break;
+            }
+            pc = pc + 12; statePc = pc; stateFp = fp;
+            hostCallee = callee; hostFp = nfp;
+            return STATUS_HOST_CALL;
+          }
+          code = compileFunction(callee);
+        }
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 12); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
+        const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
+        const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
+        for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        }
+        break;
+      }
+      case IR.i32_load__i32_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.global_get__i32_sub_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const g = load<u32>(pc, 8);
+          store<u64>(d, load<u64>(<usize>g));
+          pc += 12;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__global_set: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const g = load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          store<u64>(<usize>g, load<u64>(s));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.copy2__call_indirect: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          const e = fp + <usize>load<u32>(pc, 12);
+          const t = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(s)); store<u64>(e, load<u64>(t));
+          pc += 20;
+        }
+        {
+          const tab = load<u32>(pc, 4);
+          const ty = load<u32>(pc, 8);
+          const i = load<u32>(fp + <usize>load<u32>(pc, 12));
+          const a = load<u32>(pc, 16);
+          const table = <usize>tab;
+      if (i >= load<u32>(table, TABLE_LEN)) { statePc = pc; stateFp = fp; trapCode = TRAP_UNDEFINED; return STATUS_TRAP; }
+      const ref = load<u32>(load<usize>(table, TABLE_ELEMS) + (<usize>i << 2));
+      // ref > funcCount: only a tampered snapshot can put one there; never dereference it.
+      if (ref == 0 || ref > funcCount) { statePc = pc; stateFp = fp; trapCode = TRAP_UNINITIALIZED; return STATUS_TRAP; }
+      const callee = funcRecord(ref - 1);
+      if (load<u32>(callee, FUNC_TYPE_ID) != ty) { statePc = pc; stateFp = fp; trapCode = TRAP_SIGNATURE; return STATUS_TRAP; }
+      const nfp = fp + <usize>a;
+      let code = load<usize>(callee, FUNC_CODE);
+        if (code == 0) {
+          if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
+            const builtin = load<u32>(callee, FUNC_INDEX);
+            if (builtin != 0) {
+              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
+              pc = pc + 20;
+              break;
+            }
+            pc = pc + 20; statePc = pc; stateFp = fp;
+            hostCallee = callee; hostFp = nfp;
+            return STATUS_HOST_CALL;
+          }
+          code = compileFunction(callee);
+        }
+        const csp = stateCsp;
+        if (csp >= callLimit || nfp + <usize>load<u32>(callee, FUNC_FRAME_BYTES) > stackLimit) { statePc = pc; stateFp = fp; trapCode = TRAP_STACK; return STATUS_TRAP; }
+        store<usize>(csp, pc + 20); store<usize>(csp, fp, 4); store<usize>(csp, stateFunc, 8); stateCsp = csp + FRAME_RECORD;
+        const zs = nfp + <usize>load<u32>(callee, FUNC_ZERO_START);
+        const ze = zs + <usize>load<u32>(callee, FUNC_ZERO_BYTES);
+        for (let z = zs; z < ze; z += 8) store<u64>(z, 0);
+        fp = nfp; pc = code; stateFunc = callee;
+        const mr = load<usize>(callee, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; }
+        }
+        break;
+      }
+      case IR.i32_mul_si__i32_add_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_or_si__i32_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a | b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__br_i32_gt_u_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.f64_sub_ss__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_load_k__br_i32_le_u_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(<u32>a <= <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_ss__i32_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.const64__f64_le_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a <= b));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_load_k__br_i32_ne_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__copy: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          store<u64>(d, load<u64>(s));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.i32_gt_s_si__select: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const c = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const x = fp + <usize>load<u32>(pc, 12);
+          const y = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(c != 0 ? x : y));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.select__br_i32_gt_s_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const c = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const x = fp + <usize>load<u32>(pc, 12);
+          const y = fp + <usize>load<u32>(pc, 16);
+          store<u64>(d, load<u64>(c != 0 ? x : y));
+          pc += 20;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if (<i32>(a > b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_ss__i32_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__br_i32_ne_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_xor_ss__i32_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a ^ b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i32>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(mem + <usize>ea, <i32>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_load_k__i32_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 4 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<i32>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i64_extend_i32_u_s__i64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<u32>(fp + <usize>load<u32>(pc, 8));
+          store<i64>(d, <i64>a);
+          pc += 12;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i64>(fp + <usize>load<u32>(pc, 12));
+          store<i64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.copy__const32: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const s = fp + <usize>load<u32>(pc, 8);
+          store<u64>(d, load<u64>(s));
+          pc += 12;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u32>(pc, 8);
+          store<u32>(d, x);
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f32_mul_si__const32: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f32>(pc, 12);
+          store<f32>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u32>(pc, 8);
+          store<u32>(d, x);
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f32_sub_ss__f32_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+          store<f32>(d, a - b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+          store<f32>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f32_mul_si__f32_abs_s: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f32>(pc, 12);
+          store<f32>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          store<i32>(d, a & 0x7fffffff);
+          pc += 12;
+        }
+        break;
+      }
+      case IR.const32__f32_lt_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u32>(pc, 8);
+          store<u32>(d, x);
+          pc += 12;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.br_eqz__i32_trunc_f32_s_s: {
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c == 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f32>(fp + <usize>load<u32>(pc, 8));
+          if (isNaN<f32>(a)) { statePc = pc; stateFp = fp; trapCode = TRAP_CONVERSION; return STATUS_TRAP; } if (!(a >= -2147483648.0 && a < 2147483648.0)) { statePc = pc; stateFp = fp; trapCode = TRAP_OVERFLOW; return STATUS_TRAP; } store<i32>(d, <i32>a);
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f64_load__f64_load__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_load__f64_load__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load_a: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const k = load<u32>(pc, 12);
+          const o = load<u32>(pc, 16);
+          const ea = <u64>(p + k) + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_add_ss__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          store<f64>(d, sqrt<f64>(a));
+          pc += 12;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__const64__f64_div_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a / b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__const64__f64_div_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const x = load<u64>(pc, 8);
+          store<u64>(d, x);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a / b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a - b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__i32_add_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__i32_add_si__i32_add_si__br_nez: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const c = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const t = load<i32>(pc, 8);
+          if (c != 0) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 12;
+        }
+        break;
+      }
+      case IR.i32_load8_u__i32_load8_u: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_load8_u__i32_load8_u__br_i32_ne_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 1 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i32>(d, <i32>load<u8>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const t = load<i32>(pc, 12);
+          if (<i32>(a != b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a > b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, <i32>(a < b));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a - b);
+          pc += 16;
+        }
+        {
+          const s = fp + <usize>load<u32>(pc, 4);
+          store<u64>(fp, load<u64>(s)); const csp = stateCsp - FRAME_RECORD; stateCsp = csp; pc = load<usize>(csp); fp = load<usize>(csp, 4);
+        const caller = load<usize>(csp, 8); stateFunc = caller;
+        const mr = load<usize>(caller, FUNC_MEM); mem = load<usize>(mr, MEM_BASE); memLen = load<u32>(mr, MEM_BYTES);
+        }
+        break;
+      }
+      case IR.i32_add_ss__i32_add_si__br_i32_gt_u_si: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(fp + <usize>load<u32>(pc, 12));
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const a = load<i32>(fp + <usize>load<u32>(pc, 4));
+          const b = load<i32>(pc, 8);
+          const t = load<i32>(pc, 12);
+          if (<i32>(<u32>a > <u32>b)) { pc += <usize>(t); if (--budgetLeft < 0) { statePc = pc; stateFp = fp; suspendReason = SUSPEND_SLICE; return STATUS_SUSPENDED; } break; } else pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<i32>(fp + <usize>load<u32>(pc, 8));
+          const b = load<i32>(pc, 12);
+          store<i32>(d, a + b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a * b);
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const p = load<u32>(fp + <usize>load<u32>(pc, 8));
+          const o = load<u32>(pc, 12);
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const p = load<u32>(fp + <usize>load<u32>(pc, 4));
+          const o = load<u32>(pc, 8);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          const ea = <u64>p + <u64>o; if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k__f64_add_ss: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        break;
+      }
+      case IR.f64_load_k__f64_mul_si__f64_load_k__f64_add_ss__f64_store_k: {
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(pc, 12);
+          store<f64>(d, a * b);
+          pc += 20;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const ea = load<u64>(pc, 8);
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<i64>(d, <i64>load<u64>(mem + <usize>ea));
+          pc += 16;
+        }
+        {
+          const d = fp + <usize>load<u32>(pc, 4);
+          const a = load<f64>(fp + <usize>load<u32>(pc, 8));
+          const b = load<f64>(fp + <usize>load<u32>(pc, 12));
+          store<f64>(d, a + b);
+          pc += 16;
+        }
+        {
+          const ea = load<u64>(pc, 4);
+          const v = load<i64>(fp + <usize>load<u32>(pc, 12));
+          if (ea + 8 > <u64>memLen) { statePc = pc; stateFp = fp; trapCode = TRAP_MEMORY; return STATUS_TRAP; } store<u64>(mem + <usize>ea, <u64>v);
+          pc += 16;
+        }
         break;
       }
       default: {

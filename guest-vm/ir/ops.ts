@@ -497,9 +497,107 @@ export const enum IR {
   i64_store32 = 490, // i64.store32(r1 + offset, v) (16 bytes)
   i64_store32_a = 491, // i64.store32((r1 + imm) + offset, v) (20 bytes)
   i64_store32_k = 492, // i64.store32(imm, v) (16 bytes)
+  i32_add_si__i32_add_si = 493, // i32_add_si; i32_add_si (32 bytes)
+  i32_add_si__br_nez = 494, // i32_add_si; br_nez (28 bytes)
+  i32_load8_u__br_i32_ne_ss = 495, // i32_load8_u; br_i32_ne_ss (32 bytes)
+  f64_mul_ss__f64_mul_ss = 496, // f64_mul_ss; f64_mul_ss (32 bytes)
+  i32_and_si__br_eqz = 497, // i32_and_si; br_eqz (28 bytes)
+  f64_store__i32_add_si = 498, // f64_store; i32_add_si (32 bytes)
+  i32_store__i32_add_si = 499, // i32_store; i32_add_si (32 bytes)
+  f64_load_a__f64_sub_ss = 500, // f64_load_a; f64_sub_ss (36 bytes)
+  f64_load__f64_add_ss = 501, // f64_load; f64_add_ss (32 bytes)
+  copy__call = 502, // copy; call (24 bytes)
+  i32_add_ss__i32_add_si = 503, // i32_add_ss; i32_add_si (32 bytes)
+  f64_mul_ss__f64_add_ss = 504, // f64_mul_ss; f64_add_ss (32 bytes)
+  f64_sub_ss__f64_store = 505, // f64_sub_ss; f64_store (32 bytes)
+  i32_add_si__i32_xor_ss = 506, // i32_add_si; i32_xor_ss (32 bytes)
+  i32_add_si__call = 507, // i32_add_si; call (28 bytes)
+  copy2__copy = 508, // copy2; copy (32 bytes)
+  i64_xor_ss__i64_mul_si = 509, // i64_xor_ss; i64_mul_si (36 bytes)
+  const64__br_i32_lt_u_si = 510, // const64; br_i32_lt_u_si (32 bytes)
+  i32_add_ss__ret1 = 511, // i32_add_ss; ret1 (24 bytes)
+  i64_shr_u_si__i64_add_ss = 512, // i64_shr_u_si; i64_add_ss (36 bytes)
+  f64_load_k__f64_add_ss = 513, // f64_load_k; f64_add_ss (32 bytes)
+  f64_load_k__f64_mul_si = 514, // f64_load_k; f64_mul_si (36 bytes)
+  i32_load__i32_load = 515, // i32_load; i32_load (32 bytes)
+  i32_gt_s_ss__i32_lt_s_ss = 516, // i32_gt_s_ss; i32_lt_s_ss (32 bytes)
+  i32_sub_ss__ret1 = 517, // i32_sub_ss; ret1 (24 bytes)
+  i32_add_si__ret1 = 518, // i32_add_si; ret1 (24 bytes)
+  copy2__copy2 = 519, // copy2; copy2 (40 bytes)
+  i32_shl_si__i32_add_ss = 520, // i32_shl_si; i32_add_ss (32 bytes)
+  f64_load__f64_load = 521, // f64_load; f64_load (32 bytes)
+  f64_add_ss__f64_sqrt_s = 522, // f64_add_ss; f64_sqrt_s (28 bytes)
+  f64_mul_ss__const64 = 523, // f64_mul_ss; const64 (32 bytes)
+  f64_div_ss__f64_mul_ss = 524, // f64_div_ss; f64_mul_ss (32 bytes)
+  i32_and_si__br_nez = 525, // i32_and_si; br_nez (28 bytes)
+  br_and_nez_si__br = 526, // br_and_nez_si; br (24 bytes)
+  i32_load__i32_store = 527, // i32_load; i32_store (32 bytes)
+  f64_load_a__f64_load_a = 528, // f64_load_a; f64_load_a (40 bytes)
+  i32_load__call = 529, // i32_load; call (28 bytes)
+  i32_load__i32_sub_ss = 530, // i32_load; i32_sub_ss (32 bytes)
+  i32_add_si__i32_load = 531, // i32_add_si; i32_load (32 bytes)
+  global_get__i32_sub_si = 532, // global_get; i32_sub_si (28 bytes)
+  i32_add_si__global_set = 533, // i32_add_si; global_set (28 bytes)
+  copy2__call_indirect = 534, // copy2; call_indirect (40 bytes)
+  i32_mul_si__i32_add_si = 535, // i32_mul_si; i32_add_si (32 bytes)
+  i32_or_si__i32_store = 536, // i32_or_si; i32_store (32 bytes)
+  i32_add_si__br_i32_gt_u_si = 537, // i32_add_si; br_i32_gt_u_si (32 bytes)
+  f64_sub_ss__f64_add_ss = 538, // f64_sub_ss; f64_add_ss (32 bytes)
+  i32_load_k__br_i32_le_u_ss = 539, // i32_load_k; br_i32_le_u_ss (32 bytes)
+  i32_add_ss__i32_add_ss = 540, // i32_add_ss; i32_add_ss (32 bytes)
+  const64__f64_le_ss = 541, // const64; f64_le_ss (32 bytes)
+  i32_load_k__br_i32_ne_ss = 542, // i32_load_k; br_i32_ne_ss (32 bytes)
+  i32_add_si__copy = 543, // i32_add_si; copy (28 bytes)
+  i32_gt_s_si__select = 544, // i32_gt_s_si; select (36 bytes)
+  select__br_i32_gt_s_si = 545, // select; br_i32_gt_s_si (36 bytes)
+  i32_add_ss__i32_store = 546, // i32_add_ss; i32_store (32 bytes)
+  i32_add_si__br_i32_ne_ss = 547, // i32_add_si; br_i32_ne_ss (32 bytes)
+  i32_xor_ss__i32_store = 548, // i32_xor_ss; i32_store (32 bytes)
+  i32_load_k__i32_add_ss = 549, // i32_load_k; i32_add_ss (32 bytes)
+  i64_extend_i32_u_s__i64_add_ss = 550, // i64_extend_i32_u_s; i64_add_ss (28 bytes)
+  copy__const32 = 551, // copy; const32 (24 bytes)
+  f32_mul_si__const32 = 552, // f32_mul_si; const32 (28 bytes)
+  f32_sub_ss__f32_mul_ss = 553, // f32_sub_ss; f32_mul_ss (32 bytes)
+  f32_mul_si__f32_abs_s = 554, // f32_mul_si; f32_abs_s (28 bytes)
+  const32__f32_lt_ss = 555, // const32; f32_lt_ss (28 bytes)
+  br_eqz__i32_trunc_f32_s_s = 556, // br_eqz; i32_trunc_f32_s_s (24 bytes)
+  f64_load__f64_load__f64_load_a = 557, // f64_load__f64_load; f64_load_a (52 bytes)
+  f64_load__f64_load__f64_load_a__f64_sub_ss = 558, // f64_load__f64_load__f64_load_a; f64_sub_ss (68 bytes)
+  f64_mul_ss__f64_load_a = 559, // f64_mul_ss; f64_load_a (36 bytes)
+  f64_mul_ss__f64_load_a__f64_sub_ss = 560, // f64_mul_ss__f64_load_a; f64_sub_ss (52 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load_a = 561, // f64_mul_ss__f64_mul_ss; f64_load_a (52 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss = 562, // f64_mul_ss__f64_mul_ss__f64_load_a; f64_sub_ss (68 bytes)
+  f64_mul_ss__f64_add_ss__f64_add_ss = 563, // f64_mul_ss__f64_add_ss; f64_add_ss (48 bytes)
+  f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s = 564, // f64_mul_ss__f64_add_ss__f64_add_ss; f64_sqrt_s (60 bytes)
+  f64_mul_ss__const64__f64_div_ss = 565, // f64_mul_ss__const64; f64_div_ss (48 bytes)
+  f64_mul_ss__const64__f64_div_ss__f64_mul_ss = 566, // f64_mul_ss__const64__f64_div_ss; f64_mul_ss (64 bytes)
+  f64_load__f64_mul_ss = 567, // f64_load; f64_mul_ss (32 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss = 568, // f64_load__f64_mul_ss; f64_mul_ss (48 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss = 569, // f64_load__f64_mul_ss__f64_mul_ss; f64_sub_ss (64 bytes)
+  f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store = 570, // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss; f64_store (80 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load = 571, // f64_mul_ss__f64_mul_ss; f64_load (48 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss = 572, // f64_mul_ss__f64_mul_ss__f64_load; f64_add_ss (64 bytes)
+  f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store = 573, // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss; f64_store (80 bytes)
+  f64_load__f64_add_ss__f64_store = 574, // f64_load__f64_add_ss; f64_store (48 bytes)
+  i32_add_si__i32_add_si__br_nez = 575, // i32_add_si__i32_add_si; br_nez (44 bytes)
+  i32_add_si__i32_add_si__i32_add_si = 576, // i32_add_si__i32_add_si; i32_add_si (48 bytes)
+  i32_add_si__i32_add_si__i32_add_si__br_nez = 577, // i32_add_si__i32_add_si__i32_add_si; br_nez (60 bytes)
+  i32_load8_u__i32_load8_u = 578, // i32_load8_u; i32_load8_u (32 bytes)
+  i32_load8_u__i32_load8_u__br_i32_ne_ss = 579, // i32_load8_u__i32_load8_u; br_i32_ne_ss (48 bytes)
+  i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss = 580, // i32_gt_s_ss__i32_lt_s_ss; i32_sub_ss (48 bytes)
+  i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1 = 581, // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss; ret1 (56 bytes)
+  i32_add_ss__i32_add_si__br_i32_gt_u_si = 582, // i32_add_ss__i32_add_si; br_i32_gt_u_si (48 bytes)
+  i32_add_si__f64_mul_ss = 583, // i32_add_si; f64_mul_ss (32 bytes)
+  i32_add_si__f64_mul_ss__f64_mul_ss = 584, // i32_add_si__f64_mul_ss; f64_mul_ss (48 bytes)
+  i32_add_si__f64_mul_ss__f64_mul_ss__f64_load = 585, // i32_add_si__f64_mul_ss__f64_mul_ss; f64_load (64 bytes)
+  i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss = 586, // i32_add_si__f64_mul_ss__f64_mul_ss__f64_load; f64_add_ss (80 bytes)
+  i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store = 587, // i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss; f64_store (96 bytes)
+  f64_load_k__f64_mul_si__f64_load_k = 588, // f64_load_k__f64_mul_si; f64_load_k (52 bytes)
+  f64_load_k__f64_mul_si__f64_load_k__f64_add_ss = 589, // f64_load_k__f64_mul_si__f64_load_k; f64_add_ss (68 bytes)
+  f64_load_k__f64_mul_si__f64_load_k__f64_add_ss__f64_store_k = 590, // f64_load_k__f64_mul_si__f64_load_k__f64_add_ss; f64_store_k (84 bytes)
 }
 
-export const IR_COUNT: u32 = 493;
+export const IR_COUNT: u32 = 591;
 
 // IR instructions that call the host with pc saved, where a host trap means the guest's.
 export function hostFaultable(op: u32): bool {
@@ -581,7 +679,115 @@ export function hostFaultable(op: u32): bool {
   return false;
 }
 
-const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 12, 20, 16, 12, 16, 20, 16, 4, 4, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16];
+// Pairs (scripts/isa.mjs irPairs) are IR_FIRST_PAIR..IR_COUNT-1.
+export const IR_FIRST_PAIR: u32 = 493;
+
+// The pair of IR ops `first` then `second`; 0xffff if there is none.
+export function irPair(first: u32, second: u32): u32 {
+  switch ((first << 16) | second) {
+    case 10420383: return 493; // i32_add_si__i32_add_si
+    case 10420232: return 494; // i32_add_si__br_nez
+    case 28770360: return 495; // i32_load8_u__br_i32_ne_ss
+    case 16384250: return 496; // f64_mul_ss__f64_mul_ss
+    case 11337735: return 497; // i32_and_si__br_eqz
+    case 31129759: return 498; // f64_store__i32_add_si
+    case 30539935: return 499; // i32_store__i32_add_si
+    case 28442872: return 500; // f64_load_a__f64_sub_ss
+    case 28377334: return 501; // f64_load__f64_add_ss
+    case 14: return 502; // copy__call
+    case 10354847: return 503; // i32_add_ss__i32_add_si
+    case 16384246: return 504; // f64_mul_ss__f64_add_ss
+    case 16253403: return 505; // f64_sub_ss__f64_store
+    case 10420400: return 506; // i32_add_si__i32_xor_ss
+    case 10420238: return 507; // i32_add_si__call
+    case 65536: return 508; // copy2__copy
+    case 13697220: return 509; // i64_xor_ss__i64_mul_si
+    case 196673: return 510; // const64__br_i32_lt_u_si
+    case 10354705: return 511; // i32_add_ss__ret1
+    case 14155967: return 512; // i64_shr_u_si__i64_add_ss
+    case 28508406: return 513; // f64_load_k__f64_add_ss
+    case 28508411: return 514; // f64_load_k__f64_mul_si
+    case 27787688: return 515; // i32_load__i32_load
+    case 4325434: return 516; // i32_gt_s_ss__i32_lt_s_ss
+    case 10485777: return 517; // i32_sub_ss__ret1
+    case 10420241: return 518; // i32_add_si__ret1
+    case 65537: return 519; // copy2__copy2
+    case 11731102: return 520; // i32_shl_si__i32_add_ss
+    case 28377521: return 521; // f64_load__f64_load
+    case 16122101: return 522; // f64_add_ss__f64_sqrt_s
+    case 16384003: return 523; // f64_mul_ss__const64
+    case 16515322: return 524; // f64_div_ss__f64_mul_ss
+    case 11337736: return 525; // i32_and_si__br_nez
+    case 786438: return 526; // br_and_nez_si__br
+    case 27787730: return 527; // i32_load__i32_store
+    case 28443058: return 528; // f64_load_a__f64_load_a
+    case 27787278: return 529; // i32_load__call
+    case 27787424: return 530; // i32_load__i32_sub_ss
+    case 10420648: return 531; // i32_add_si__i32_load
+    case 2031777: return 532; // global_get__i32_sub_si
+    case 10420256: return 533; // i32_add_si__global_set
+    case 65551: return 534; // copy2__call_indirect
+    case 10682527: return 535; // i32_mul_si__i32_add_si
+    case 11469266: return 536; // i32_or_si__i32_store
+    case 10420297: return 537; // i32_add_si__br_i32_gt_u_si
+    case 16253174: return 538; // f64_sub_ss__f64_add_ss
+    case 27918416: return 539; // i32_load_k__br_i32_le_u_ss
+    case 10354846: return 540; // i32_add_ss__i32_add_ss
+    case 196759: return 541; // const64__f64_le_ss
+    case 27918392: return 542; // i32_load_k__br_i32_ne_ss
+    case 10420224: return 543; // i32_add_si__copy
+    case 4390916: return 544; // i32_gt_s_si__select
+    case 262213: return 545; // select__br_i32_gt_s_si
+    case 10355154: return 546; // i32_add_ss__i32_store
+    case 10420280: return 547; // i32_add_si__br_i32_ne_ss
+    case 11534802: return 548; // i32_xor_ss__i32_store
+    case 27918494: return 549; // i32_load_k__i32_add_ss
+    case 17236159: return 550; // i64_extend_i32_u_s__i64_add_ss
+    case 2: return 551; // copy__const32
+    case 15269890: return 552; // f32_mul_si__const32
+    case 15073512: return 553; // f32_sub_ss__f32_mul_ss
+    case 15270109: return 554; // f32_mul_si__f32_abs_s
+    case 131207: return 555; // const32__f32_lt_ss
+    case 459010: return 556; // br_eqz__i32_trunc_f32_s_s
+    case 34144690: return 557; // f64_load__f64_load__f64_load_a
+    case 36503800: return 558; // f64_load__f64_load__f64_load_a__f64_sub_ss
+    case 16384434: return 559; // f64_mul_ss__f64_load_a
+    case 36634872: return 560; // f64_mul_ss__f64_load_a__f64_sub_ss
+    case 32506290: return 561; // f64_mul_ss__f64_mul_ss__f64_load_a
+    case 36765944: return 562; // f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss
+    case 33030390: return 563; // f64_mul_ss__f64_add_ss__f64_add_ss
+    case 36897013: return 564; // f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s
+    case 34275580: return 565; // f64_mul_ss__const64__f64_div_ss
+    case 37028090: return 566; // f64_mul_ss__const64__f64_div_ss__f64_mul_ss
+    case 28377338: return 567; // f64_load__f64_mul_ss
+    case 37159162: return 568; // f64_load__f64_mul_ss__f64_mul_ss
+    case 37224696: return 569; // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss
+    case 37290459: return 570; // f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store
+    case 32506289: return 571; // f64_mul_ss__f64_mul_ss__f64_load
+    case 37421302: return 572; // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss
+    case 37487067: return 573; // f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store
+    case 32834011: return 574; // f64_load__f64_add_ss__f64_store
+    case 32309256: return 575; // i32_add_si__i32_add_si__br_nez
+    case 32309407: return 576; // i32_add_si__i32_add_si__i32_add_si
+    case 37748744: return 577; // i32_add_si__i32_add_si__i32_add_si__br_nez
+    case 28770743: return 578; // i32_load8_u__i32_load8_u
+    case 37879864: return 579; // i32_load8_u__i32_load8_u__br_i32_ne_ss
+    case 33816736: return 580; // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss
+    case 38010897: return 581; // i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1
+    case 32964681: return 582; // i32_add_ss__i32_add_si__br_i32_gt_u_si
+    case 10420474: return 583; // i32_add_si__f64_mul_ss
+    case 38207738: return 584; // i32_add_si__f64_mul_ss__f64_mul_ss
+    case 38273457: return 585; // i32_add_si__f64_mul_ss__f64_mul_ss__f64_load
+    case 38338806: return 586; // i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss
+    case 38404571: return 587; // i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store
+    case 33685939: return 588; // f64_load_k__f64_mul_si__f64_load_k
+    case 38535414: return 589; // f64_load_k__f64_mul_si__f64_load_k__f64_add_ss
+    case 38601181: return 590; // f64_load_k__f64_mul_si__f64_load_k__f64_add_ss__f64_store_k
+  }
+  return 0xffff;
+}
+
+const SIZES: StaticArray<u8> = [12, 20, 12, 16, 20, 4, 8, 12, 12, 12, 12, 16, 16, 12, 12, 20, 4, 8, 12, 8, 12, 12, 20, 16, 12, 16, 20, 16, 4, 4, 4, 12, 12, 8, 12, 16, 16, 20, 16, 16, 20, 8, 16, 16, 12, 20, 20, 24, 24, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 16, 20, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 16, 20, 16, 20, 16, 20, 16, 20, 16, 16, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 16, 20, 16, 32, 28, 32, 32, 28, 32, 32, 36, 32, 24, 32, 32, 32, 32, 28, 32, 36, 32, 24, 36, 32, 36, 32, 32, 24, 24, 40, 32, 32, 28, 32, 32, 28, 24, 32, 40, 28, 32, 32, 28, 28, 40, 32, 32, 32, 32, 32, 32, 32, 32, 28, 36, 36, 32, 32, 32, 32, 28, 24, 28, 32, 28, 28, 24, 52, 68, 36, 52, 52, 68, 48, 60, 48, 64, 32, 48, 64, 80, 48, 64, 80, 48, 44, 48, 60, 32, 48, 48, 56, 48, 32, 48, 64, 80, 96, 52, 68, 84];
 // Byte size of an IR instruction (br_table: without its targets).
 export function irSize(op: u32): u32 { return <u32>unchecked(SIZES[op]); }
 
@@ -1080,6 +1286,104 @@ export function irName(op: u32): string {
     case 490: return "i64_store32";
     case 491: return "i64_store32_a";
     case 492: return "i64_store32_k";
+    case 493: return "i32_add_si__i32_add_si";
+    case 494: return "i32_add_si__br_nez";
+    case 495: return "i32_load8_u__br_i32_ne_ss";
+    case 496: return "f64_mul_ss__f64_mul_ss";
+    case 497: return "i32_and_si__br_eqz";
+    case 498: return "f64_store__i32_add_si";
+    case 499: return "i32_store__i32_add_si";
+    case 500: return "f64_load_a__f64_sub_ss";
+    case 501: return "f64_load__f64_add_ss";
+    case 502: return "copy__call";
+    case 503: return "i32_add_ss__i32_add_si";
+    case 504: return "f64_mul_ss__f64_add_ss";
+    case 505: return "f64_sub_ss__f64_store";
+    case 506: return "i32_add_si__i32_xor_ss";
+    case 507: return "i32_add_si__call";
+    case 508: return "copy2__copy";
+    case 509: return "i64_xor_ss__i64_mul_si";
+    case 510: return "const64__br_i32_lt_u_si";
+    case 511: return "i32_add_ss__ret1";
+    case 512: return "i64_shr_u_si__i64_add_ss";
+    case 513: return "f64_load_k__f64_add_ss";
+    case 514: return "f64_load_k__f64_mul_si";
+    case 515: return "i32_load__i32_load";
+    case 516: return "i32_gt_s_ss__i32_lt_s_ss";
+    case 517: return "i32_sub_ss__ret1";
+    case 518: return "i32_add_si__ret1";
+    case 519: return "copy2__copy2";
+    case 520: return "i32_shl_si__i32_add_ss";
+    case 521: return "f64_load__f64_load";
+    case 522: return "f64_add_ss__f64_sqrt_s";
+    case 523: return "f64_mul_ss__const64";
+    case 524: return "f64_div_ss__f64_mul_ss";
+    case 525: return "i32_and_si__br_nez";
+    case 526: return "br_and_nez_si__br";
+    case 527: return "i32_load__i32_store";
+    case 528: return "f64_load_a__f64_load_a";
+    case 529: return "i32_load__call";
+    case 530: return "i32_load__i32_sub_ss";
+    case 531: return "i32_add_si__i32_load";
+    case 532: return "global_get__i32_sub_si";
+    case 533: return "i32_add_si__global_set";
+    case 534: return "copy2__call_indirect";
+    case 535: return "i32_mul_si__i32_add_si";
+    case 536: return "i32_or_si__i32_store";
+    case 537: return "i32_add_si__br_i32_gt_u_si";
+    case 538: return "f64_sub_ss__f64_add_ss";
+    case 539: return "i32_load_k__br_i32_le_u_ss";
+    case 540: return "i32_add_ss__i32_add_ss";
+    case 541: return "const64__f64_le_ss";
+    case 542: return "i32_load_k__br_i32_ne_ss";
+    case 543: return "i32_add_si__copy";
+    case 544: return "i32_gt_s_si__select";
+    case 545: return "select__br_i32_gt_s_si";
+    case 546: return "i32_add_ss__i32_store";
+    case 547: return "i32_add_si__br_i32_ne_ss";
+    case 548: return "i32_xor_ss__i32_store";
+    case 549: return "i32_load_k__i32_add_ss";
+    case 550: return "i64_extend_i32_u_s__i64_add_ss";
+    case 551: return "copy__const32";
+    case 552: return "f32_mul_si__const32";
+    case 553: return "f32_sub_ss__f32_mul_ss";
+    case 554: return "f32_mul_si__f32_abs_s";
+    case 555: return "const32__f32_lt_ss";
+    case 556: return "br_eqz__i32_trunc_f32_s_s";
+    case 557: return "f64_load__f64_load__f64_load_a";
+    case 558: return "f64_load__f64_load__f64_load_a__f64_sub_ss";
+    case 559: return "f64_mul_ss__f64_load_a";
+    case 560: return "f64_mul_ss__f64_load_a__f64_sub_ss";
+    case 561: return "f64_mul_ss__f64_mul_ss__f64_load_a";
+    case 562: return "f64_mul_ss__f64_mul_ss__f64_load_a__f64_sub_ss";
+    case 563: return "f64_mul_ss__f64_add_ss__f64_add_ss";
+    case 564: return "f64_mul_ss__f64_add_ss__f64_add_ss__f64_sqrt_s";
+    case 565: return "f64_mul_ss__const64__f64_div_ss";
+    case 566: return "f64_mul_ss__const64__f64_div_ss__f64_mul_ss";
+    case 567: return "f64_load__f64_mul_ss";
+    case 568: return "f64_load__f64_mul_ss__f64_mul_ss";
+    case 569: return "f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss";
+    case 570: return "f64_load__f64_mul_ss__f64_mul_ss__f64_sub_ss__f64_store";
+    case 571: return "f64_mul_ss__f64_mul_ss__f64_load";
+    case 572: return "f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss";
+    case 573: return "f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store";
+    case 574: return "f64_load__f64_add_ss__f64_store";
+    case 575: return "i32_add_si__i32_add_si__br_nez";
+    case 576: return "i32_add_si__i32_add_si__i32_add_si";
+    case 577: return "i32_add_si__i32_add_si__i32_add_si__br_nez";
+    case 578: return "i32_load8_u__i32_load8_u";
+    case 579: return "i32_load8_u__i32_load8_u__br_i32_ne_ss";
+    case 580: return "i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss";
+    case 581: return "i32_gt_s_ss__i32_lt_s_ss__i32_sub_ss__ret1";
+    case 582: return "i32_add_ss__i32_add_si__br_i32_gt_u_si";
+    case 583: return "i32_add_si__f64_mul_ss";
+    case 584: return "i32_add_si__f64_mul_ss__f64_mul_ss";
+    case 585: return "i32_add_si__f64_mul_ss__f64_mul_ss__f64_load";
+    case 586: return "i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss";
+    case 587: return "i32_add_si__f64_mul_ss__f64_mul_ss__f64_load__f64_add_ss__f64_store";
+    case 588: return "f64_load_k__f64_mul_si__f64_load_k";
+    case 589: return "f64_load_k__f64_mul_si__f64_load_k__f64_add_ss";
+    case 590: return "f64_load_k__f64_mul_si__f64_load_k__f64_add_ss__f64_store_k";
   }
   return "?";
 }
