@@ -177,10 +177,10 @@ for (const [code, name, vt, mt] of wasmMemory) {
       let value = `X.${HOSTED_LOAD[mt]}(${args})`;
       if (v === "i64" && mt === "u32") value = `(<i64>${value} & 0xffffffff)`;
       else if (v === "i64" && !["i64", "f64"].includes(mt)) value = `<i64>${value}`;
-      ir.push({ name: n + suffix, wasm: name, form: `r0 = host ${name}(${where})`, ops: ["d:addr", ...addr], body: `statePc = pc; store<${v}>(d, ${value});` });
+      ir.push({ name: n + suffix, wasm: name, hostFault: 1, form: `r0 = host ${name}(${where})`, ops: ["d:addr", ...addr], body: `statePc = pc; store<${v}>(d, ${value});` });
     } else {
       const value = ["i64", "f64"].includes(mt) ? "v" : "<i32>v";
-      ir.push({ name: n + suffix, wasm: name, form: `host ${name}(${where}, v)`, ops: [...addr, `v:src:${v}`], body: `statePc = pc; X.${HOSTED_STORE[mt]}(${args}, ${value});` });
+      ir.push({ name: n + suffix, wasm: name, hostFault: 1, form: `host ${name}(${where}, v)`, ops: [...addr, `v:src:${v}`], body: `statePc = pc; X.${HOSTED_STORE[mt]}(${args}, ${value});` });
     }
   }
   lower.memH[code] = n + "_h";
@@ -265,7 +265,7 @@ function genIrOps() {
   s += `export const IR_COUNT: u32 = ${ir.length};\n\n`;
   s += "// IR instructions that call the host with pc saved, where a host trap means the guest's.\n";
   s += "export function hostFaultable(op: u32): bool {\n  switch (op) {\n";
-  ir.forEach((op, i) => { if (/^(SAVE\(\)|statePc = pc); /.test(op.body) && /\b(X\.|hosted)/.test(op.body)) s += `    case ${i}:\n`; });
+  ir.forEach((op, i) => { if (op.hostFault) s += `    case ${i}:\n`; });
   s += "      return true;\n  }\n  return false;\n}\n\n";
   s += "// Pairs (scripts/isa.mjs irPairs) are IR_FIRST_PAIR..IR_COUNT-1.\n";
   s += `export const IR_FIRST_PAIR: u32 = ${firstPair};\n\n`;
@@ -327,7 +327,7 @@ const SNIPPETS = {
           if (load<u32>(${callee}, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(${callee}, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, ${nfp}, builtinMemory());
+              const t = runBuiltin(builtin - 1, ${nfp}, builtinMemoryRec);
               if (t != 0) TRAP(t);
               pc = ${ret};
               break;
@@ -403,7 +403,7 @@ import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 import * as X from "./intrinsics";
 import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
-import { builtinMemory, builtinMemoryRec, runBuiltin } from "../runtime/builtins";
+import { builtinMemoryRec, runBuiltin } from "../runtime/builtins";
 import {
   probeEvent, indirectTarget, traceFullEvent, traceNext, traceEnd, recordIndirect, shadowEnter, shadowExit,
   EVENT_MEMORY, EVENT_BRANCH, EVENT_CALL,

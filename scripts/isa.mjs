@@ -208,7 +208,8 @@ export const wasmNumeric = [
 //   imm:T   an immediate; i64/f64/u64 take 8 bytes
 //   u32     an unsigned immediate (counts, record addresses)
 //   target  a branch offset in bytes, relative to the instruction's first byte
-// A handler whose `jumps` is set moves pc itself; others fall through to `pc += size`.
+// A handler whose `jumps` is set moves pc itself; others fall through to `pc += size`. One
+// with `hostFault` saved pc before a host call whose trap is the guest's (exec/run.ts hostFault).
 // Snippets: TRAP(code), JUMP(offsetExpr) (taken branch: moves pc, counts a slice step),
 // ENTER(callee, nfp, returnPc) (call), LEAVE() (return to the caller frame).
 export const irOps = [
@@ -310,11 +311,11 @@ export const irOps = [
       if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) TRAP(TRAP_MEMORY);
       memory.copy(mem + <usize>p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, <usize>n);` },
   // On host-owned memory (the memory class): bounds and bulk work in runtime/hosted.ts.
-  { name: "memory_fill_h", form: "host fill(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "v:src:u32", "n:src:u32"],
+  { name: "memory_fill_h", hostFault: 1, form: "host fill(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "v:src:u32", "n:src:u32"],
     body: "SAVE(); if (<u64>p + <u64>n > <u64>memLen) TRAP(TRAP_MEMORY); hostedFill(p, v, n);" },
-  { name: "memory_copy_h", form: "host copy(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "q:src:u32", "n:src:u32"],
+  { name: "memory_copy_h", hostFault: 1, form: "host copy(r0, r1, r2)", stack: "[i32 i32 i32] -> []", ops: ["p:src:u32", "q:src:u32", "n:src:u32"],
     body: "SAVE(); if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>memLen) TRAP(TRAP_MEMORY); hostedCopy(p, q, n);" },
-  { name: "memory_init_h", form: "host init(seg, r1, r2, r3)", stack: "[i32 i32 i32] -> []", ops: ["seg:u32", "p:src:u32", "q:src:u32", "n:src:u32"],
+  { name: "memory_init_h", hostFault: 1, form: "host init(seg, r1, r2, r3)", stack: "[i32 i32 i32] -> []", ops: ["seg:u32", "p:src:u32", "q:src:u32", "n:src:u32"],
     body: `SAVE(); const segLen = load<u32>(<usize>seg, SEG_LEN);
       if (<u64>p + <u64>n > <u64>memLen || <u64>q + <u64>n > <u64>segLen) TRAP(TRAP_MEMORY);
       hostedInit(p, load<usize>(<usize>seg, SEG_PTR) + <usize>q, n);` },

@@ -22,7 +22,7 @@ import { compileFunction } from "../compile/compiler";
 import { countOp } from "./profile";
 import * as X from "./intrinsics";
 import { hostedFill, hostedCopy, hostedInit } from "../runtime/hosted";
-import { builtinMemory, builtinMemoryRec, runBuiltin } from "../runtime/builtins";
+import { builtinMemoryRec, runBuiltin } from "../runtime/builtins";
 import {
   probeEvent, indirectTarget, traceFullEvent, traceNext, traceEnd, recordIndirect, shadowEnter, shadowExit,
   EVENT_MEMORY, EVENT_BRANCH, EVENT_CALL,
@@ -144,7 +144,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 12;
               break;
@@ -184,7 +184,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 20;
               break;
@@ -4031,7 +4031,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 12;
               break;
@@ -4138,7 +4138,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 12;
               break;
@@ -4523,7 +4523,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 12;
               break;
@@ -4639,7 +4639,7 @@ export function interp(): i32 {
           if (load<u32>(callee, FUNC_KIND) == FUNC_HOST) {
             const builtin = load<u32>(callee, FUNC_INDEX);
             if (builtin != 0) {
-              const t = runBuiltin(builtin - 1, nfp, builtinMemory());
+              const t = runBuiltin(builtin - 1, nfp, builtinMemoryRec);
               if (t != 0) { statePc = pc; stateFp = fp; trapCode = t; return STATUS_TRAP; }
               pc = pc + 20;
               break;
