@@ -3,7 +3,7 @@
 // kind of mistake — which must never show a JavaScript stack trace.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,9 +55,18 @@ describe('help and usage', () => {
     }
   });
 
-  it('runs as `npx handover`', () => {
-    const r = spawnSync('npx', ['--no-install', 'handover', 'run', fixture('hello')], { cwd: ROOT, encoding: 'utf8' });
-    expect([r.stdout, r.status]).toEqual(['hello, world\n', 0]);
+  it('runs as `npx handover`, in place, even with an empty npm cache', () => {
+    // With an empty cache npm would pack the checkout into its npx cache (running `prepare`, a full
+    // rebuild of build/) if it took the command from the root package rather than node_modules/.bin.
+    const cache = mkdtempSync(path.join(tmpdir(), 'handover-npm-cache-'));
+    try {
+      const env = { ...process.env, npm_config_cache: cache };
+      const r = spawnSync('npx', ['--no-install', 'handover', 'run', fixture('hello')], { cwd: ROOT, encoding: 'utf8', env, timeout: 60_000 });
+      expect([r.stdout, r.status]).toEqual(['hello, world\n', 0]);
+      expect(readdirSync(cache)).not.toContain('_npx');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('shows usage and exits 1 for a bad command line', () => {
