@@ -4,7 +4,7 @@
 // snapshot with the module embedded and, as host state, the WASI state plus the instruction count
 // so far (hosts/snapshot-file.ts); the run itself is the handover driver's (hosts/driver.ts).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Vm } from '../vm.js';
 import { WasiContext, fdSink, fdSource, StateError, type Stdio } from '../wasi/index.js';
@@ -25,13 +25,13 @@ function note(line: string): void {
   process.stderr.write(`handover: ${line}\n`);
 }
 
-/** Runs the driver's work, turning the failures a user can cause into CliErrors. */
-async function driving<T>(body: () => Promise<T>): Promise<T> {
+/** Runs the driver's work on the module from `file`, turning the failures a user can cause into CliErrors. */
+async function driving<T>(file: string, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (e) {
     if (e instanceof HostUnavailable) throw new CliError(e.message);
-    if (e instanceof ModuleRefused) throw new CliError(moduleErrorText(e.error));
+    if (e instanceof ModuleRefused) throw new CliError(moduleErrorText(file, e.error));
     if (e instanceof RemoteError) throw new CliError(e.message);
     throw e;
   }
@@ -55,7 +55,7 @@ function conclude(h: Handover, stop: Stop, fuel: bigint, before: CliHostState | 
       try {
         writeFileSync(file, bytes);
       } catch (e) {
-        throw new CliError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw new CliError(`cannot write the snapshot ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
       note(`suspended on ${host} after ${executed} instructions; snapshot ${file} (${bytes.length} bytes)`);
       return 0;
@@ -63,14 +63,29 @@ function conclude(h: Handover, stop: Stop, fuel: bigint, before: CliHostState | 
   }
 }
 
+// Checked before the guest runs, so that a typo in --snapshot costs nothing of the run.
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let why: string | undefined;
+  try {
+    if (!statSync(dir).isDirectory()) why = `${dir} is not a directory`;
+    else accessSync(dir, constants.W_OK);
+  } catch (e) {
+    why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such directory ${dir}` : `${dir} is not writable`;
+  }
+  if (why === undefined && statSync(file, { throwIfNoEntry: false })?.isDirectory()) why = 'it is a directory';
+  if (why !== undefined) throw new CliError(`cannot write the snapshot ${file}: ${why}`);
+}
+
 /** `run <module> --suspend-after <n> --snapshot <file>`. */
 export async function runSuspendable(opts: RunOptions): Promise<number> {
+  checkWritable(opts.snapshot!);
   const bytes = readModule(opts.module);
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
   const ctx = WasiContext.create({ args: [argv0, ...opts.rest], env: opts.env, preopens: preopens(opts.dirs), ...stdio() });
   const pool = new EnginePool();
   try {
-    return await driving(async () => {
+    return await driving(opts.module, async () => {
       const h = new Handover(bytes, ctx, pool);
       return conclude(h, h.start(opts.suspendAfter!), opts.suspendAfter!, null, 'node', opts.snapshot);
     });
@@ -104,6 +119,7 @@ function readSnapshotFile(file: string): SnapshotFile {
 
 /** `resume <file> [--host h] [--suspend-after n --snapshot f]`. */
 export async function resumeCommand(opts: ResumeOptions): Promise<number> {
+  if (opts.snapshot !== undefined) checkWritable(opts.snapshot);
   const snap = readSnapshotFile(opts.file);
   let ctx: WasiContext;
   try {
@@ -112,9 +128,10 @@ export async function resumeCommand(opts: ResumeOptions): Promise<number> {
     if (e instanceof StateError) throw new CliError(`${opts.file}: ${e.message}`);
     throw e;
   }
+  reportVanishedFiles(snap.state);
   const pool = new EnginePool();
   try {
-    return await driving(async () => {
+    return await driving(`${opts.file} (its module)`, async () => {
       const h = new Handover(snap.module, ctx, pool);
       if (opts.verbose) note(`resuming on ${opts.host} after ${snap.state.instructions} instructions (${snap.state.hosts.join(' → ')})`);
       const fuel = opts.suspendAfter ?? UNLIMITED_FUEL;
@@ -128,6 +145,19 @@ export async function resumeCommand(opts: ResumeOptions): Promise<number> {
   } finally {
     ctx.close();
     await pool.close();
+  }
+}
+
+// Open files are reopened by path when the guest next uses them. One that is gone would reach the
+// guest as a bare ENOENT; the person resuming it should hear of it.
+function reportVanishedFiles(state: CliHostState): void {
+  const { preopens, fds } = state.wasi;
+  for (const [fd, e] of Object.entries(fds)) {
+    if (e.kind === 'stdio' || e.kind === 'preopen' || preopens[e.preopen] === undefined) continue;
+    const host = path.join(preopens[e.preopen].hostPath, e.path);
+    if (statSync(host, { throwIfNoEntry: false }) === undefined) {
+      note(`warning: ${host} (the guest's fd ${fd}, ${path.posix.join(preopens[e.preopen].guestPath, e.path)}) no longer exists; the guest's next use of it fails with ENOENT`);
+    }
   }
 }
 

@@ -28,14 +28,14 @@ function funcIndexer(engine: CliEngine, instance: number): (addr: number) => num
   };
 }
 
-export function invokeExport(engine: CliEngine, bytes: Uint8Array, name: string, args: readonly string[], wasi: WasiOptions): number {
+export function invokeExport(engine: CliEngine, file: string, bytes: Uint8Array, name: string, args: readonly string[], wasi: WasiOptions): number {
   const ctx = WasiContext.create(wasi);
   try {
     const inst = instantiateWasi(engine, bytes, ctx);
     if (!inst.ok) {
       if ('exited' in inst) return inst.exited;
       if ('trap' in inst) return printTrap(inst.trap.message);
-      throw new CliError(moduleErrorText(inst.error));
+      throw new CliError(moduleErrorText(file, inst.error));
     }
     if (inst.exports.get('_initialize')?.kind === 'func') {
       const init = runExport(engine, inst.exports, '_initialize');

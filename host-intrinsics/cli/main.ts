@@ -3,6 +3,7 @@
 // exit status. A user's mistake never shows a JavaScript stack trace; an internal error shows one
 // only with HANDOVER_DEBUG=1.
 
+import { readFileSync } from 'node:fs';
 import { parseInspectArgs, parseResumeArgs, parseRunArgs } from './options.js';
 import { CliError, USAGE, UsageError } from './usage.js';
 
@@ -16,12 +17,18 @@ async function main(argv: readonly string[]): Promise<number> {
     case '-h':
       process.stdout.write(USAGE);
       return 0;
+    case 'version':
+    case '--version':
+    case '-V':
+      process.stdout.write(`handover ${version()}\n`);
+      return 0;
     case 'run': {
       const options = parseRunArgs(rest);
       if (options === 'help') {
         process.stdout.write(USAGE);
         return 0;
       }
+      for (const w of options.warnings) process.stderr.write(`warning: ${w}\n`);
       // Loaded only to run: the VM and preview2-shim (which starts its I/O worker) take a while.
       return (await import('./run.js')).runCommand(options);
     }
@@ -48,11 +55,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// The package's own version: build/js/host-intrinsics/cli/ is four levels below package.json.
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof UsageError) {
-    process.stderr.write(`error: ${e.message}\n\n${USAGE}`);
+    // The error and one hint, as git and wasmtime do: the whole help would scroll the error away.
+    process.stderr.write(`error: ${e.message}\nrun 'handover --help' for the commands and their options\n`);
     process.exitCode = 1;
   } else if (e instanceof CliError) {
     process.stderr.write(`error: ${e.message}\n`);

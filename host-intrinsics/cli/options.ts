@@ -29,10 +29,25 @@ export interface RunOptions {
   snapshot?: string;
   /** Guest arguments (after argv[0]), or the invoked export's arguments. */
   rest: string[];
+  /** Notes for stderr about a command line that parses but may not mean what it says. */
+  warnings: string[];
 }
 
+/** Every option `run` takes (besides -h/--help). */
+export const RUN_OPTIONS = [
+  '--invoke', '--dir', '--env', '--fuel', '--max-memory-pages', '--max-table-elements', '--max-call-depth', '--monitor',
+  '--intrinsics', '--monitor-out', '--memory-trace', '--suspend-after', '--snapshot',
+] as const;
+
+/** Options of `resume` that `run` does not take, with where they belong. */
+const RESUME_ONLY: Record<string, string> = {
+  '--host': "only resume takes --host: run starts on this Node; 'handover resume <file> --host <host>' continues elsewhere",
+  '--verbose': 'only resume takes --verbose',
+};
+
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
-  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [] };
+  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [], warnings: [] };
+  let explicitRest = false;
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -44,6 +59,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     if (arg === '--') {
       if (opts.module === undefined && i < argv.length) opts.module = argv[i++];
       opts.rest = argv.slice(i);
+      explicitRest = true;
       break;
     }
     if (arg === '-h' || arg === '--help') return 'help';
@@ -123,7 +139,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           opts.snapshot = snapshotFile(value(name, inline));
           break;
         default:
-          throw new UsageError(`unknown option ${name}`);
+          throw new UsageError(name in RESUME_ONLY ? `unknown option ${name} for run: ${RESUME_ONLY[name]}` : `unknown option ${name}`);
       }
       continue;
     }
@@ -135,6 +151,12 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     break;
   }
   if (opts.module === undefined) throw new UsageError('run needs a module');
+  // Past the first guest argument everything is the guest's (the wasmtime convention), so an
+  // option written late is silently an argument: say so, once, unless `--` made it explicit.
+  const late = explicitRest ? undefined : opts.rest.find((a) => (RUN_OPTIONS as readonly string[]).includes(a.split('=')[0]));
+  if (late !== undefined) {
+    opts.warnings.push(`${late.split('=')[0]} comes after the guest's first argument, so it goes to the ${opts.invoke !== undefined ? 'export' : 'guest'} as an argument; put handover's options before the module or right after it`);
+  }
   checkSuspension(opts);
   if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined || opts.memoryTrace !== undefined)) {
     throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel, --monitor or --memory-trace');
@@ -202,7 +224,9 @@ export function parseResumeArgs(argv: readonly string[]): ResumeOptions | 'help'
         opts.verbose = true;
         break;
       default:
-        throw new UsageError(`unknown option ${name}`);
+        throw new UsageError((RUN_OPTIONS as readonly string[]).includes(name) && name !== '--suspend-after' && name !== '--snapshot'
+          ? `unknown option ${name} for resume: the guest's options were fixed by run and travel in the snapshot`
+          : `unknown option ${name}`);
     }
   }
   if (opts.file === undefined) throw new UsageError('resume needs a snapshot file');

@@ -26,20 +26,22 @@ export function readModule(file: string): Uint8Array {
 export function preopens(dirs: RunOptions['dirs']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const { host, guest } of dirs) {
-    let isDir = false;
+    let isDir: boolean | undefined;
     try {
       isDir = statSync(host).isDirectory();
     } catch {
       // reported below
     }
-    if (!isDir) throw new CliError(`--dir ${host}: no such directory`);
+    if (isDir === undefined) throw new CliError(`--dir ${host}: no such directory`);
+    if (!isDir) throw new CliError(`--dir ${host}: not a directory (a preopen is a directory; give the one that holds the file)`);
     out[guest] = path.resolve(host);
   }
   return out;
 }
 
-export function moduleErrorText(e: ModuleError): string {
-  return e.kind === 'malformed' || e.kind === 'invalid' ? `${e.message} (at byte ${e.offset})` : e.message;
+/** A refused module, named by the file it came from. */
+export function moduleErrorText(file: string, e: ModuleError): string {
+  return `${file}: ${e.kind === 'malformed' || e.kind === 'invalid' ? `${e.message} (at byte ${e.offset})` : e.message}`;
 }
 
 /** Exit status when --fuel ran out before the guest finished. */
@@ -81,10 +83,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const wasi = { env: opts.env, preopens: dirs, ...stdio };
   let status: number;
   if (opts.invoke !== undefined) {
-    status = invokeExport(engine, bytes, opts.invoke, opts.rest, { ...wasi, args: [argv0] });
+    status = invokeExport(engine, opts.module, bytes, opts.invoke, opts.rest, { ...wasi, args: [argv0] });
   } else {
     const result = runWasi(engine, bytes, { ...wasi, args: [argv0, ...opts.rest] });
-    if ('error' in result) throw new CliError(moduleErrorText(result.error));
+    if ('error' in result) throw new CliError(moduleErrorText(opts.module, result.error));
     status = 'trap' in result ? printTrap(result.trap.message) : result.exitCode;
   }
   trace?.close();

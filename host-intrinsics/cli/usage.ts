@@ -1,5 +1,6 @@
-// The CLI's help text, and the two kinds of failure a user causes: a wrong command line (usage is
-// shown) and anything else they asked for that cannot be done (a missing file, a bad module).
+// The CLI's help text, and the two kinds of failure a user causes: a wrong command line (one line
+// and a hint to --help) and anything else they asked for that cannot be done (a missing file, a
+// bad module).
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -19,6 +20,7 @@ Usage:
   handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
   handover help | --help | -h
+  handover version | --version | -V
 
 Commands:
   run       Run a WASI command (its _start) in the VM. The guest's stdin, stdout and stderr are
@@ -40,6 +42,7 @@ Commands:
             module's name section), instructions executed so far and on which hosts, a pending
             host call, the WASI state (args, preopens, open files with offsets).
   help      Show this text.
+  version   Print handover's version.
 
 Hosts (resume --host):
   node          this Node process (V8, default tiering)
@@ -114,7 +117,7 @@ Exit status:
   resume     the same as run
   134        the guest trapped: "trap: <message>" on stderr
   2          the guest ran out of --fuel: "out of fuel: …" on stderr (a guest may exit 2 too)
-  1          a bad command line (usage is shown), a file that cannot be read, a module that is
+  1          a bad command line (one line, and a hint to --help), a file that cannot be read, a module that is
              malformed, invalid or cannot be linked: "error: <message>" on stderr
   70         an internal error of handover itself
 `;

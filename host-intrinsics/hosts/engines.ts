@@ -131,11 +131,14 @@ function nodeLiftoff(): RemoteEngine {
   return new ChildEngine('node-liftoff', process.execPath, ['--liftoff-only', path.join(REMOTE_DIR(), 'node.cjs'), defaultVmWasmPath(), intrinsicsWasmPath()], 'binary');
 }
 
-export const JS102_HINT = 'spidermonkey: js102 not found — apt-get install libmozjs-102-dev';
-
 function spidermonkey(): RemoteEngine {
-  const js102 = findExecutable(process.env.HANDOVER_JS102 ?? 'js102');
-  if (!js102) throw new HostUnavailable(JS102_HINT);
+  const chosen = process.env.HANDOVER_JS102;
+  const js102 = findExecutable(chosen ?? 'js102');
+  if (!js102) {
+    throw new HostUnavailable(chosen === undefined
+      ? 'spidermonkey: js102 not found — apt-get install libmozjs-102-dev'
+      : `spidermonkey: HANDOVER_JS102=${chosen} is not an executable file — fix or unset it (apt-get install libmozjs-102-dev installs js102)`);
+  }
   return new ChildEngine('spidermonkey', js102, [path.join(REMOTE_DIR(), 'spidermonkey.js'), path.join(REMOTE_DIR(), 'core.js'), defaultVmWasmPath(), intrinsicsWasmPath()], 'lines');
 }
 

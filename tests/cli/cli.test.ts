@@ -69,24 +69,45 @@ describe('help and usage', () => {
     }
   });
 
-  it('shows usage and exits 1 for a bad command line', () => {
+  it('says which version it is', () => {
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const args of [['--version'], ['-V'], ['version']]) expect(handover(args)).toEqual({ stdout: `handover ${version}\n`, stderr: '', status: 0 });
+  });
+
+  it('answers a bad command line with its error and one hint, exit 1', () => {
     const cases: [string[], string][] = [
       [[], 'no command given'],
       [['frobnicate'], 'unknown command frobnicate'],
       [['run'], 'run needs a module'],
       [['run', '--bogus', 'x.wasm'], 'unknown option --bogus'],
-      [['run', fixture('hello'), '--verbose'], 'unknown option --verbose'],
+      [['run', fixture('hello'), '--verbose'], 'unknown option --verbose for run: only resume takes --verbose'],
       [['run', '--env', 'NOVALUE', fixture('hello')], '--env wants NAME=value'],
       [['run', '--fuel', 'lots', fixture('hello')], '--fuel wants a whole number'],
       [['run', '--dir'], '--dir needs a value'],
       [['run', '--dir', '::/x', fixture('hello')], '--dir wants <host>[::<guest>]'],
+      [['run', '--host', 'chromium', fixture('hello')], "unknown option --host for run: only resume takes --host: run starts on this Node; 'handover resume <file> --host <host>' continues elsewhere"],
+      [['resume', 'x.snap', '--fuel', '5'], "unknown option --fuel for resume: the guest's options were fixed by run and travel in the snapshot"],
     ];
     for (const [args, message] of cases) {
       const r = handover(args);
       expect(r.status, args.join(' ')).toBe(1);
-      expect(r.stderr).toContain(`error: ${message}`);
-      expect(r.stderr).toContain('Usage:');
+      expect(r.stdout).toBe('');
+      const [line, hint, end] = r.stderr.split('\n');
+      expect(line.startsWith(`error: ${message}`), line).toBe(true);
+      expect([hint, end]).toEqual(["run 'handover --help' for the commands and their options", '']);
     }
+  });
+
+  it('warns once when a guest argument is spelled like one of its options', () => {
+    const snap = path.join(tempDir(), 's.snap');
+    const r = handover(['run', fixture('args'), '0', '--suspend-after', '5', '--snapshot', snap]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--suspend-after'); // the guest got it, as documented
+    expect(r.stderr).toContain("warning: --suspend-after comes after the guest's first argument, so it goes to the guest as an argument; put handover's options before the module or right after it\n");
+    expect(r.stderr.split('warning:')).toHaveLength(2); // once, though --snapshot is late too
+    expect(readdirSync(path.dirname(snap))).toEqual([]);
+    // After `--` the guest's arguments are explicit: no warning.
+    expect(handover(['run', fixture('args'), '--', '0', '--fuel']).stderr).not.toContain('warning');
   });
 });
 
@@ -156,6 +177,9 @@ describe('modules and files that cannot run', () => {
     expect(handover(['run', 'no/such.wasm'])).toEqual({ stdout: '', stderr: 'error: cannot read no/such.wasm: no such file\n', status: 1 });
     expect(handover(['run', tempDir()]).stderr).toMatch(/^error: cannot read .*: is a directory\n$/);
     expect(handover(['run', '--dir', '/no/such/dir', fixture('hello')])).toMatchObject({ stderr: 'error: --dir /no/such/dir: no such directory\n', status: 1 });
+    expect(handover(['run', '--dir', fixture('hello'), fixture('hello')])).toMatchObject({
+      stderr: `error: --dir ${fixture('hello')}: not a directory (a preopen is a directory; give the one that holds the file)\n`, status: 1,
+    });
   });
 
   it('reports a malformed or invalid module with the byte where it failed', () => {
@@ -163,16 +187,16 @@ describe('modules and files that cannot run', () => {
     writeFileSync(junk, 'not wasm at all');
     const r = handover(['run', junk]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: .+ \(at byte 0\)\n$/);
+    expect(r.stderr).toMatch(new RegExp(`^error: ${junk}: .+ \\(at byte 0\\)\n$`));
     const invalid = handover(['run', module('(module (func (export "_start") (i32.const 1)))')]);
     expect(invalid.status).toBe(1);
-    expect(invalid.stderr).toMatch(/^error: type mismatch \(at byte \d+\)\n$/);
+    expect(invalid.stderr).toMatch(/^error: \/.*\.wasm: type mismatch \(at byte \d+\)\n$/);
   });
 
   it('reports imports it cannot provide, and a command without _start', () => {
     expect(handover(['run', module('(module (import "env" "f" (func)) (func (export "_start")))')]))
-      .toEqual({ stdout: '', stderr: 'error: unknown import: env.f\n', status: 1 });
-    expect(handover(['run', module('(module (func (export "main")))')]).stderr).toMatch(/^error: the module exports no function _start/);
+      .toMatchObject({ stdout: '', stderr: expect.stringMatching(/^error: \/.*\.wasm: unknown import: env\.f\n$/), status: 1 });
+    expect(handover(['run', module('(module (func (export "main")))')]).stderr).toMatch(/^error: \/.*\.wasm: the module exports no function _start/);
   });
 });
 

@@ -101,10 +101,31 @@ describe('mistakes', () => {
     expect(handover(['inspect', fixture('hello')])).toMatchObject({ status: 1, stderr: expect.stringMatching(/^error: .*hello\.wasm: /) });
   });
 
+  it('an unwritable --snapshot is refused before the guest runs', () => {
+    for (const [target, why] of [[file('no/such/dir/s.snap'), `no such directory ${file('no/such/dir')}`], [dir, 'it is a directory']]) {
+      expect(handover(['run', '--suspend-after', '100', '--snapshot', target, fixture('hello')])).toEqual({
+        stdout: '', stderr: `error: cannot write the snapshot ${target}: ${why}\n`, status: 1,
+      });
+    }
+    expect(handover(['run', '--suspend-after', '100', '--snapshot', file('w.snap'), fixture('hello')]).status).toBe(0);
+    expect(handover(['resume', file('w.snap'), '--suspend-after', '5', '--snapshot', file('nope/w2.snap')])).toMatchObject({ stdout: '', status: 1 });
+  });
+
+  it('resume says so when a file the guest had open is gone', () => {
+    const box = file('gone');
+    spawnSync('mkdir', ['-p', box]);
+    expect(handover(['run', '--dir', `${box}::/sandbox`, '--suspend-after', '150000', '--snapshot', file('g.snap'), fixture('fileio'), '/sandbox', '5']).status).toBe(0);
+    const open = /fd (\d+) +file (\/sandbox\/(\S+)), offset/.exec(handover(['inspect', file('g.snap')]).stdout);
+    expect(open).not.toBeNull();
+    rmSync(path.join(box, 'fio'), { recursive: true, force: true });
+    const rest = handover(['resume', file('g.snap')]);
+    expect(rest.stderr).toContain(`handover: warning: ${path.join(box, open![3])} (the guest's fd ${open![1]}, ${open![2]}) no longer exists; the guest's next use of it fails with ENOENT\n`);
+  });
+
   it('a host that is not installed: a clear error with the install command, exit 1', () => {
     expect(handover(['run', '--suspend-after', '100', '--snapshot', file('h.snap'), fixture('hello')]).status).toBe(0);
     expect(handover(['resume', file('h.snap'), '--host', 'spidermonkey'], { HANDOVER_JS102: '/nonexistent/js102' })).toEqual({
-      stdout: '', stderr: 'error: spidermonkey: js102 not found — apt-get install libmozjs-102-dev\n', status: 1,
+      stdout: '', stderr: 'error: spidermonkey: HANDOVER_JS102=/nonexistent/js102 is not an executable file — fix or unset it (apt-get install libmozjs-102-dev installs js102)\n', status: 1,
     });
     expect(handover(['resume', file('h.snap'), '--host', 'chromium'], { HANDOVER_CHROMIUM: '/nonexistent/chromium' })).toMatchObject({
       stderr: expect.stringContaining('apt-get install chromium'), status: 1,
