@@ -193,7 +193,7 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
   const microHosts = hosts.filter((h) => h.micro);
   if (microHosts.length) {
     L.push('## Micro: ns per operation, in the VM against offloaded', '');
-    L.push('Each kernel (bench/micro.ts) loops n times over one operation; ns per iteration minus that of the empty loop run just before it (the baseline column: the loop itself), median of the repetitions, with the operation\'s class off (in the VM) and on (offloaded to the intrinsics helper). Negative or tiny differences are below the noise.', '');
+    L.push('Each kernel (bench/micro.ts) loops n times over one operation; ns per iteration minus that of the empty loop run just before it (the baseline column: the loop itself), median of the repetitions, with the operation\'s class off (in the VM) and on (offloaded to the intrinsics helper). ≈0: the operation cost no more than the empty loop, within the noise of this run.', '');
     const kernels = [...meta.microWhat.keys()];
     L.push(`| host | setting | ${kernels.join(' | ')} |`, `|---|---|${kernels.map(() => '---:').join('|')}|`);
     L.push(`| | what | ${kernels.map((k) => meta.microWhat.get(k)).join(' | ')} |`);
@@ -205,7 +205,8 @@ export function renderReport(hosts: HostResult[], meta: { title: string; preambl
       }
       const micro = m as Record<string, Record<string, number> | string>;
       const none = micro.none;
-      const cell = (v: number | undefined) => (v === undefined ? '' : v.toFixed(v < 10 && v > -10 ? 2 : 0));
+      // A difference from the empty loop at or below zero is noise, not a negative cost.
+      const cell = (v: number | undefined) => (v === undefined ? '' : v <= 0 ? '≈0' : v.toFixed(v < 10 ? 2 : 0));
       L.push(`| ${h.label} | in the VM | ${kernels.map((k) => (typeof none === 'string' ? none : cell(none?.[k]))).join(' | ')} |`);
       const on = kernels.map((k) => {
         const cls = KERNEL_CLASS.get(k);

@@ -67,11 +67,13 @@ const date = new Date().toISOString().slice(0, 10);
 const xr = (v: number) => `${v.toFixed(2)}x`;
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
-function write(name: string, lines: string[]): void {
+function write(name: string, lines: string[], beside = ''): void {
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results', `${name}.md`), text);
+  // Last, so that it is the line left on the screen.
+  process.stderr.write(`report written to ${path.join('bench/results', `${name}.md`)}${beside}\n`);
 }
 
 // --- the host-runtime comparison (the default mode) ---------------------------------------
@@ -255,7 +257,7 @@ async function hostsBench(o: HostsBenchOptions): Promise<void> {
     lines.push(`- *VM-on-VM with intrinsics ≥ 2x faster than without, on float*: ${f === null ? r.na.float ?? 'not measured' : `float class ${xr(f)} as fast`}${a === null ? '' : `, all classes ${xr(a)}`} — ${f === null && a === null ? 'not measured' : Math.max(f ?? 0, a ?? 0) >= 2 ? 'met' : 'missed'}.`);
   }
   lines.push(`- *Noise*: a shared 2-core machine; the spreads (min–max of the rounds) show how far single pairs moved.`);
-  write(o.name, lines);
+  write(o.name, lines, ' (an SVG chart per host beside it)');
 }
 
 const MODES = ['native', 'wasabi', 'vm', 'vm-metered', 'vm-monitored', 'vm-recorded', 'vm-traced'] as const;
@@ -461,6 +463,11 @@ async function snapshots(): Promise<void> {
   write(`${date}-snapshots${quick ? '-quick' : ''}`, lines);
 }
 
+function usage(message: string): never {
+  process.stderr.write(`bench: error: ${message}\n`);
+  process.exit(1);
+}
+
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -471,7 +478,10 @@ else if (snapshotsMode) await snapshots();
 else {
   const hosts = option('--hosts')?.split(',') ?? HOSTS.map((h) => h.id);
   const unknown = hosts.filter((h) => !HOSTS.some((q) => q.id === h));
-  if (unknown.length) throw new Error(`unknown host ${unknown.join(', ')}; hosts: ${HOSTS.map((h) => h.id).join(', ')}`);
+  if (unknown.length) usage(`unknown host ${unknown.join(', ')}; hosts: ${HOSTS.map((h) => h.id).join(', ')}`);
   const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
-  await hostsBench({ quick, rounds, hosts, micro: !process.argv.includes('--no-micro'), name: option('--name') ?? `${date}${quick ? '-quick' : ''}` });
+  if (!Number.isInteger(rounds) || rounds < 1) usage(`--rounds wants a positive whole number, got "${option('--rounds')}"`);
+  const name = option('--name') ?? `${date}${quick ? '-quick' : ''}`;
+  if (!/^[\w.-]+$/.test(name)) usage(`--name wants a plain file name (the report goes to bench/results/), got "${name}"`);
+  await hostsBench({ quick, rounds, hosts, micro: !process.argv.includes('--no-micro'), name });
 }

@@ -5,7 +5,7 @@
 // demo checks and says so. A host that is not installed is reported and its leg skipped (the
 // guest goes on from the same snapshot on the next host).
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,25 +34,29 @@ const dir = mkdtempSync(path.join(tmpdir(), 'handover-demo-'));
 const quarter = total / 4n;
 let output = '';
 const missing = [];
-function leg(label, cliArgs) {
+// Each leg's output is passed on as it comes, so its notes ("resuming on …") and the guest's
+// output appear in the order they happened; stdout is also kept for the final comparison.
+async function leg(label, cliArgs) {
   say(label);
   const t = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...cliArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  const child = spawn(process.execPath, [CLI, ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', status: null };
+  child.stdout.setEncoding('utf8').on('data', (d) => { r.stdout += d; process.stdout.write(d); });
+  child.stderr.setEncoding('utf8').on('data', (d) => { r.stderr += d; process.stderr.write(d); });
+  r.status = await new Promise((resolve) => child.on('close', resolve));
   say(`  (${(performance.now() - t).toFixed(0)} ms, exit ${r.status})`);
   return r;
 }
 
 let snap = path.join(dir, 'leg0.snap');
-let r = leg(`start on node, suspend after ${quarter} instructions`, ['run', '--suspend-after', String(quarter), '--snapshot', snap, fixture, ...args]);
+let r = await leg(`start on node, suspend after ${quarter} instructions`, ['run', '--suspend-after', String(quarter), '--snapshot', snap, fixture, ...args]);
 output += r.stdout;
 const plan = ['spidermonkey', 'chromium', 'node'];
 for (const [i, host] of plan.entries()) {
   const last = i === plan.length - 1;
   const next = path.join(dir, `leg${i + 1}.snap`);
   const cliArgs = ['resume', snap, '--host', host, '--verbose', ...(last ? [] : ['--suspend-after', String(quarter), '--snapshot', next])];
-  r = leg(`hand over to ${host}${last ? ', run to the end' : `, suspend after ${quarter} more`}`, cliArgs);
+  r = await leg(`hand over to ${host}${last ? ', run to the end' : `, suspend after ${quarter} more`}`, cliArgs);
   if (r.status === 1 && /not found|missing/.test(r.stderr)) {
     missing.push(host);
     say(`  ${host} is not installed here: its leg is skipped, the next host continues from the same snapshot`);
