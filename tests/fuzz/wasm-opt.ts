@@ -42,8 +42,10 @@ async function load(): Promise<Main> {
   if (source.startsWith('#!')) source = `//${source.slice(2)}`;
   // The script is CommonJS; run it in a function scope that also exposes its callMain and a
   // console that collects its output instead of printing it.
+  // `Module` as a parameter survives the script's `var Module = typeof Module != …`: with
+  // noInitialRun the CLI's main does not run (and complain of no arguments) at load.
   const wrapper = vm.runInThisContext(
-    `(function (module, exports, require, __filename, __dirname, console) {${source}\n;` +
+    `(function (module, exports, require, __filename, __dirname, console, Module) {${source}\n;` +
       'module.exports.__callMain = callMain; module.exports.__ready = () => runtimeInitialized;' +
       'module.exports.__heapBytes = () => wasmMemory.buffer.byteLength;})',
     { filename: file },
@@ -53,7 +55,7 @@ async function load(): Promise<Main> {
   const savedArgv = process.argv;
   process.argv = [savedArgv[0]!, file];
   try {
-    wrapper(mod, mod.exports, createRequire(file), file, path.dirname(file), quiet);
+    wrapper(mod, mod.exports, createRequire(file), file, path.dirname(file), quiet, { noInitialRun: true });
   } finally {
     process.argv = savedArgv;
   }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
 import { runScript, type ScriptResult } from './runner.js';
-import { listScripts, loadScript, specDir, type ScriptFile } from './suite.js';
+import { listScripts, loadScript, specDir, suiteMissing, type ScriptFile } from './suite.js';
 
 // Per call: far more than any call in the suite needs, even interpreted; it only stops a VM that hangs.
 const TIMEOUT_MS = 30_000;
@@ -53,7 +53,7 @@ function usage(problem: string): never {
 
 function selectScripts(dir: string, args: Args): ScriptFile[] {
   const all = listScripts(dir, 'core');
-  if (all.length === 0) usage(`no scripts in ${path.join(dir, 'core')} (set HANDOVER_SPEC_DIR?)`);
+  if (all.length === 0) suiteMissing(dir);
   const simd = listScripts(dir, 'simd');
   if (args.simd) all.push(...simd);
   if (args.names.length === 0) return all;

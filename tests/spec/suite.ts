@@ -11,6 +11,27 @@ export interface ScriptFile {
   json: string;
 }
 
+/** Commands in core/ of the pinned suite (README.md, "The spec suite"). */
+const CORE_COMMANDS = 28_018;
+
+/**
+ * Without the suite the stage cannot run: it says so loudly, with what did not run, and ends with
+ * status 0 so that the unit tests before it still count. Never a silent pass.
+ */
+export function suiteMissing(dir: string): never {
+  const bar = '='.repeat(78);
+  process.stdout.write([
+    bar,
+    `SPEC SUITE NOT RUN: no scripts in ${path.join(dir, 'core')}`,
+    `0 of the ${CORE_COMMANDS.toLocaleString('en')} core spec commands ran in this stage (${process.argv.slice(2).join(' ') || 'plain'}).`,
+    'README.md, "The spec suite", says what it is and how to make it; HANDOVER_SPEC_DIR points at a copy.',
+    bar,
+    'spec: NOT RUN (0 commands)',
+    '',
+  ].join('\n'));
+  process.exit(0);
+}
+
 export function specDir(): string {
   return process.env.HANDOVER_SPEC_DIR ?? path.resolve(packageRoot(import.meta.url), '../shared/spec');
 }
