@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type * as Bindings from '../build/component/js/handover-vm.js';
-import type * as Wit from '../build/component/js/interfaces/handover-vm-engine.js';
+// Type-only, by the package's own name: the declarations then resolve from build/js/ as well.
+import type * as Bindings from 'handover/component-bindings';
+import type * as Wit from 'handover/component-bindings/engine';
 import { AbiError, TRAP_MESSAGES, type ExternType, type FuncType, type ModuleDesc, type Value } from './abi.js';
 import { newIntrinsicHelper, packageRoot } from './vm.js';
 import { INTRINSIC_NAMES } from './intrinsics/names.js';

@@ -3,7 +3,6 @@
 // Vm, or with `--engine component` the component through ComponentEngine), prints one row per
 // script and a final `spec: N passed, M failed, K skipped` line, and exits 1 when anything failed.
 
-import path from 'node:path';
 import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
 import { runScript, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, suiteMissing, type ScriptFile } from './suite.js';
