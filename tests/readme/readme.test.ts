@@ -73,7 +73,7 @@ describe('README.md', () => {
   });
 
   for (const b of all.filter((x) => x.lang === 'sh' && x.section !== 'Set-up')) {
-    it(`${b.section}: every command runs as written`, () => {
+    it(`${b.section}: every command runs as written`, { timeout: 300_000 }, () => {
       for (const line of b.body.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'))) {
         const r = sh(line);
         expect(r.status, `${line}\n${r.out}`).toBe(expectedStatus(line));
