@@ -34,7 +34,7 @@ export interface RunOptions {
 }
 
 /** Every option `run` takes (besides -h/--help). */
-export const RUN_OPTIONS = [
+const RUN_OPTIONS = [
   '--invoke', '--dir', '--env', '--fuel', '--max-memory-pages', '--max-table-elements', '--max-call-depth', '--monitor',
   '--intrinsics', '--monitor-out', '--memory-trace', '--suspend-after', '--snapshot',
 ] as const;
@@ -224,7 +224,7 @@ export function parseResumeArgs(argv: readonly string[]): ResumeOptions | 'help'
         opts.verbose = true;
         break;
       default:
-        throw new UsageError((RUN_OPTIONS as readonly string[]).includes(name) && name !== '--suspend-after' && name !== '--snapshot'
+        throw new UsageError((RUN_OPTIONS as readonly string[]).includes(name)
           ? `unknown option ${name} for resume: the guest's options were fixed by run and travel in the snapshot`
           : `unknown option ${name}`);
     }
