@@ -9,7 +9,8 @@ import { validateModule } from "./valid/validate";
 import {
   describeCounters, describeProbes, describeTrace, describeFuncType, describeMessage, describeModule, describeSnapshot, noResult, resultLength,
 } from "./describe";
-import { instances } from "./runtime/instance";
+import { Instance, instanceOf } from "./runtime/instance";
+import { dropHostObject, dropInstance, moduleDroppable } from "./runtime/drop";
 import { FORMAT_VERSION, parseSnapshot, restoreSnapshot, snapshotLength, takeSnapshot } from "./snapshot/codec";
 import { completeHostCall } from "./exec/run";
 import * as describeState from "./describe";
@@ -18,7 +19,7 @@ import { IR_COUNT } from "./ir/ops";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
-  FUNC_ADDR, FUNC_CODE, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcCount, funcRecord,
+  FUNC_ADDR, FUNC_CODE, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcLive, funcRecord, liveMemories, placedAddress,
   funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
@@ -40,8 +41,14 @@ const ioBuffer: usize = heap.alloc(IO_CELLS << 3);
 // The allocator's largest block (TLSF's BLOCK_MAXSIZE, less headroom); larger requests would trap.
 const MAX_ALLOC: usize = (1 << 30) - 64;
 
-// Modules by id. Never removed: instances, data segments and compiled code point into them.
-const modules: Module[] = [];
+// Modules by id; a dropped module's slot is null and its id is handed out again. A module stays
+// while it has instances: they, their data segments and compiled code point into it.
+const modules: Array<Module | null> = [];
+const freeModuleIds: i32[] = [];
+
+function moduleOf(id: u32): Module | null {
+  return id < <u32>modules.length ? unchecked(modules[id]) : null;
+}
 
 export function io_buffer(): usize {
   return ioBuffer;
@@ -109,17 +116,22 @@ export function module_new(ptr: usize, len: u32): i32 {
     heap.free(ptr);
     return -1;
   }
-  modules.push(m!);
+  if (freeModuleIds.length > 0) {
+    const id = freeModuleIds.pop();
+    unchecked((modules[id] = m));
+    return id;
+  }
+  modules.push(m);
   return modules.length - 1;
 }
 
 export function module_describe(id: u32): usize {
   clearError();
-  if (id >= <u32>modules.length) {
+  if (moduleOf(id) === null) {
     misuse("no module " + id.toString());
     return noResult();
   }
-  return describeModule(unchecked(modules[id]));
+  return describeModule(moduleOf(id)!);
 }
 
 // ── host-provided store objects ───────────────────────────────────────────────────────────────
@@ -138,7 +150,7 @@ function isRef(t: u32): bool {
 
 // A funcref the host hands in must name an existing function: the dispatch loop trusts it.
 function validRef(t: u32, bits: u64): bool {
-  return t != ValType.FuncRef || bits == 0 || bits - 1 < <u64>funcCount;
+  return t != ValType.FuncRef || bits == 0 || (bits >> 32 == 0 && funcLive(<u32>bits - 1));
 }
 
 // Reads `n` value types from the host's typedesc into `out`; false if any is not usable here.
@@ -179,7 +191,7 @@ export function global_new(valtype: u32, mutable: u32): i32 {
     return -1;
   }
   newGlobal(<u8>valtype, mutable != 0, bits);
-  return globals.length - 1;
+  return placedAddress;
 }
 
 export function table_new(elemtype: u32, min: u32, max: u32): i32 {
@@ -192,7 +204,7 @@ export function table_new(elemtype: u32, min: u32, max: u32): i32 {
     fail(ErrorKind.Limit, "table size exceeds the VM's limit", 0);
     return -1;
   }
-  return tables.length - 1;
+  return placedAddress;
 }
 
 const MAX_MEMORY_PAGES: u32 = 65536; // the spec's limit for a 32-bit memory
@@ -207,7 +219,7 @@ export function memory_new(min: u32, max: u32): i32 {
     fail(ErrorKind.Limit, "memory size exceeds the VM's limit", 0);
     return -1;
   }
-  return memories.length - 1;
+  return placedAddress;
 }
 
 export function global_read(addr: u32): i32 {
@@ -255,11 +267,11 @@ export function global_write(addr: u32): i32 {
 // ── instances ─────────────────────────────────────────────────────────────────────────────────
 export function instance_new(moduleId: u32, importsPtr: usize): i32 {
   clearError();
-  if (moduleId >= <u32>modules.length) {
+  const m = moduleOf(moduleId);
+  if (m === null) {
     misuse("no module " + moduleId.toString());
     return -1;
   }
-  const m = unchecked(modules[moduleId]);
   if (!inMemory(importsPtr, <usize>m.imports.length << 2)) {
     misuse("import list outside the VM's memory");
     return -1;
@@ -268,18 +280,51 @@ export function instance_new(moduleId: u32, importsPtr: usize): i32 {
   return inst === null ? -1 : <i32>inst.id;
 }
 
-// An instance id the host was given (a failed instantiation's id never is, but is in range).
-function validInstance(id: u32): bool {
-  return id < <u32>instances.length;
+// The live instance `id` the host names, or null with the error set.
+function instanceArg(id: u32): Instance | null {
+  const inst = instanceOf(id);
+  if (inst === null) misuse("no instance " + id.toString());
+  return inst;
+}
+
+// Drops instance `id` (runtime/drop.ts): 0, or -1 when something still reaches it.
+export function instance_drop(id: u32): i32 {
+  clearError();
+  const inst = instanceArg(id);
+  return inst !== null && dropInstance(inst) ? 0 : -1;
+}
+
+// Drops module `id` and frees its bytes: 0, or -1 while it has instances.
+export function module_drop(id: u32): i32 {
+  clearError();
+  const m = moduleOf(id);
+  if (m === null) {
+    misuse("no module " + id.toString());
+    return -1;
+  }
+  if (!moduleDroppable(m, id)) return -1;
+  heap.free(m.bytes);
+  unchecked((modules[id] = null));
+  freeModuleIds.push(id);
+  return 0;
+}
+
+// Drops a store object the host made (host_func_new, table_new, memory_new, global_new): 0, or
+// -1 when it is an instance's, or still in use.
+export function extern_drop(kind: u32, addr: u32): i32 {
+  clearError();
+  const rec = externRecord(kind, addr);
+  if (rec == 0) {
+    misuse("no such extern");
+    return -1;
+  }
+  return dropHostObject(kind, addr, rec) ? 0 : -1;
 }
 
 export function instance_start(id: u32): i32 {
   clearError();
-  if (!validInstance(id)) {
-    misuse("no instance " + id.toString());
-    return -1;
-  }
-  const inst = unchecked(instances[id]);
+  const inst = instanceArg(id);
+  if (inst === null) return -1;
   const start = inst.module.start;
   if (start < 0) return -1;
   return <i32>load<u32>(unchecked(inst.funcs[start]), FUNC_ADDR);
@@ -287,7 +332,8 @@ export function instance_start(id: u32): i32 {
 
 export function instance_extern(id: u32, kind: u32, index: u32): i32 {
   clearError();
-  const addr = validInstance(id) ? externAddress(unchecked(instances[id]), kind, index) : -1;
+  const inst = instanceOf(id);
+  const addr = inst !== null ? externAddress(inst, kind, index) : -1;
   if (addr < 0) misuse("no such extern");
   return addr;
 }
@@ -316,7 +362,7 @@ export function invoke(funcaddr: u32): i32 {
   clearError();
   lastTrapCode = 0;
   trapText = "";
-  if (funcaddr >= funcCount) {
+  if (!funcLive(funcaddr)) {
     trapText = "unknown function address " + funcaddr.toString();
     return STATUS_TRAP;
   }
@@ -367,7 +413,7 @@ export function set_metering(on: u32): i32 {
 // memory. Like metering, decided when code is compiled and memories are made: set before.
 export function set_intrinsics(mask: u32): i32 {
   clearError();
-  if ((compiledFunctions > 0 || memories.length > 0) && mask != intrinsicClasses) {
+  if ((compiledFunctions > 0 || liveMemories > 0) && mask != intrinsicClasses) {
     misuse("intrinsic classes must be chosen before any memory is made or function runs");
     return -1;
   }
@@ -432,11 +478,12 @@ export function suspend_reason(): u32 {
 // stored inside (WASI's). Flags: 1 embed the module. Pointer to the bytes (result_length), or 0.
 export function snapshot_take(id: u32, host: usize, hostLen: u32, flags: u32): usize {
   clearError();
-  if (id >= <u32>instances.length || (hostLen > 0 && !inMemory(host, hostLen))) {
+  const inst = instanceOf(id);
+  if (inst === null || (hostLen > 0 && !inMemory(host, hostLen))) {
     misuse("bad instance or host state");
     return noResult();
   }
-  const p = takeSnapshot(unchecked(instances[id]), host, hostLen, flags);
+  const p = takeSnapshot(inst, host, hostLen, flags);
   if (p == 0) return noResult();
   describeState.resultLength = snapshotLength;
   return p;
@@ -458,13 +505,14 @@ export function snapshot_info(ptr: usize, len: u32): usize {
 // the host then calls resume(). Imports as for instance_new. Instance id, or -1.
 export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr: usize): i32 {
   clearError();
-  if (!inMemory(ptr, len) || moduleId >= <u32>modules.length) {
+  const m = moduleOf(moduleId);
+  if (!inMemory(ptr, len) || m === null) {
     misuse("bad snapshot pointer or module id");
     return -1;
   }
   const s = parseSnapshot(ptr, len);
   if (s === null) return -1;
-  const inst = restoreSnapshot(s, unchecked(modules[moduleId]), importsPtr, ioBuffer);
+  const inst = restoreSnapshot(s, m, importsPtr, ioBuffer);
   return inst === null ? -1 : <i32>inst.id;
 }
 
@@ -515,11 +563,11 @@ export function set_monitoring(on: u32): i32 {
 // coverage sees all of them): see describeCounters. Pointer (result_length), or 0.
 export function monitor_dump(id: u32): usize {
   clearError();
-  if (id >= <u32>instances.length || !monitoringEnabled) {
+  const inst = instanceOf(id);
+  if (inst === null || !monitoringEnabled) {
     misuse(monitoringEnabled ? "no instance " + id.toString() : "monitoring is off");
     return noResult();
   }
-  const inst = unchecked(instances[id]);
   for (let i = <i32>inst.module.numImportedFuncs; i < inst.funcs.length; i++) {
     const rec = unchecked(inst.funcs[i]);
     if (load<usize>(rec, FUNC_CODE) == 0) compileFunction(rec);
@@ -607,9 +655,7 @@ export function trace_take(): usize {
 // describeProbes). Pointer (result_length), or 0.
 export function probe_dump(id: u32): usize {
   clearError();
-  if (id >= <u32>instances.length) {
-    misuse("no instance " + id.toString());
-    return noResult();
-  }
-  return describeProbes(unchecked(instances[id]));
+  const inst = instanceArg(id);
+  if (inst === null) return noResult();
+  return describeProbes(inst);
 }

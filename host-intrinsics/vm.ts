@@ -69,7 +69,7 @@ const ABI_FUNCTIONS = [
   'error_kind', 'error_offset', 'error_message',
   'module_new', 'module_describe',
   'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
-  'instance_new', 'instance_start', 'instance_extern', 'func_describe',
+  'instance_new', 'instance_start', 'instance_extern', 'func_describe', 'instance_drop', 'module_drop', 'extern_drop',
   'invoke', 'resume', 'set_slice', 'set_intrinsics', 'get_intrinsics', 'host_fault', 'builtin_func_new', 'builtin_memory', 'trap_code', 'host_call_func', 'abort_activation',
   'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
   'set_probes', 'probe_site', 'probe_event', 'trace_take', 'probe_dump',
@@ -370,6 +370,41 @@ export class Vm implements Engine {
       if (outcome.kind === 'timeout') return { ok: false, kind: 'timeout', message: outcome.message, offset: 0 };
     }
     return { ok: true, id: created.id };
+  }
+
+  /**
+   * Drops an instance: its functions, memories, tables and globals are freed and their addresses
+   * handed out again. Refused (nothing changes) while a pending activation has frames in it,
+   * another instance imports from it, or a table or global outside it holds one of its functions.
+   */
+  dropInstance(id: number): { ok: true } | VmError {
+    return this.guarded(() => {
+      if (this.ex.instance_drop(id) < 0) return this.lastError('instance_drop');
+      this.instances.delete(id);
+      if (this.latest === id) this.latest = undefined;
+      return { ok: true as const };
+    });
+  }
+
+  /** Drops a module and frees its bytes; refused while it has instances. */
+  dropModule(id: number): { ok: true } | VmError {
+    return this.guarded(() => {
+      if (this.ex.module_drop(id) < 0) return this.lastError('module_drop');
+      this.modules.delete(id);
+      return { ok: true as const };
+    });
+  }
+
+  /** Drops a function, table, memory or global this host made; refused while anything uses it. */
+  dropExtern(kind: ExternKind, addr: number): { ok: true } | VmError {
+    return this.guarded(() => {
+      if (this.ex.extern_drop(externKindCode(kind), addr) < 0) return this.lastError('extern_drop');
+      if (kind === 'func') {
+        this.hostFuncs.delete(addr);
+        this.funcTypes.delete(addr);
+      }
+      return { ok: true as const };
+    });
   }
 
   /** Store address of the instance's function/table/memory/global `index` (an export's index). */
@@ -731,8 +766,7 @@ export class Vm implements Engine {
 
   /**
    * A new instance of `moduleId` in the snapshot's state, with its activation (if any) suspended:
-   * `resume` continues it. Host functions for the module's imports must have been created in
-   * import order before anything else in this Vm, as when the snapshot was taken.
+   * `resume` continues it. Any store will do: a snapshot names functions by index, not address.
    */
   restore(bytes: Uint8Array, moduleId: number, importAddrs: readonly number[], results: readonly ValType[] = []): { ok: true; id: number } | VmError {
     const result = this.guarded(() => {

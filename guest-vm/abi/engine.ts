@@ -7,7 +7,7 @@
 
 import * as core from "../index";
 import { ExternKind, ValType } from "../binary/module";
-import { GLOBAL_TYPE, NO_MAX, funcCount, funcRecord, funcType } from "../runtime/store";
+import { GLOBAL_TYPE, NO_MAX, funcLive, funcRecord, funcType } from "../runtime/store";
 import { externRecord } from "../runtime/link";
 import { trapMessage } from "../exec/run";
 import {
@@ -211,7 +211,7 @@ export function global_write(addr: u32, tag: u32, wide: u64, narrow: u32): usize
 }
 
 export function describe_func(addr: u32): usize {
-  if (addr >= funcCount) return misuse("no function " + addr.toString());
+  if (!funcLive(addr)) return misuse("no function " + addr.toString());
   store<u8>(RET, 0);
   putFuncType(RET + 4, funcType(funcRecord(addr)));
   return RET;
@@ -274,7 +274,7 @@ function settle(status: i32, bounded: bool): usize {
 
 export function call(func: u32, ptr: usize, len: usize, hasSlice: u32, slice: u32): usize {
   let r: usize = 0;
-  if (func >= funcCount) r = misuse("no function " + func.toString());
+  if (!funcLive(func)) r = misuse("no function " + func.toString());
   else {
     const t = funcType(funcRecord(func));
     if (!cellTypes(t.params) || !cellTypes(t.results) || <usize>t.params.length > IO_CELLS || <usize>t.results.length > IO_CELLS) {

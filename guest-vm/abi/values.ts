@@ -3,7 +3,7 @@
 // value checks it, so that a wrong value is refused before the VM sees it.
 
 import { FuncType, ValType } from "../binary/module";
-import { funcCount } from "../runtime/store";
+import { funcLive } from "../runtime/store";
 import { putList, resultBlock } from "./canon";
 
 // enum val-type { i32, i64, f32, f64, v128, funcref, externref }
@@ -49,7 +49,7 @@ export function flatToCell(code: u8, tag: u32, wide: u64, narrow: u32, cell: usi
     store<u64>(cell, 0);
     return true;
   }
-  if (narrow == 0xffffffff || (tag == 4 && narrow >= funcCount)) return false;
+  if (narrow == 0xffffffff || (tag == 4 && !funcLive(narrow))) return false;
   store<u64>(cell, <u64>narrow + 1);
   return true;
 }

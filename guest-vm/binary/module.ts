@@ -115,6 +115,7 @@ export class Code {
 export class Module {
   bytes: usize = 0; // the module's bytes, owned by the module (unmanaged block)
   length: u32 = 0;
+  instanceCount: u32 = 0; // live instances: a module is dropped only when it has none (runtime/drop.ts)
 
   types: FuncType[] = [];
   imports: Import[] = [];

@@ -23,7 +23,7 @@ import {
   FUNC_CODE, FUNC_FRAME_BYTES, FUNC_ZERO_BYTES, FUNC_INSTANCE, FUNC_INDEX, FUNC_ADDR, FUNC_MEM, canonicalType,
 } from "../runtime/store";
 import { Instance, instances } from "../runtime/instance";
-import { FuncCounters, SEG_LOOP, monitoringEnabled, setCounters } from "../probe/counters";
+import { FuncCounters, SEG_LOOP, forgetCounters, monitoringEnabled, setCounters } from "../probe/counters";
 import { lowerBuiltin, lowerMemoryOrTable, lowerNumeric, skipImmediates } from "./lower";
 import {
   EVENT_BRANCH, EVENT_ENTRY, EVENT_EXIT, EVENT_INSTR, EVENT_SITE, PROBE_BRANCH, PROBE_CALL, PROBE_ENTRY, PROBE_EXIT,
@@ -592,7 +592,7 @@ export class Compiler {
 
   // ── the function ─────────────────────────────────────────────────────────────────────────
   compile(rec: usize): usize {
-    const inst = unchecked(instances[load<u32>(rec, FUNC_INSTANCE)]);
+    const inst = unchecked(instances[load<u32>(rec, FUNC_INSTANCE)])!;
     const m = inst.module;
     const index = load<u32>(rec, FUNC_INDEX);
     const code = unchecked(m.codes[index - m.numImportedFuncs]);
@@ -1030,6 +1030,19 @@ export function stopsOf(addr: u32): StaticArray<u32> | null {
 export function compileFunction(rec: usize): usize {
   compiledFunctions++;
   return compiler.compile(rec);
+}
+
+// Frees what compiling `rec` made (its function is being dropped). compiledFunctions counts live
+// compiled functions, so a store whose code is all dropped may choose its modes again.
+export function forgetCompiled(rec: usize): void {
+  const ir = load<usize>(rec, FUNC_CODE);
+  if (ir == 0) return;
+  heap.free(ir);
+  store<usize>(rec, 0, FUNC_CODE);
+  const addr = load<u32>(rec, FUNC_ADDR);
+  if (addr < <u32>stopTables.length) unchecked((stopTables[addr] = null));
+  forgetCounters(addr);
+  compiledFunctions--;
 }
 
 // Bytes a load or store accesses.

@@ -33,6 +33,13 @@ export function setCounters(addr: u32, c: FuncCounters): void {
   unchecked((byAddr[addr] = c));
 }
 
+export function forgetCounters(addr: u32): void {
+  const c = countersOf(addr);
+  if (c === null) return;
+  heap.free(c.counters);
+  unchecked((byAddr[addr] = null));
+}
+
 export function countersOf(addr: u32): FuncCounters | null {
   return addr < <u32>byAddr.length ? unchecked(byAddr[addr]) : null;
 }

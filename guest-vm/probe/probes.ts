@@ -7,7 +7,7 @@
 //                    stops with the event TRACE_FULL), indirect call targets per call site, and
 //                    inclusive instructions per function from a shadow stack of entry clocks.
 
-import { FUNC_ADDR, FUNC_INDEX, FUNC_INSTANCE, TABLE_ELEMS, TABLE_LEN, funcCount, funcRecord } from "../runtime/store";
+import { FUNC_ADDR, FUNC_INDEX, FUNC_INSTANCE, TABLE_ELEMS, TABLE_LEN, funcLive, funcRecord } from "../runtime/store";
 import { instances } from "../runtime/instance";
 import * as state from "../exec/state";
 
@@ -81,13 +81,13 @@ export function probeEvent(kind: u32, at: u32, a: u64, b: u32): i32 {
 export function indirectTarget(tab: usize, i: u32): u32 {
   if (i >= load<u32>(tab, TABLE_LEN)) return NO_TARGET;
   const ref = load<u32>(load<usize>(tab, TABLE_ELEMS) + (<usize>i << 2));
-  if (ref == 0 || ref > funcCount) return NO_TARGET;
+  if (ref == 0 || !funcLive(ref - 1)) return NO_TARGET;
   const callee = funcRecord(ref - 1);
   const caller = state.stateFunc;
   const inst = load<u32>(caller, FUNC_INSTANCE);
   if (load<u32>(callee, FUNC_INSTANCE) == inst) return load<u32>(callee, FUNC_INDEX);
   // An imported function (or another instance's): its index among the caller's imports.
-  const funcs = unchecked(instances[inst]).funcs;
+  const funcs = unchecked(instances[inst])!.funcs;
   for (let k = 0; k < funcs.length; k++) if (unchecked(funcs[k]) == callee) return <u32>k;
   return NO_TARGET;
 }
@@ -227,6 +227,12 @@ export function shadowPush(addr: u32, started: u64): void {
 
 export function inclusiveOf(addr: u32): u64 {
   return addr < <u32>inclusive.length ? unchecked(inclusive[addr]) : 0;
+}
+// A dropped function's address is handed out again: it starts from nothing.
+export function forgetInclusive(addr: u32): void {
+  if (addr >= <u32>inclusive.length) return;
+  unchecked((inclusive[addr] = 0));
+  unchecked((active[addr] = 0));
 }
 export function setInclusive(addr: u32, v: u64): void {
   grow(addr);

@@ -19,4 +19,26 @@ export class Instance {
   }
 }
 
-export const instances: Instance[] = [];
+// By instance id; a dropped instance's slot is null and its id is handed out again.
+export const instances: Array<Instance | null> = [];
+const freeIds: u32[] = [];
+
+export function registerInstance(inst: Instance): void {
+  if (freeIds.length > 0) {
+    inst.id = freeIds.pop();
+    unchecked((instances[inst.id] = inst));
+  } else {
+    inst.id = <u32>instances.length;
+    instances.push(inst);
+  }
+}
+
+export function unregisterInstance(inst: Instance): void {
+  unchecked((instances[inst.id] = null));
+  freeIds.push(inst.id);
+}
+
+// The live instance with id `id`, or null.
+export function instanceOf(id: u32): Instance | null {
+  return id < <u32>instances.length ? unchecked(instances[id]) : null;
+}

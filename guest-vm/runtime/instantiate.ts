@@ -6,7 +6,8 @@
 import { hostedInit } from "./hosted";
 import { ConstExpr, ConstOp, ExternKind, Module, SegmentMode, ValType } from "../binary/module";
 import { ErrorKind, fail } from "../binary/error";
-import { Instance, instances } from "./instance";
+import { Instance, registerInstance } from "./instance";
+import { dropInstance } from "./drop";
 import { resolveImports } from "./link";
 import {
   EMPTY_MEM, FUNC_ADDR, FUNC_MEM, FUNC_WASM, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_MAX, SEG_LEN,
@@ -18,7 +19,7 @@ import {
 // instance, or null with the error set: Unlinkable (imports), Limit (a memory or table too large
 // for this VM) or Uninstantiable (a segment out of bounds).
 //
-// An instance that fails in its segments is still registered in `instances`: the segments before
+// An instance that fails in its segments may stay registered in `instances`: the segments before
 // the failing one stay written, so a shared table can hold its functions, and compiling one of them
 // later needs its instance. The host gets no instance id for it.
 export function instantiate(module: Module, importAddrs: usize): Instance | null {
@@ -26,12 +27,15 @@ export function instantiate(module: Module, importAddrs: usize): Instance | null
   if (!resolveImports(module, importAddrs, imported)) return null;
 
   const inst = new Instance(module);
-  inst.id = <u32>instances.length;
-  instances.push(inst);
+  registerInstance(inst);
+  module.instanceCount++;
 
-  if (!allocate(inst, imported)) return null;
-  if (!initElems(inst)) return null;
-  if (!initDatas(inst)) return null;
+  // A failed instance goes again unless a segment wrote its functions into a table it imported
+  // (the first error, the instantiation's, is the one recorded).
+  if (!allocate(inst, imported) || !initElems(inst) || !initDatas(inst)) {
+    dropInstance(inst);
+    return null;
+  }
   return inst;
 }
 

@@ -7,13 +7,13 @@ import { ErrorKind, fail } from "../binary/error";
 import { Instance } from "./instance";
 import {
   FUNC_ADDR, FUNC_TYPE_ID, GLOBAL_MUT, GLOBAL_TYPE, MEM_MAX, MEM_PAGES, NO_MAX, TABLE_LEN, TABLE_MAX,
-  TABLE_TYPE, canonicalType, funcCount, funcRecord, globals, memories, tables,
+  TABLE_TYPE, canonicalType, funcLive, funcRecord, globals, memories, tables,
 } from "./store";
 
 // The record at store address `addr` in the address space of `kind`, or 0 when there is none.
 export function externRecord(kind: u32, addr: u32): usize {
   switch (kind) {
-    case ExternKind.Func: return addr < funcCount ? funcRecord(addr) : 0;
+    case ExternKind.Func: return funcLive(addr) ? funcRecord(addr) : 0;
     case ExternKind.Table: return addr < <u32>tables.length ? unchecked(tables[addr]) : 0;
     case ExternKind.Memory: return addr < <u32>memories.length ? unchecked(memories[addr]) : 0;
     case ExternKind.Global: return addr < <u32>globals.length ? unchecked(globals[addr]) : 0;

@@ -88,7 +88,7 @@ export function setStoreLimits(pages: u32, tableElems: u32): void {
   tableLimit = tableElems < MAX_TABLE ? tableElems : MAX_TABLE;
 }
 
-// Zeroed, allocated, never freed: a block of `size` bytes that does not move.
+// Zeroed: a block of `size` bytes that does not move until its owner is dropped (runtime/drop.ts).
 export function allocRecord(size: usize): usize {
   const p = heap.alloc(size);
   memory.fill(p, 0, size);
@@ -99,13 +99,39 @@ export function allocRecord(size: usize): usize {
 export const EMPTY_MEM: usize = allocRecord(MEM_SIZE);
 
 // ── store-wide address spaces ────────────────────────────────────────────────
-// funcs[addr] is the FuncInst record; read by call_indirect through `funcTableBase`.
+// funcs[addr] is the FuncInst record; read by call_indirect through `funcTableBase`. A dropped
+// object's slot holds 0 and its address is handed out again (the free lists), so a VM that keeps
+// loading and dropping does not grow.
 export let funcCount: u32 = 0;
 export let funcCapacity: u32 = 0;
 export let funcTableBase: usize = 0; // usize[funcCapacity]
 export const tables: usize[] = [];
 export const memories: usize[] = [];
 export const globals: usize[] = [];
+const freeFuncs: u32[] = [];
+const freeTables: i32[] = [];
+const freeMemories: i32[] = [];
+const freeGlobals: i32[] = [];
+// Memories in the store (memories.length counts dropped slots too).
+export let liveMemories: u32 = 0;
+
+// Whether `addr` names a function of the store (not dropped).
+export function funcLive(addr: u32): bool {
+  return addr < funcCount && funcRecord(addr) != 0;
+}
+
+// A slot for a new record in one of the table/memory/global spaces: a dropped one first. Its
+// address in `placedAddress`.
+export let placedAddress: i32 = 0;
+function place(space: usize[], free: i32[], rec: usize): void {
+  if (free.length > 0) {
+    placedAddress = free.pop();
+    unchecked((space[placedAddress] = rec));
+  } else {
+    placedAddress = space.length;
+    space.push(rec);
+  }
+}
 
 // Canonical function types: equal types share one id.
 export const types: FuncType[] = [];
@@ -139,6 +165,12 @@ export function newFunc(type: FuncType, kind: u32, instance: u32, index: u32): u
   store<u32>(rec, canonicalType(type), FUNC_TYPE_ID);
   store<u32>(rec, instance, FUNC_INSTANCE);
   store<u32>(rec, index, FUNC_INDEX);
+  if (freeFuncs.length > 0) {
+    const reused = freeFuncs.pop();
+    store<u32>(rec, reused, FUNC_ADDR);
+    store<usize>(funcTableBase + (<usize>reused << alignof<usize>()), rec);
+    return rec;
+  }
   if (funcCount == funcCapacity) {
     const cap = funcCapacity == 0 ? 256 : funcCapacity * 2;
     const bytes = <usize>cap << alignof<usize>();
@@ -178,7 +210,8 @@ export function newMemory(minPages: u32, maxPages: u32, mayHost: bool = true): u
   store<u32>(rec, <u32>bytes, MEM_BYTES);
   store<u32>(rec, minPages, MEM_PAGES);
   store<u32>(rec, maxPages, MEM_MAX);
-  memories.push(rec);
+  place(memories, freeMemories, rec);
+  liveMemories++;
   return rec;
 }
 
@@ -216,7 +249,7 @@ export function newTable(elemType: u8, min: u32, max: u32): usize {
   store<u32>(rec, min, TABLE_LEN);
   store<u32>(rec, max, TABLE_MAX);
   store<u32>(rec, elemType, TABLE_TYPE);
-  tables.push(rec);
+  place(tables, freeTables, rec);
   return rec;
 }
 
@@ -240,7 +273,7 @@ export function newGlobal(valType: u8, mutable: bool, value: u64): usize {
   store<u64>(rec, value, GLOBAL_VALUE);
   store<u8>(rec, valType, GLOBAL_TYPE);
   store<u8>(rec, mutable ? 1 : 0, GLOBAL_MUT);
-  globals.push(rec);
+  place(globals, freeGlobals, rec);
   return rec;
 }
 
@@ -256,28 +289,39 @@ export function normalise(valType: u8, bits: u64): u64 {
   return bits;
 }
 
-// A point to roll the store back to: a restore that fails after instantiating leaves nothing
-// behind (addresses are handed out again; the records themselves are not reclaimed).
-export class StoreMark {
-  funcs: u32 = 0;
-  tables: i32 = 0;
-  memories: i32 = 0;
-  globals: i32 = 0;
+// ── dropping (runtime/drop.ts decides what may go) ─────────────────────────────────
+// Each frees the record and what it owns, and hands its address out again.
+export function freeFunc(rec: usize): void {
+  const addr = load<u32>(rec, FUNC_ADDR);
+  store<usize>(funcTableBase + (<usize>addr << alignof<usize>()), 0);
+  freeFuncs.push(addr);
+  heap.free(rec);
 }
 
-export function storeMark(): StoreMark {
-  const m = new StoreMark();
-  m.funcs = funcCount;
-  m.tables = tables.length;
-  m.memories = memories.length;
-  m.globals = globals.length;
-  return m;
+function release(space: usize[], free: i32[], rec: usize): void {
+  const addr = space.lastIndexOf(rec);
+  if (addr >= 0) {
+    unchecked((space[addr] = 0));
+    free.push(addr);
+  }
 }
 
-export function storeRollback(m: StoreMark): void {
-  funcCount = m.funcs;
-  tables.length = m.tables;
-  for (let i = m.memories; i < memories.length; i++) if (unchecked(memories[i]) == hostedMemory) setHostedMemory(0);
-  memories.length = m.memories;
-  globals.length = m.globals;
+export function freeMemory(rec: usize): void {
+  release(memories, freeMemories, rec);
+  liveMemories--;
+  const base = load<usize>(rec, MEM_BASE);
+  if (base == 0) { if (rec == hostedMemory) setHostedMemory(0); }
+  else heap.free(base);
+  heap.free(rec);
+}
+
+export function freeTable(rec: usize): void {
+  release(tables, freeTables, rec);
+  heap.free(load<usize>(rec, TABLE_ELEMS));
+  heap.free(rec);
+}
+
+export function freeGlobal(rec: usize): void {
+  release(globals, freeGlobals, rec);
+  heap.free(rec);
 }

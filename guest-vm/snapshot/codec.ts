@@ -1,17 +1,20 @@
 // The snapshot codec: writes a suspended instance (frames, globals, tables, memory, segments,
 // fuel, the host's opaque state) in the format of snapshot/FORMAT.md, and restores one into a
-// fresh instance. Restoring checks the whole snapshot before it changes anything.
+// new instance of any store. Restoring checks the whole snapshot before it changes anything.
 
 import { ErrorKind, fail } from "../binary/error";
 import { Module, ValType } from "../binary/module";
-import { Instance, instances } from "../runtime/instance";
+import { Instance } from "../runtime/instance";
 import { instantiate } from "../runtime/instantiate";
+import { dropInstance } from "../runtime/drop";
 import {
   FUNC_ADDR, FUNC_CODE, FUNC_HOST, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NPARAMS, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
-  funcCount, funcRecord,
+  funcRecord, funcType,
   FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
-  TABLE_LEN, TABLE_TYPE, GLOBAL_TYPE, growMemory, growTable, storeMark, storeRollback,
+  TABLE_LEN, TABLE_TYPE, GLOBAL_TYPE, growMemory, growTable,
 } from "../runtime/store";
+import { operandTypesOf } from "../valid/validate";
+import { typesAtCount } from "../valid/code";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering, stopsOf } from "../compile/compiler";
 import {
   activationCount, activationCsp, activationFunc, activationIsDirectHost, beginRestoredActivation, setMachineState,
@@ -26,7 +29,7 @@ import * as probes from "../probe/probes";
 
 let scratchPage: usize = 0;
 
-export const FORMAT_VERSION: u32 = 1;
+export const FORMAT_VERSION: u32 = 2;
 export const VM_VERSION = "handover 0.1.0";
 // "HOVRSNAP" little-endian
 const MAGIC: u64 = 0x50414e5352564f48;
@@ -82,6 +85,83 @@ function endSection(start: usize): void {
 
 export let snapshotLength: u32 = 0;
 
+// ── references ───────────────────────────────────────────────────────────────────────────
+// In a store a function reference is its address + 1; in a snapshot it is its index in the
+// instance's function index space + 1 (0 is null), so a snapshot means the same in any store.
+const refIndex = new Map<u32, u32>(); // address → index, for the instance being written
+let refOutside = false; // a reference to a function outside the instance was met
+
+function beginRefs(inst: Instance): void {
+  refIndex.clear();
+  refOutside = false;
+  // The lowest index of a function imported twice.
+  for (let i = inst.funcs.length - 1; i >= 0; i--) refIndex.set(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR), <u32>i);
+}
+
+function refOut(ref: u32): u32 {
+  if (ref == 0) return 0;
+  if (!refIndex.has(ref - 1)) {
+    refOutside = true;
+    return 0;
+  }
+  return refIndex.get(ref - 1) + 1;
+}
+
+// A snapshot's reference in the restored instance; refs past the index space were refused before.
+function refIn(inst: Instance, ref: u32): u32 {
+  return ref == 0 ? 0 : load<u32>(unchecked(inst.funcs[ref - 1]), FUNC_ADDR) + 1;
+}
+
+// Rewrites, in place, the function references among `n` slots at `p` whose value types are the
+// bytes at `types` (`toSnapshot`: addresses to indices; else back, for `inst`). False when a
+// snapshot's reference is out of the index space.
+function mapRefs(p: usize, types: usize, n: u32, toSnapshot: bool, inst: Instance): bool {
+  const limit = <u32>inst.funcs.length;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u8>(types + i) != ValType.FuncRef) continue;
+    const at = p + (<usize>i << 3);
+    const ref = load<u32>(at);
+    if (toSnapshot) store<u64>(at, refOut(ref));
+    else if (ref > limit) return false;
+    else store<u64>(at, refIn(inst, ref));
+  }
+  return true;
+}
+
+// The value types of a frame of function `index` stopped at bytecode `bc`: its locals, then the
+// bytecode's operand stack there (from validation; at the body's end, the function's results).
+// A pointer to `locals + height` type bytes (scratch, valid until the next call), or 0.
+let frameTypesCap: u32 = 256;
+let frameTypes: usize = heap.alloc(frameTypesCap);
+function typesOfFrame(m: Module, index: u32, bc: u32, locals: u32, height: u32): usize {
+  const n = locals + height;
+  if (n > frameTypesCap) {
+    frameTypesCap = n;
+    heap.free(frameTypes);
+    frameTypes = heap.alloc(frameTypesCap);
+  }
+  const params = m.funcType(index).params;
+  for (let i = 0; i < params.length; i++) store<u8>(frameTypes + i, unchecked(params[i]));
+  const code = unchecked(m.codes[index - m.numImportedFuncs]);
+  let slot = <usize>params.length;
+  for (let r = 0; r < code.localCounts.length; r++) {
+    const k = <usize>unchecked(code.localCounts[r]);
+    memory.fill(frameTypes + slot, unchecked(code.localTypes[r]), k);
+    slot += k;
+  }
+  if (height == 0) return frameTypes;
+  if (bc == code.bodyEnd) {
+    const results = m.funcType(index).results;
+    if (<u32>results.length < height) return 0;
+    for (let i: u32 = 0; i < height; i++) store<u8>(frameTypes + locals + i, unchecked(results[i]));
+    return frameTypes;
+  }
+  const ops = operandTypesOf(m, index, bc);
+  if (ops == 0 || typesAtCount < height) return 0;
+  memory.copy(frameTypes + locals, ops, height);
+  return frameTypes;
+}
+
 function frameLocals(rec: usize): u32 {
   return (load<u32>(rec, FUNC_ZERO_START) + load<u32>(rec, FUNC_ZERO_BYTES)) >> 3;
 }
@@ -127,12 +207,16 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
   putU8((meteringEnabled ? 1 : 0) | (monitoringEnabled ? 2 : 0) | (probed ? 4 : 0));
   putU64(state.fuelLeft);
   putU32(<u32>inst.funcs.length);
-  for (let i = 0; i < inst.funcs.length; i++) putU32(load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR));
   endSection(s);
 
+  beginRefs(inst);
   s = beginSection(SEC_GLOBALS);
   putU32(<u32>inst.globals.length);
-  for (let i = 0; i < inst.globals.length; i++) putU64(load<u64>(unchecked(inst.globals[i]), GLOBAL_VALUE));
+  for (let i = 0; i < inst.globals.length; i++) {
+    const g = unchecked(inst.globals[i]);
+    const v = load<u64>(g, GLOBAL_VALUE);
+    putU64(load<u8>(g, GLOBAL_TYPE) == ValType.FuncRef ? <u64>refOut(<u32>v) : v);
+  }
   endSection(s);
 
   s = beginSection(SEC_MEMORY);
@@ -168,7 +252,10 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
     const rec = unchecked(inst.tables[i]);
     const size = load<u32>(rec, TABLE_LEN);
     putU32(size);
-    putBytes(load<usize>(rec, TABLE_ELEMS), <usize>size << 2);
+    const elems = load<usize>(rec, TABLE_ELEMS);
+    if (load<u32>(rec, TABLE_TYPE) == ValType.FuncRef) {
+      for (let k: u32 = 0; k < size; k++) putU32(refOut(load<u32>(elems + (<usize>k << 2))));
+    } else putBytes(elems, <usize>size << 2);
   }
   endSection(s);
 
@@ -196,10 +283,21 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
     s = beginSection(SEC_HOST_CALL);
     const callee = state.hostCallee;
     const np = <usize>load<u16>(callee, FUNC_NPARAMS);
-    putU32(load<u32>(callee, FUNC_ADDR));
+    const addr = load<u32>(callee, FUNC_ADDR);
+    if (!refIndex.has(addr)) {
+      fail(ErrorKind.Snapshot, "the guest waits for a host function it does not import", 0);
+      return 0;
+    }
+    putU32(refIndex.get(addr));
     putU32(<u32>np);
+    const args = outLen;
     putBytes(state.hostFp, np << 3);
+    mapRefs(out + args, funcType(callee).params.dataStart, <u32>np, true, inst);
     endSection(s);
+  }
+  if (refOutside) {
+    fail(ErrorKind.Snapshot, "the guest holds a reference to a function of another instance", 0);
+    return 0;
   }
 
   if (monitoringEnabled) {
@@ -268,11 +366,19 @@ function writeFrames(inst: Instance): bool {
     const height = <u32>(at >>> 32) - calleeResults;
     if (k == count) topPhase = stopPhase;
     const locals = frameLocals(rec);
-    putU32(load<u32>(rec, FUNC_INDEX));
+    const index = load<u32>(rec, FUNC_INDEX);
+    putU32(index);
     putU32(<u32>at);
     putU32(locals);
     putU32(height);
+    const slots = outLen;
     putBytes(fp, <usize>(locals + height) << 3);
+    const types = typesOfFrame(inst.module, index, <u32>at, locals, height);
+    if (types == 0) {
+      fail(ErrorKind.Snapshot, "the operand types of a frame cannot be derived", 0);
+      return false;
+    }
+    mapRefs(out + slots, types, locals + height, true, inst);
   }
   return true;
 }
@@ -366,7 +472,7 @@ export class Parsed {
   moduleLen: u32 = 0;
   counters: usize = 0;
   countersEnd: usize = 0;
-  hostCall: usize = 0; // u32 function address, u32 n, n × 8-byte arguments
+  hostCall: usize = 0; // u32 function index, u32 n, n × 8-byte arguments
   hostCallEnd: usize = 0;
   probes: usize = 0;
 }
@@ -416,7 +522,7 @@ function rank(tag: u32): i32 {
 function wellFormed(tag: u32, at: usize, size: u32): bool {
   const c = new Cursor(at, at + size);
   switch (tag) {
-    case SEC_STATE: c.u8(); c.u64(); c.skip64(<u64>c.u32() * 4); break;
+    case SEC_STATE: c.u8(); c.u64(); c.u32(); break;
     case SEC_GLOBALS: c.skip64(<u64>c.u32() * 8); break;
     case SEC_MEMORY: {
       for (let n = c.u32(); n > 0 && !c.broken; n--) {
@@ -547,46 +653,27 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
   }
   // The whole plan is checked against the module before the store changes.
   if (!checkPlan(s, m)) return null;
+  // Frames go at the bottom of the stacks: nothing else may be running.
+  if (s.frameCount > 0 && activationCount() > 0) {
+    fail(ErrorKind.Snapshot, "cannot restore a running guest while another activation is pending", 0);
+    return null;
+  }
   setMetering(metered);
   setMonitoring(monitored);
   adoptProbes(s);
-  // Whatever fails from here on is rolled back: a refused snapshot leaves the store as it was.
-  const mark = storeMark();
-  const instanceMark = instances.length;
+  // Whatever fails from here on is undone: a refused snapshot's instance is dropped again.
   const acts = activationCount();
   const inst = instantiate(m, importAddrs);
-  if (inst === null || !checkAddresses(s, inst) || !checkReferences(s, inst) || !applyData(s, inst)
-      || (s.counters != 0 && !applyCounters(s, inst)) || (s.frameCount > 0 && !applyFrames(s, inst, io))) {
+  if (inst === null) return null;
+  if (!applyData(s, inst) || (s.counters != 0 && !applyCounters(s, inst)) || (s.frameCount > 0 && !applyFrames(s, inst, io))) {
     if (activationCount() > acts) abortActivation();
-    instances.length = instanceMark;
-    storeRollback(mark);
+    dropInstance(inst);
     return null;
   }
   state.fuelLeft = load<u64>(s.state, 1);
   if (s.probes != 0) applyProbes(s, inst);
   else probes.setClock(0);
   return inst;
-}
-
-// Function references in tables and reference globals must name functions of this store (a
-// reference is an address + 1); the frames' untyped slots are checked where a reference is used
-// (call_indirect).
-function checkReferences(s: Parsed, inst: Instance): bool {
-  const c = new Cursor(s.tables + 4, s.base + s.length);
-  for (let i = 0; i < inst.tables.length; i++) {
-    const size = c.u32();
-    const funcs = load<u32>(unchecked(inst.tables[i]), TABLE_TYPE) == ValType.FuncRef;
-    for (let k: u32 = 0; k < size; k++) {
-      const ref = c.u32();
-      if (funcs && ref > funcCount) { corrupt("a table holds a reference to no function"); return false; }
-    }
-  }
-  for (let i = 0; i < inst.globals.length; i++) {
-    const g = unchecked(inst.globals[i]);
-    const v = load<u64>(s.globals + 4 + (<usize>i << 3));
-    if (load<u8>(g, GLOBAL_TYPE) == ValType.FuncRef && v > <u64>funcCount) { corrupt("a global holds a reference to no function"); return false; }
-  }
-  return true;
 }
 
 function corruptInst(what: string): Instance | null {
@@ -686,6 +773,8 @@ function checkPlan(s: Parsed, m: Module): bool {
   const bad = (what: string): bool => { corrupt(what); return false; };
   let c = new Cursor(s.globals, s.globals + 4 + <usize>load<u32>(s.globals) * 8);
   if (load<u32>(s.globals) != <u32>m.globalTypes.length) return bad("globals do not match the module");
+  if (load<u32>(s.state, 9) != m.numFuncs()) return bad("functions do not match the module");
+  if (!refsInRange(s, m)) return bad("a table or global holds a reference to no function of the instance");
   c = new Cursor(s.memory, s.base + s.length);
   const mems = c.u32();
   if (mems != <u32>m.memoryTypes.length) return bad("memories do not match the module");
@@ -758,23 +847,27 @@ function checkPlan(s: Parsed, m: Module): bool {
   return true;
 }
 
-// Function addresses are values (funcref = address + 1) in tables, globals and frames: the
-// restoring store must have given the instance the same addresses.
-function checkAddresses(s: Parsed, inst: Instance): bool {
-  const n = load<u32>(s.state, 9);
-  let same = n == <u32>inst.funcs.length;
-  for (let i: u32 = 0; same && i < n; i++) {
-    same = load<u32>(s.state + 13 + (<usize>i << 2)) == load<u32>(unchecked(inst.funcs[i]), FUNC_ADDR);
+// Function references in the tables and reference globals name functions of the instance.
+function refsInRange(s: Parsed, m: Module): bool {
+  const n = m.numFuncs();
+  const c = new Cursor(s.tables + 4, s.base + s.length);
+  for (let i = 0; i < m.tableTypes.length && !c.broken; i++) {
+    const size = c.u32();
+    const funcs = unchecked(m.tableTypes[i]).elemType == ValType.FuncRef;
+    for (let k: u32 = 0; k < size && !c.broken; k++) if (c.u32() > n && funcs) return false;
   }
-  if (!same) {
-    fail(ErrorKind.Snapshot, "function addresses differ from the snapshot's: create the host functions for the module's imports, in import order, before anything else", 0);
+  for (let i = 0; i < m.globalTypes.length; i++) {
+    const v = load<u64>(s.globals + 4 + (<usize>i << 3));
+    if (unchecked(m.globalTypes[i]).valType == ValType.FuncRef && v > <u64>n) return false;
   }
-  return same;
+  return true;
 }
 
 function applyData(s: Parsed, inst: Instance): bool {
   for (let i = 0; i < inst.globals.length; i++) {
-    store<u64>(unchecked(inst.globals[i]), load<u64>(s.globals + 4 + (<usize>i << 3)), GLOBAL_VALUE);
+    const g = unchecked(inst.globals[i]);
+    const v = load<u64>(s.globals + 4 + (<usize>i << 3));
+    store<u64>(g, load<u8>(g, GLOBAL_TYPE) == ValType.FuncRef ? <u64>refIn(inst, <u32>v) : v, GLOBAL_VALUE);
   }
   let c = new Cursor(s.memory + 4, s.base + s.length);
   for (let i = 0; i < inst.memories.length; i++) {
@@ -804,7 +897,11 @@ function applyData(s: Parsed, inst: Instance): bool {
       fail(ErrorKind.Limit, "cannot grow a table to the snapshot's size", 0);
       return false;
     }
-    memory.copy(load<usize>(rec, TABLE_ELEMS), c.skip(<usize>size << 2), <usize>size << 2);
+    const elems = load<usize>(rec, TABLE_ELEMS);
+    const from = c.skip(<usize>size << 2);
+    if (load<u32>(rec, TABLE_TYPE) == ValType.FuncRef) {
+      for (let k: u32 = 0; k < size; k++) store<u32>(elems + (<usize>k << 2), refIn(inst, load<u32>(from + (<usize>k << 2))));
+    } else memory.copy(elems, from, <usize>size << 2);
   }
   c = new Cursor(s.segments, s.base + s.length);
   c.u32();
@@ -819,26 +916,6 @@ function setSegLen(seg: usize, len: u32): void {
   if (len < load<u32>(seg, SEG_LEN)) store<u32>(seg, 0, SEG_LEN);
 }
 
-// Whether the funcref-typed parameters and locals among the frame's slots at `values` name
-// functions of this store (0 is null, else address + 1). Operand slots carry no type here; a
-// reference among them is checked where it is used (call_indirect).
-function localRefsValid(m: Module, index: u32, values: usize): bool {
-  const params = m.funcType(index).params;
-  for (let i = 0; i < params.length; i++) {
-    if (unchecked(params[i]) == ValType.FuncRef && load<u32>(values + (<usize>i << 3)) > funcCount) return false;
-  }
-  const code = unchecked(m.codes[index - m.numImportedFuncs]);
-  let slot = <usize>params.length;
-  for (let r = 0; r < code.localCounts.length; r++) {
-    const n = <usize>unchecked(code.localCounts[r]);
-    if (unchecked(code.localTypes[r]) == ValType.FuncRef) {
-      for (let k: usize = 0; k < n; k++) if (load<u32>(values + ((slot + k) << 3)) > funcCount) return false;
-    }
-    slot += n;
-  }
-  return true;
-}
-
 // The IR offset of the stop point (bytecode offset, height, phase) in compiled function `rec`, or -1.
 function stopFor(rec: usize, bc: u32, height: u32, phase: u32): i64 {
   const t = stopsOf(load<u32>(rec, FUNC_ADDR));
@@ -850,17 +927,17 @@ function stopFor(rec: usize, bc: u32, height: u32, phase: u32): i64 {
 }
 
 function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
-  // A snapshot taken while the guest waited for a host function: that function must exist here
-  // too, as a host function of the same type (the store's addresses match, checked above).
+  // A snapshot taken while the guest waited for a host function: one of the instance's imports,
+  // a host function here too (instantiation checked its type).
   let hostCallee: usize = 0;
   if (s.hostCall != 0) {
-    const addr = load<u32>(s.hostCall);
-    if (addr >= funcCount || load<u32>(funcRecord(addr), FUNC_KIND) != FUNC_HOST
-        || <u32>load<u16>(funcRecord(addr), FUNC_NPARAMS) != load<u32>(s.hostCall, 4)) {
-      corrupt("the pending host call names no host function of this store");
+    const index = load<u32>(s.hostCall);
+    if (index >= inst.module.numImportedFuncs || load<u32>(unchecked(inst.funcs[index]), FUNC_KIND) != FUNC_HOST
+        || <u32>load<u16>(unchecked(inst.funcs[index]), FUNC_NPARAMS) != load<u32>(s.hostCall, 4)) {
+      corrupt("the pending host call names no imported host function");
       return false;
     }
-    hostCallee = funcRecord(addr);
+    hostCallee = unchecked(inst.funcs[index]);
   }
   const c = new Cursor(s.frames + 4, s.base + s.length);
   // Each frame's function, to know the callee's result count of the frame below.
@@ -893,8 +970,9 @@ function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
       return false;
     }
     const values = c.skip(bytes);
-    if (!localRefsValid(inst.module, load<u32>(rec, FUNC_INDEX), values)) { corrupt("a frame's local holds a reference to no function"); return false; }
     memory.copy(fp, values, bytes);
+    const types = typesOfFrame(inst.module, load<u32>(rec, FUNC_INDEX), bc, locals, height);
+    if (types == 0 || !mapRefs(fp, types, locals + height, false, inst)) { corrupt("a frame's slots do not fit its function"); return false; }
     const pc = code + <usize>ir;
     if (top) {
       setMachineState(pc, fp, csp, rec);
@@ -902,6 +980,7 @@ function applyFrames(s: Parsed, inst: Instance, io: usize): bool {
         // The arguments go where the call left them: the callee's frame, above this one.
         const np = <usize>load<u16>(hostCallee, FUNC_NPARAMS);
         memory.copy(fp + bytes, s.hostCall + 8, np << 3);
+        if (!mapRefs(fp + bytes, funcType(hostCallee).params.dataStart, <u32>np, false, inst)) { corrupt("pending host call"); return false; }
         setPendingHostCall(hostCallee, fp + bytes, io);
       }
     } else {

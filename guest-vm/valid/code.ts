@@ -428,15 +428,7 @@ function localType(x: u32): u8 {
 // failure the error is recorded (error.ts) and false returned.
 export function validateFunction(funcIndex: u32, code: Code): bool {
   if (funcIndex >= numFuncs) { unknown("function", funcIndex); return false; } // not this module's
-  pos = base + code.bodyStart;
-  end = base + code.bodyEnd;
-  at = pos;
-  failed = false;
-  const typeIndex = load<u32>(funcTab + (<usize>funcIndex << 2));
-  setLocals(typeIndex, code);
-  valsLen = 0;
-  ctrlsLen = 0;
-  pushCtrl(FUNC, <i32>typeIndex);
+  beginBody(funcIndex, code);
   instructions();
   if (failed) return false;
   if (pos != end) {
@@ -447,9 +439,40 @@ export function validateFunction(funcIndex: u32, code: Code): bool {
   return true;
 }
 
+function beginBody(funcIndex: u32, code: Code): void {
+  pos = base + code.bodyStart;
+  end = base + code.bodyEnd;
+  at = pos;
+  failed = false;
+  const typeIndex = load<u32>(funcTab + (<usize>funcIndex << 2));
+  setLocals(typeIndex, code);
+  valsLen = 0;
+  ctrlsLen = 0;
+  pushCtrl(FUNC, <i32>typeIndex);
+}
+
+// The operand types at one bytecode offset of a validated function: the stack the snapshot codec
+// needs to tell references from numbers in a frame's untyped slots. The pointer to the types
+// (bottom first, valid until the next validation), their count in `typesAtCount`; 0 when the
+// offset is no instruction boundary of the body.
+let stopPos: usize = 0; // validation stops before the instruction here (0: runs to the end)
+export let typesAtCount: u32 = 0;
+// (At the body's end the function's results are the stack: see the caller.)
+export function operandTypesAt(funcIndex: u32, code: Code, offset: u32): usize {
+  if (funcIndex >= numFuncs || offset >= code.bodyEnd) return 0;
+  beginBody(funcIndex, code);
+  stopPos = base + offset;
+  instructions();
+  stopPos = 0;
+  if (failed || pos != base + offset) return 0;
+  typesAtCount = valsLen;
+  return vals;
+}
+
 // Each iteration consumes at least the opcode byte, so the loop is bounded by the body.
 function instructions(): void {
   while (ctrlsLen != 0) {
+    if (pos == stopPos) return;
     if (pos >= end) {
       // The decoder saw a final 0x0b, but it was an immediate or closed an inner block.
       malformed("END opcode expected", end);

@@ -11,7 +11,7 @@ import { ErrorKind, fail, hasError } from "../binary/error";
 import {
   ConstExpr, ConstOp, ExternKind, Limits, Module, SegmentMode, TableType, ValType,
 } from "../binary/module";
-import { beginModule, declareFunc, validateFunction } from "./code";
+import { beginModule, declareFunc, operandTypesAt, validateFunction } from "./code";
 
 // 3.2.5 Memory types: at most 2^16 pages of 64 KiB, the 32-bit address space.
 const MAX_PAGES: u32 = 65536;
@@ -249,6 +249,7 @@ function exports(m: Module): bool {
 // 3.4.1 Functions: the bodies
 
 function bodies(m: Module): bool {
+  prepared = m;
   beginModule(m);
   declareFuncs(m);
   const first = m.numImportedFuncs;
@@ -257,6 +258,19 @@ function bodies(m: Module): bool {
     if (!validateFunction(first + <u32>i, unchecked(m.codes[i]))) return false;
   }
   return true;
+}
+
+// The operand types at bytecode `offset` of defined function `funcIndex` of validated module `m`
+// (valid/code.ts operandTypesAt): a pointer to the types, bottom first, their count in
+// `typesAtCount`; 0 when `offset` is no instruction boundary inside the body.
+let prepared: Module | null = null; // the module code.ts's tables are for
+export function operandTypesOf(m: Module, funcIndex: u32, offset: u32): usize {
+  if (prepared !== m) {
+    beginModule(m);
+    declareFuncs(m);
+    prepared = m;
+  }
+  return operandTypesAt(funcIndex, unchecked(m.codes[funcIndex - m.numImportedFuncs]), offset);
 }
 
 // 3.4.10 Modules: C.refs, the functions that ref.func may name in a body, are those referenced

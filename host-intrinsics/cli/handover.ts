@@ -186,7 +186,7 @@ export function inspectCommand(file: string): number {
     out.push(`  #${String(i).padEnd(3)} ${name.padEnd(28)} func ${String(f.func).padEnd(5)} offset 0x${f.offset.toString(16).padStart(6, '0')}  locals ${f.locals}  operands ${f.operands}`);
   });
   const call = pendingHostCallFunc(snap.bytes);
-  // Host functions are created first, in import order: address i is import i.
+  // The snapshot names the function by its index: an import's.
   if (call !== null) out.push(`host call   pending: ${imports[call] ? `${imports[call].module}.${imports[call].name}` : `function ${call}`}`);
   const wasi = snap.state.wasi;
   out.push(`wasi        args ${JSON.stringify(wasi.args)}, ${wasi.env.length} env vars, preopens ${wasi.preopens.map((p) => `${p.guestPath}=${p.hostPath}`).join(' ') || 'none'}`);

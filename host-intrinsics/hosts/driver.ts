@@ -137,8 +137,8 @@ export class Handover {
   }
 
   /**
-   * A fresh local Vm holding the snapshot, its imports linked to the WASI context (created first,
-   * in import order, so function addresses match) and the context bound to its memory.
+   * A fresh local Vm holding the snapshot, its imports linked to the WASI context and the context
+   * bound to its memory.
    */
   private restoreHere(snapshot: Uint8Array): { vm: Vm; instance: number } {
     const vm = Vm.createSync();

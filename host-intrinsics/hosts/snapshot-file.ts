@@ -6,7 +6,7 @@
 import type { WasiState } from '../wasi/index.js';
 
 export const SECTION_NAMES: Record<number, string> = {
-  1: 'state', 2: 'globals', 3: 'memory', 4: 'tables', 5: 'segments', 6: 'frames', 7: 'host', 8: 'module', 9: 'counters', 10: 'host call',
+  1: 'state', 2: 'globals', 3: 'memory', 4: 'tables', 5: 'segments', 6: 'frames', 7: 'host', 8: 'module', 9: 'counters', 10: 'host call', 11: 'probes',
 };
 const HOST_CALL = 10;
 const TRAILER = 8;
@@ -33,7 +33,7 @@ export function hasPendingHostCall(bytes: Uint8Array): boolean {
   return snapshotSections(bytes)?.some((s) => s.tag === HOST_CALL) ?? false;
 }
 
-/** The host function address the snapshot's guest waits for, or null. */
+/** The function index (an import's) of the host function the snapshot's guest waits for, or null. */
 export function pendingHostCallFunc(bytes: Uint8Array): number | null {
   const s = snapshotSections(bytes)?.find((x) => x.tag === HOST_CALL);
   return s ? new DataView(bytes.buffer, bytes.byteOffset + s.offset, 4).getUint32(0, true) : null;

@@ -82,7 +82,7 @@ describe('suspend, resume, inspect', () => {
     expect(r.status).toBe(0);
     const size = readFileSync(file('i.snap')).length;
     for (const re of [
-      new RegExp(`${size} bytes`), /format +version 1, written by handover/, /module +embedded, \d+ bytes, sha256 [0-9a-f]{64}/,
+      new RegExp(`${size} bytes`), /format +version 2, written by handover/, /module +embedded, \d+ bytes, sha256 [0-9a-f]{64}/,
       /memory 0 +17 pages .*, \d+ stored/, /sections +state \d+, globals \d+, memory \d+/, /executed +\d+ instructions, on node/,
       /#0 +_start/, / main +func/, /args \["float","1000"\]/,
     ]) expect(r.stdout).toMatch(re);

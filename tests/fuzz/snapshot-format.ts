@@ -73,8 +73,6 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
     switch (tag) {
       case 1: {
         fields.push({ name: 'metered', at: p, width: 1 }, { name: 'fuel', at: p + 1, width: 8 }, { name: 'function count', at: p + 9, width: 4 });
-        const n = u32(p + 9);
-        for (let i = 0; i < n; i++) fields.push({ name: `function address ${i}`, at: p + 13 + 4 * i, width: 4 });
         break;
       }
       case 2: {

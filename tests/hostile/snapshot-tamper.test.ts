@@ -123,8 +123,8 @@ describe('tampered snapshots', () => {
 
   it('names a future format version and refuses a foreign module, restoring nothing', () => {
     const { vm, module } = fresh();
-    const future = withField(snaps[0]!, 8, 4, 2n);
-    expect(vm.restore(future, module, [], ['i64'])).toMatchObject({ ok: false, kind: 'snapshot', message: expect.stringMatching(/version 2/) });
+    const future = withField(snaps[0]!, 8, 4, 3n);
+    expect(vm.restore(future, module, [], ['i64'])).toMatchObject({ ok: false, kind: 'snapshot', message: expect.stringMatching(/version 3/) });
     const other = vm.loadModule(wat('(module (memory 1) (func (export "run") (param i32) (result i64) (i64.const 0)))'));
     if (!other.ok) throw new Error(other.message);
     expect(vm.restore(snaps[0]!, other.id, [], ['i64'])).toMatchObject({ ok: false, kind: 'snapshot' });

@@ -131,7 +131,7 @@ describe('snapshot round trip', () => {
     vm.invoke(run, [N]);
     const snapshot = vm.snapshot(inst) as Uint8Array;
     const info = vm.snapshotInfo(snapshot);
-    expect(info).toMatchObject({ formatVersion: 1, metered: true, memories: [{ pages: 1, storedPages: 1 }] });
+    expect(info).toMatchObject({ formatVersion: 2, metered: true, memories: [{ pages: 1, storedPages: 1 }] });
     expect(snapshot.length).toBeLessThan(65536 + 8192);
   });
 });
