@@ -226,8 +226,7 @@ export function abort(): void {
 
 // Whether function `rec` is in a pending activation: invoked, or in a frame (runtime/drop.ts).
 export function runningFunc(rec: usize): bool {
-  const n = actFunc.length;
-  if (n == 0) return false;
+  if (actFunc.length == 0) return false;
   if (actFunc.includes(rec) || stateFunc == rec || savedFunc.includes(rec) || hostCallee == rec || savedHostCallee.includes(rec)) return true;
   for (let r = callBase; r < stateCsp; r += FRAME_RECORD) if (load<usize>(r, 8) == rec) return true;
   return false;

@@ -7,7 +7,7 @@ import { ErrorKind, fail } from "../binary/error";
 import { Instance } from "./instance";
 import {
   FUNC_ADDR, FUNC_TYPE_ID, GLOBAL_MUT, GLOBAL_TYPE, MEM_MAX, MEM_PAGES, NO_MAX, TABLE_LEN, TABLE_MAX,
-  TABLE_TYPE, canonicalType, funcLive, funcRecord, globals, memories, tables,
+  TABLE_TYPE, addressOf, canonicalType, funcLive, funcRecord, globals, memories, tables,
 } from "./store";
 
 // The record at store address `addr` in the address space of `kind`, or 0 when there is none.
@@ -19,14 +19,6 @@ export function externRecord(kind: u32, addr: u32): usize {
     case ExternKind.Global: return addr < <u32>globals.length ? unchecked(globals[addr]) : 0;
   }
   return 0;
-}
-
-// Records do not carry their table/memory/global address (the layouts are fixed and the dispatch
-// loop never needs it), so the address is found by searching; only the host's export lookups
-// come here. Newest first: an instance's own records are usually the most recent ones.
-function addressOf(space: usize[], rec: usize): i32 {
-  for (let i = space.length - 1; i >= 0; i--) if (unchecked(space[i]) == rec) return i;
-  return -1;
 }
 
 // The store address of the instance's function/table/memory/global `index`, or -1.

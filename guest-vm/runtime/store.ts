@@ -298,8 +298,15 @@ export function freeFunc(rec: usize): void {
   heap.free(rec);
 }
 
+// Records do not carry their table/memory/global address (the layouts are fixed and the dispatch
+// loop never needs it), so the address is found by searching; only export lookups and drops come
+// here. Newest first: an instance's own records are usually the most recent ones.
+export function addressOf(space: usize[], rec: usize): i32 {
+  return space.lastIndexOf(rec);
+}
+
 function release(space: usize[], free: i32[], rec: usize): void {
-  const addr = space.lastIndexOf(rec);
+  const addr = addressOf(space, rec);
   if (addr >= 0) {
     unchecked((space[addr] = 0));
     free.push(addr);
