@@ -475,7 +475,8 @@ export function suspend_reason(): u32 {
 // ── snapshots (snapshot/FORMAT.md) ────────────────────────────────────────────────────────
 
 // Snapshot of instance `id`, whose activation (if any) is suspended; `host` is opaque host state
-// stored inside (WASI's). Flags: 1 embed the module. Pointer to the bytes (result_length), or 0.
+// stored inside (WASI's). Flags: 1 embed the module, 2 leave memory contents out (sizes only).
+// Pointer to the bytes (result_length), or 0.
 export function snapshot_take(id: u32, host: usize, hostLen: u32, flags: u32): usize {
   clearError();
   const inst = instanceOf(id);

@@ -739,13 +739,15 @@ export class Vm implements Engine {
 
   /**
    * A snapshot (guest-vm/snapshot/FORMAT.md) of `instance` with its suspended activation, if any,
-   * carrying `hostState` (opaque bytes the host needs to continue, such as WASI's).
+   * carrying `hostState` (opaque bytes the host needs to continue, such as WASI's). `withoutMemory`
+   * writes memory sizes only: it restores to zeroed memory the host then fills (a migration).
    */
-  snapshot(instance: number, hostState: Uint8Array = new Uint8Array(0), options: { embedModule?: boolean } = {}): Uint8Array | VmError {
+  snapshot(instance: number, hostState: Uint8Array = new Uint8Array(0), options: { embedModule?: boolean; withoutMemory?: boolean } = {}): Uint8Array | VmError {
     return this.guarded(() => {
       const host = this.copyIn(hostState);
       if (host === null) return this.allocFailure(hostState.length);
-      const ptr = this.ex.snapshot_take(instance, host, hostState.length, options.embedModule ? 1 : 0);
+      const flags = (options.embedModule ? 1 : 0) | (options.withoutMemory ? 2 : 0);
+      const ptr = this.ex.snapshot_take(instance, host, hostState.length, flags);
       this.ex.free(host);
       if (ptr === 0) return this.lastError('snapshot_take');
       return this.blob(ptr);

@@ -47,6 +47,9 @@ const SEC_HOST_CALL: u32 = 10;
 const SEC_PROBES: u32 = 11;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
+// Only to takeSnapshot, never in the header: write each memory's size but none of its pages, for a
+// host that sends memory separately (pre-copy migration). The snapshot restores to zeroed memory.
+export const FLAG_NO_MEMORY: u32 = 2;
 
 // ── writing ───────────────────────────────────────────────────────────────────────────────
 let out: usize = 0;
@@ -229,6 +232,7 @@ export function takeSnapshot(inst: Instance, host: usize, hostLen: u32, flags: u
     const countAt = outLen;
     putU32(0);
     let stored: u32 = 0;
+    if (flags & FLAG_NO_MEMORY) continue;
     // A host-owned memory (base 0) is read a page at a time into a scratch page.
     if (base == 0 && scratchPage == 0) scratchPage = heap.alloc(PAGE_SIZE);
     for (let pg: u32 = 0; pg < pages; pg++) {

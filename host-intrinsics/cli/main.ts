@@ -4,7 +4,7 @@
 // only with HANDOVER_DEBUG=1.
 
 import { readFileSync } from 'node:fs';
-import { parseInspectArgs, parseResumeArgs, parseRunArgs } from './options.js';
+import { parseClusterArgs, parseInspectArgs, parseResumeArgs, parseRunArgs } from './options.js';
 import { CliError, USAGE, UsageError } from './usage.js';
 
 const INTERNAL_ERROR_STATUS = 70;
@@ -29,6 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       for (const w of options.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (options.on !== undefined) return (await import('./cluster.js')).runOnCommand(options);
       // Loaded only to run: the VM and preview2-shim (which starts its I/O worker) take a while.
       return (await import('./run.js')).runCommand(options);
     }
@@ -47,6 +48,18 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       return (await import('./handover.js')).inspectCommand(options.file);
+    }
+    case 'node':
+    case 'move':
+    case 'attach':
+    case 'ps':
+    case 'nodes': {
+      const parsed = parseClusterArgs(command, rest);
+      if (parsed === 'help') {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      return (await import('./cluster.js')).clusterCommand(parsed);
     }
     case undefined:
       throw new UsageError('no command given');

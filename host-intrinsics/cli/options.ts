@@ -31,12 +31,25 @@ export interface RunOptions {
   rest: string[];
   /** Notes for stderr about a command line that parses but may not mean what it says. */
   warnings: string[];
+  /** Run on this cluster node instead of here. */
+  on?: string;
+  /** The workload's name in the cluster (with --on). */
+  id?: string;
+  /** Leave the workload running and return (with --on). */
+  detach: boolean;
+  cluster: ClusterOptions;
+}
+
+/** How a command reaches the cluster. */
+export interface ClusterOptions {
+  nats?: string;
+  creds?: string;
 }
 
 /** Every option `run` takes (besides -h/--help). */
 const RUN_OPTIONS = [
   '--invoke', '--dir', '--env', '--fuel', '--max-memory-pages', '--max-table-elements', '--max-call-depth', '--monitor',
-  '--intrinsics', '--monitor-out', '--memory-trace', '--suspend-after', '--snapshot',
+  '--intrinsics', '--monitor-out', '--memory-trace', '--suspend-after', '--snapshot', '--on', '--id', '--detach', '--nats', '--creds',
 ] as const;
 
 /** Options of `resume` that `run` does not take, with where they belong. */
@@ -46,7 +59,7 @@ const RESUME_ONLY: Record<string, string> = {
 };
 
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
-  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [], warnings: [] };
+  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [], warnings: [], detach: false, cluster: {} };
   let explicitRest = false;
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
@@ -138,6 +151,19 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
         case '--snapshot':
           opts.snapshot = snapshotFile(value(name, inline));
           break;
+        case '--on':
+          opts.on = nonEmpty(name, value(name, inline));
+          break;
+        case '--id':
+          opts.id = nonEmpty(name, value(name, inline));
+          break;
+        case '--detach':
+          opts.detach = true;
+          break;
+        case '--nats':
+        case '--creds':
+          opts.cluster[name === '--nats' ? 'nats' : 'creds'] = nonEmpty(name, value(name, inline));
+          break;
         default:
           throw new UsageError(name in RESUME_ONLY ? `unknown option ${name} for run: ${RESUME_ONLY[name]}` : `unknown option ${name}`);
       }
@@ -158,6 +184,15 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     opts.warnings.push(`${late.split('=')[0]} comes after the guest's first argument, so it goes to the ${opts.invoke !== undefined ? 'export' : 'guest'} as an argument; put handover's options before the module or right after it`);
   }
   checkSuspension(opts);
+  if (opts.on === undefined && (opts.id !== undefined || opts.detach || opts.cluster.nats !== undefined || opts.cluster.creds !== undefined)) {
+    throw new UsageError('--id, --detach, --nats and --creds go with --on <node>');
+  }
+  if (opts.on !== undefined) {
+    const local = opts.invoke !== undefined ? '--invoke' : opts.suspendAfter !== undefined ? '--suspend-after' : opts.monitors.length > 0 || opts.monitorOut !== undefined ? '--monitor'
+      : opts.memoryTrace !== undefined ? '--memory-trace' : opts.dirs.length > 0 ? '--dir' : opts.fuel !== undefined ? '--fuel' : opts.intrinsics !== undefined ? '--intrinsics'
+        : Object.keys(opts.limits).length > 0 ? 'a --max- limit' : undefined;
+    if (local !== undefined) throw new UsageError(`${local} does not go with --on: a node runs a WASI command with its own limits, and no preopened directories`);
+  }
   if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined || opts.memoryTrace !== undefined)) {
     throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel, --monitor or --memory-trace');
   }
@@ -167,6 +202,11 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
 function instructions(name: string, v: string): bigint {
   if (!/^\d+$/.test(v)) throw new UsageError(`${name} wants a whole number of instructions, got "${v}"`);
   return BigInt(v);
+}
+
+function nonEmpty(name: string, v: string): string {
+  if (v === '') throw new UsageError(`${name} needs a value`);
+  return v;
 }
 
 function snapshotFile(v: string): string {
@@ -241,4 +281,77 @@ export function parseInspectArgs(argv: readonly string[]): { file: string } | 'h
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   if (argv.length !== 1) throw new UsageError('inspect takes one snapshot file');
   return { file: argv[0] };
+}
+
+export interface NodeCommandOptions {
+  name: string;
+  cluster: ClusterOptions;
+  maxWorkloads: number;
+  maxMemoryMiB: number;
+}
+
+/** The cluster commands' command lines: `node`, `move`, `ps`, `nodes`, `attach`. */
+export type ClusterCommand =
+  | { command: 'node'; options: NodeCommandOptions }
+  | { command: 'move'; id: string; to: string; cluster: ClusterOptions }
+  | { command: 'attach'; id: string; cluster: ClusterOptions }
+  | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
+
+const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
+  node: ['--name', '--max-workloads', '--max-memory'],
+  move: ['--to'],
+  attach: [],
+  ps: [],
+  nodes: [],
+};
+
+export function parseClusterArgs(command: ClusterCommand['command'], argv: readonly string[]): ClusterCommand | 'help' {
+  const cluster: ClusterOptions = {};
+  const values: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length;) {
+    const arg = argv[i++];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (name === '--dir' && command === 'node') throw new UsageError('--dir does not go with node: a node keeps no preopened directories of its own');
+    if (name !== '--nats' && name !== '--creds' && !CLUSTER_OPTIONS[command].includes(name)) throw new UsageError(`unknown option ${name} for ${command}`);
+    let v: string;
+    if (eq >= 0) v = arg.slice(eq + 1);
+    else if (i < argv.length) v = argv[i++];
+    else throw new UsageError(`${name} needs a value`);
+    nonEmpty(name, v);
+    if (name === '--nats') cluster.nats = v;
+    else if (name === '--creds') cluster.creds = v;
+    else values[name] = v;
+  }
+  const count = (name: string, fallback: number) => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name} wants a positive whole number, got "${v}"`);
+    return Number(v);
+  };
+  const ids = (n: number, what: string) => {
+    if (positional.length !== n) throw new UsageError(n === 0 ? `${command} takes no arguments, got "${positional[0]}"` : `${command} takes ${what}`);
+  };
+  switch (command) {
+    case 'node':
+      ids(0, '');
+      if (values['--name'] === undefined) throw new UsageError('node needs --name <name>');
+      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096) } };
+    case 'move':
+      ids(1, 'one workload id');
+      if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');
+      return { command, id: positional[0], to: values['--to'], cluster };
+    case 'attach':
+      ids(1, 'one workload id');
+      return { command, id: positional[0], cluster };
+    default:
+      ids(0, '');
+      return { command, cluster };
+  }
 }

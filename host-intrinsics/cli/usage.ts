@@ -19,6 +19,9 @@ Usage:
   handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
   handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
+  handover node --name <name> [--nats <url>] [--creds <file>] [--max-workloads <n>] [--max-memory <MiB>]
+  handover run --on <node> [--id <name>] [--detach] [--env N=v] [--nats <url>] [--creds <file>] <module.wasm> [args…]
+  handover move <id> --to <node>      handover attach <id>      handover ps      handover nodes
   handover help | --help | -h
   handover version | --version | -V
 
@@ -41,6 +44,19 @@ Commands:
             module, memory pages stored, the guest's frames (with function names from the
             module's name section), instructions executed so far and on which hosts, a pending
             host call, the WASI state (args, preopens, open files with offsets).
+  node      Join a cluster (a NATS server with JetStream: nats-server -js) as the node <name> and
+            run the workloads sent to it, until SIGTERM or Ctrl-C; then hand them to another node.
+            --max-workloads (default 16) and --max-memory in MiB (default 4096) limit what it takes.
+  run --on  Run the WASI command on the cluster node <node>; output and exit status as a local run.
+            --id names the workload (default: a generated id, printed on stderr); --detach returns
+            at once and leaves it running; Ctrl-C stops it.
+  move      Move a running workload to another node while it runs (pre-copy of its memory) and
+            print rounds, bytes sent, total time and downtime.
+  attach    Show a workload's output from its start until it ends; exit status as run's.
+  ps        The workloads: id, node, state, instructions so far, memory, since.
+  nodes     The nodes: name, engine, workloads, free memory, limits, last heartbeat.
+            Every cluster command takes --nats <url> (default $HANDOVER_NATS, then
+            nats://127.0.0.1:4222) and --creds <file> (a NATS credentials file, or user:password).
   help      Show this text.
   version   Print handover's version.
 

@@ -1,0 +1,156 @@
+// The client side of the cluster: `run --on`, `attach`, `move`, `ps`, `nodes`. Output comes from
+// the stream HANDOVER_OUT through an ordered consumer, so a client that attaches late (or
+// reconnects) reads it from the start; frames are put together by byte offset, so whichever
+// node sent a frame, and however often, each byte is written once and in order.
+
+import { nuid } from '@nats-io/nats-core';
+import {
+  NAME, OUTPUT_STREAM, ClusterError, ask, decode, liveNodes, nodeSubject, outputSubject, ownerOf, type Bus, type Owner,
+} from './bus.js';
+import type { End } from './workload.js';
+import type { MoveStats } from './node.js';
+
+export interface Output {
+  stdout(bytes: Uint8Array): void;
+  stderr(bytes: Uint8Array): void;
+}
+
+/** Frames in, bytes out: each stream's bytes once, in order, however frames arrive. */
+class Assembler {
+  private readonly have: [number, number] = [0, 0];
+  private readonly early: [Map<number, Uint8Array>, Map<number, Uint8Array>] = [new Map(), new Map()];
+
+  constructor(private readonly out: Output) {}
+
+  frame(stream: 1 | 2, offset: number, bytes: Uint8Array): void {
+    const i = stream - 1;
+    if (offset > this.have[i]) {
+      this.early[i].set(offset, bytes);
+      return;
+    }
+    this.write(i, offset, bytes);
+    for (let next = this.early[i].get(this.have[i]); next; next = this.early[i].get(this.have[i])) {
+      this.early[i].delete(this.have[i]);
+      this.write(i, this.have[i], next);
+    }
+  }
+
+  private write(i: number, offset: number, bytes: Uint8Array): void {
+    const fresh = bytes.subarray(this.have[i] - offset);
+    if (fresh.length === 0) return;
+    this.have[i] += fresh.length;
+    (i === 0 ? this.out.stdout : this.out.stderr)(fresh);
+  }
+
+  complete(written: [number, number]): boolean {
+    return this.have[0] >= written[0] && this.have[1] >= written[1];
+  }
+}
+
+/** Follows workload `id`'s output until its end frame; the end. */
+export async function follow(bus: Bus, id: string, out: Output): Promise<End> {
+  const consumer = await bus.js.consumers.get(OUTPUT_STREAM, { filter_subjects: outputSubject(id) });
+  const messages = await consumer.consume();
+  const asm = new Assembler(out);
+  let end: { end: End; written: [number, number] } | null = null;
+  try {
+    for await (const m of messages) {
+      const f = decode<{ s?: number; o?: number; end?: End; written?: [number, number] }>(m.data);
+      if (f === null) continue;
+      if (f.meta.end && Array.isArray(f.meta.written)) end = { end: f.meta.end, written: f.meta.written };
+      else if ((f.meta.s === 1 || f.meta.s === 2) && Number.isSafeInteger(f.meta.o)) asm.frame(f.meta.s, f.meta.o!, f.body);
+      if (end && asm.complete(end.written)) return end.end;
+    }
+  } finally {
+    await messages.close().catch(() => {});
+  }
+  throw new ClusterError(`the output of ${id} ended without its end`);
+}
+
+export interface SubmitOptions {
+  node: string;
+  id?: string;
+  module: Uint8Array;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** Starts a workload on a node; its id. */
+export async function submit(bus: Bus, opts: SubmitOptions): Promise<string> {
+  const id = opts.id ?? `w-${nuid.next().slice(-10).toLowerCase()}`;
+  if (!NAME.test(id)) throw new ClusterError(`--id wants letters, digits, - and _ (at most 64), not "${id}"`);
+  if (!NAME.test(opts.node)) throw new ClusterError(`no node named ${opts.node}`);
+  if (await ownerOf(bus, id)) throw new ClusterError(`a workload named ${id} already exists (handover ps lists them)`);
+  await ask(bus.nc, nodeSubject(opts.node, 'run'), { id, args: opts.args, env: opts.env }, opts.module, 30_000, `node ${opts.node}`)
+    .catch((e: unknown) => {
+      throw e instanceof ClusterError && /is not there$/.test(e.message) ? new ClusterError(`no node named ${opts.node} in the cluster (handover nodes lists them)`) : e;
+    });
+  return id;
+}
+
+/** The owner record of `id`; an unknown id is an error. */
+export async function owner(bus: Bus, id: string): Promise<Owner> {
+  const o = NAME.test(id) ? await ownerOf(bus, id) : null;
+  if (!o) throw new ClusterError(`no workload named ${id} (handover ps lists them)`);
+  return o.owner;
+}
+
+/** Asks the node that runs `id` to stop it. */
+export async function stop(bus: Bus, id: string): Promise<void> {
+  const o = await owner(bus, id);
+  if (o.state !== 'running') return;
+  await ask(bus.nc, nodeSubject(o.node, 'stop'), { id }, undefined, 5000, `node ${o.node}`);
+}
+
+/** Live migration of `id` to `to`. */
+export async function move(bus: Bus, id: string, to: string): Promise<MoveStats & { from: string }> {
+  const o = await owner(bus, id);
+  if (o.state !== 'running') throw new ClusterError(`workload ${id} is not running (${describeState(o)})`);
+  if (o.node === to) throw new ClusterError(`workload ${id} is already on ${to}`);
+  if (!(await liveNodes(bus)).some((a) => a.name === to)) throw new ClusterError(`no node named ${to} in the cluster (handover nodes lists them)`);
+  const reply = await ask<MoveStats>(bus.nc, nodeSubject(o.node, 'move'), { id, to }, undefined, 600_000, `node ${o.node}`);
+  return { ...reply.meta, from: o.node };
+}
+
+export function describeState(o: Owner): string {
+  if (o.state === 'exited') return `exited ${o.code}`;
+  if (o.state === 'trapped') return `trapped: ${o.message}`;
+  return o.state;
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+}
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
+}
+
+/** `handover ps`: every workload the cluster knows, with live counts from the nodes' adverts. */
+export async function psTable(bus: Bus): Promise<string> {
+  const live = new Map<string, { instructions: string; memory: number }>();
+  for (const a of await liveNodes(bus)) for (const w of a.workloads) live.set(w.id, w);
+  const rows = [['ID', 'NODE', 'STATE', 'INSTRUCTIONS', 'MEMORY', 'SINCE']];
+  const ids: string[] = [];
+  for await (const k of await bus.workloads.keys()) ids.push(k);
+  for (const id of ids.sort()) {
+    const o = await ownerOf(bus, id);
+    if (!o) continue;
+    const l = live.get(id);
+    rows.push([id, o.owner.node, describeState(o.owner), l?.instructions ?? '-', l ? mib(l.memory) : '-', ago(o.owner.since)]);
+  }
+  return table(rows);
+}
+
+/** `handover nodes`: the nodes whose heartbeat is fresh. */
+export async function nodesTable(bus: Bus): Promise<string> {
+  const rows = [['NAME', 'ENGINE', 'WORKLOADS', 'FREE MEMORY', 'LIMITS', 'SEEN']];
+  for (const a of await liveNodes(bus)) {
+    rows.push([a.name, a.engine, String(a.workloads.length), mib(a.freeMemory), `${a.maxWorkloads} workloads, ${a.maxMemoryMiB} MiB`, ago(a.at)]);
+  }
+  return table(rows);
+}

@@ -1,0 +1,205 @@
+// One workload on a node: a WASI command in its own Vm, run in short slices so that the node's
+// event loop (NATS, heartbeats, migrations) keeps turning between them. The node serves its WASI
+// (clocks, random, stdio); stdout and stderr become output frames, numbered by byte offset so
+// that a client can put them together whichever node sent them. Metered with unlimited fuel:
+// the fuel used is the instruction count, and it travels in the snapshot.
+
+import { Vm } from '../vm.js';
+import { EndActivation, type Outcome } from '../engine.js';
+import { ProcExit } from '../wasi/proc.js';
+import { WasiContext, emptySource, instantiateWasi, linkPreview1, type WasiState } from '../wasi/index.js';
+import { UNLIMITED_FUEL } from '../hosts/driver.js';
+import { ClusterError } from './bus.js';
+
+/** Wall-clock ms with sub-ms precision: every process on one machine reads the same clock. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+/** How long one slice runs before the node's event loop gets a turn. */
+const SLICE_MS = 10;
+
+export type End = { kind: 'exit'; code: number } | { kind: 'trap'; message: string } | { kind: 'stopped' };
+
+/** Where output goes: stream 1 or 2, its byte offset in that stream, the bytes. */
+export type Publish = (stream: 1 | 2, offset: number, bytes: Uint8Array) => void;
+
+/** What goes with a workload's snapshot when it moves: everything but memory and the module. */
+export interface Carried {
+  wasi: WasiState;
+  /** Bytes written so far to stdout and stderr. */
+  written: [number, number];
+  since: number;
+}
+
+export interface Limits {
+  memoryPages?: number;
+}
+
+export class Workload {
+  readonly written: [number, number];
+  private started = false;
+  /** Wall-clock ms when the guest last ran (the end of its latest slice). */
+  lastRan = 0;
+  private ended: End | null = null;
+  private held: { release: () => void; released: Promise<void> } | null = null;
+
+  private constructor(
+    readonly id: string,
+    readonly module: Uint8Array,
+    readonly since: number,
+    private readonly vm: Vm,
+    private readonly wasi: WasiContext,
+    private instance: number,
+    private readonly memoryAddr: number,
+    written: [number, number],
+    private startAddr: number,
+  ) {
+    this.written = written;
+  }
+
+  private static sinks(written: [number, number], publish: Publish) {
+    const sink = (stream: 1 | 2) => ({
+      write(bytes: Uint8Array) {
+        publish(stream, written[stream - 1], bytes.slice());
+        written[stream - 1] += bytes.length;
+      },
+    });
+    return { stdin: emptySource, stdout: sink(1), stderr: sink(2) };
+  }
+
+  private static vm(limits: Limits): Vm {
+    const vm = Vm.createSync();
+    vm.setMetering(true);
+    vm.setLimits({ memoryPages: limits.memoryPages });
+    return vm;
+  }
+
+  /** A new workload, instantiated and ready to start. */
+  static start(id: string, module: Uint8Array, args: string[], env: Record<string, string>, publish: Publish, limits: Limits): Workload {
+    const written: [number, number] = [0, 0];
+    const wasi = WasiContext.create({ args, env, ...Workload.sinks(written, publish) });
+    const vm = Workload.vm(limits);
+    vm.fuel = UNLIMITED_FUEL;
+    const inst = instantiateWasi(vm, module, wasi);
+    if (!inst.ok) {
+      const why = 'error' in inst ? inst.error.message : 'trap' in inst ? `trap: ${inst.trap.message}` : `exited ${inst.exited} while starting`;
+      throw new ClusterError(`the module does not start: ${why}`);
+    }
+    const start = inst.exports.get('_start');
+    const memory = inst.exports.get('memory');
+    if (start?.kind !== 'func' || start.type.params.length > 0) throw new ClusterError('the module exports no function _start without parameters');
+    if (memory?.kind !== 'memory') throw new ClusterError('the module exports no memory');
+    return new Workload(id, module, Date.now(), vm, wasi, inst.instance, memory.addr, written, start.addr);
+  }
+
+  /**
+   * A workload continued from a snapshot taken without memory (`snapshot`), its memory `image`
+   * and what was carried with it. It waits to be run.
+   */
+  static restore(id: string, module: Uint8Array, snapshot: Uint8Array, image: Uint8Array, carried: Carried, publish: Publish, limits: Limits): Workload {
+    const written: [number, number] = [...carried.written];
+    let wasi: WasiContext;
+    try {
+      wasi = WasiContext.fromJSON(carried.wasi, Workload.sinks(written, publish));
+    } catch (e) {
+      throw new ClusterError(`the workload's WASI state is refused: ${(e as Error).message}`);
+    }
+    const vm = Workload.vm(limits);
+    const loaded = vm.loadModule(module);
+    if (!loaded.ok) throw new ClusterError(`the workload's module is refused: ${loaded.message}`);
+    const linked = linkPreview1(vm, wasi, loaded.imports);
+    if (!linked.ok) throw new ClusterError(`the workload's module does not link: ${linked.message}`);
+    const restored = vm.restore(snapshot, loaded.id, linked.addrs);
+    if (!restored.ok) throw new ClusterError(`the workload's snapshot does not restore: ${restored.message}`);
+    const memory = vm.exports(restored.id).get('memory');
+    if (memory?.kind !== 'memory') throw new ClusterError('the module exports no memory');
+    const view = vm.guestMemory(memory.addr);
+    if (image.length > view.length) throw new ClusterError(`the memory sent (${image.length} bytes) is larger than the snapshot's (${view.length})`);
+    view.set(image);
+    wasi.bindMemory(() => vm.guestMemory(memory.addr));
+    const w = new Workload(id, module, carried.since, vm, wasi, restored.id, memory.addr, written, -1);
+    w.started = true;
+    return w;
+  }
+
+  /** The guest's memory now (valid until the guest runs again). */
+  memory(): Uint8Array {
+    return this.vm.guestMemory(this.memoryAddr);
+  }
+
+  get instructions(): bigint {
+    return UNLIMITED_FUEL - this.vm.fuel;
+  }
+
+  get end(): End | null {
+    return this.ended;
+  }
+
+  /** A snapshot of the suspended guest without its memory, and what goes with it. */
+  capture(): { snapshot: Uint8Array; carried: Carried } {
+    const snapshot = this.vm.snapshot(this.instance, new Uint8Array(0), { withoutMemory: true });
+    if (!(snapshot instanceof Uint8Array)) throw new ClusterError(`the workload cannot be snapshotted: ${snapshot.message}`);
+    return { snapshot, carried: { wasi: this.wasi.toJSON(), written: [...this.written], since: this.since } };
+  }
+
+  /** Keeps the guest from running until the returned function is called. */
+  hold(): () => void {
+    if (this.held) return () => {};
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const h = { release: () => { if (this.held === h) this.held = null; release(); }, released };
+    this.held = h;
+    return h.release;
+  }
+
+  /** Ends the workload where it stands (Ctrl-C on the client, or handed over elsewhere). */
+  stop(): void {
+    if (this.ended) return;
+    this.ended = { kind: 'stopped' };
+    this.vm.abandon();
+    this.wasi.close();
+    this.held?.release();
+  }
+
+  /** Runs slices until the guest ends or is stopped; held meanwhile, it waits. */
+  async run(): Promise<End> {
+    while (!this.ended) {
+      if (this.held) {
+        await this.held.released;
+        continue;
+      }
+      const end = this.slice();
+      this.lastRan = wallNow();
+      if (end) {
+        this.ended = end;
+        this.wasi.close();
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    return this.ended;
+  }
+
+  private slice(): End | null {
+    const until = performance.now() + SLICE_MS;
+    const options = { shouldSuspend: () => performance.now() >= until };
+    let outcome: Outcome;
+    try {
+      outcome = this.started ? this.vm.resume(options) : this.vm.invoke(this.startAddr, [], options);
+      this.started = true;
+    } catch (e) {
+      if (e instanceof EndActivation && e.value instanceof ProcExit) return { kind: 'exit', code: e.value.code };
+      throw e;
+    }
+    switch (outcome.kind) {
+      case 'completed': return { kind: 'exit', code: 0 };
+      case 'trap': return { kind: 'trap', message: outcome.message };
+      case 'suspended': return null;
+      default: return { kind: 'trap', message: `the guest stopped unexpectedly: ${outcome.kind}` };
+    }
+  }
+
+  /** Frees the Vm's hold on everything (after the workload ended or moved away). */
+  dispose(): void {
+    if (!this.ended) this.stop();
+  }
+}
