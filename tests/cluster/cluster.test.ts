@@ -48,9 +48,9 @@ async function running(id: string): Promise<void> {
 
 describe('live handover between nodes', () => {
   const cases: { name: string; module: () => string; args: string[]; env?: string[] }[] = [
-    { name: 'ticker (1 MiB, slow writes)', module: () => ticker, args: ['20', '1', '16', '2000000'] },
+    { name: 'ticker (1 MiB, slow writes)', module: () => ticker, args: ['40', '1', '16', '4000000'] },
     { name: 'intarray', module: () => fixture('intarray'), args: ['300000'] },
-    { name: 'recursion', module: () => fixture('recursion'), args: ['200'] },
+    { name: 'recursion', module: () => fixture('recursion'), args: ['400'] },
     { name: 'args (exit code 3, env)', module: () => fixture('args'), args: ['3', 'hello', 'two words'], env: ['HANDOVER_GREETING=hi', 'LANG=C'] },
   ];
   for (const [n, c] of cases.entries()) {
