@@ -4,6 +4,9 @@
 // (host, instructions so far). The concatenated output must equal an uninterrupted run's; the
 // demo checks and says so. A host that is not installed is reported and its leg skipped (the
 // guest goes on from the same snapshot on the next host).
+// Then the cluster part (scripts/demo-cluster.mjs): nats-server, nodes edge and cloud, a guest moved
+// edge → cloud → edge while it runs. Without nats-server the demo says what to install and runs
+// only the engine part.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +23,11 @@ const { CollectSink, WasiContext } = await import(path.join(ROOT, 'build/js/host
 const fixture = path.join(ROOT, 'tests/fixtures/float.wasm');
 const args = ['20000'];
 const say = (s) => process.stderr.write(`\x1b[1mdemo:\x1b[0m ${s}\n`);
+
+const { clusterDemo, natsServerInstalled } = await import('./demo-cluster.mjs');
+const withCluster = natsServerInstalled();
+// The packages .ci/run installs: one line gives a machine every part of the demo.
+if (!withCluster) say('the cluster part needs nats-server: apt-get install nats-server libmozjs-102-dev chromium');
 
 // The reference: one uninterrupted run on this Node, which also says how long the guest runs.
 const out = new CollectSink();
@@ -73,3 +81,5 @@ if (output === expected && r.status === 0) {
   say('MISMATCH: the handed-over output differs from the uninterrupted run');
   process.exitCode = 1;
 }
+
+if (withCluster && !(await clusterDemo())) process.exitCode = 1;

@@ -39,6 +39,10 @@ const stderr = fdSink(2);
 function status(end: End): number {
   if (end.kind === 'exit') return end.code;
   if (end.kind === 'trap') return printTrap(end.message);
+  if (end.kind === 'lost') {
+    process.stderr.write(`error: ${end.message}\n`);
+    return 1;
+  }
   process.stderr.write('handover: the workload was stopped\n');
   return STOPPED_STATUS;
 }
@@ -53,7 +57,7 @@ async function show(bus: Bus, id: string): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    return status(await follow(bus, id, { stdout: (b) => stdout.write(b), stderr: (b) => stderr.write(b) }));
+    return status(await follow(bus, id, { stdout: (b) => stdout.write(b), stderr: (b) => stderr.write(b), note: (line) => stderr.write(new TextEncoder().encode(`${line}\n`)) }));
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -64,7 +68,7 @@ export async function runOnCommand(opts: RunOptions): Promise<number> {
   const module = readModule(opts.module);
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
   return withBus(opts.cluster, async (bus) => {
-    const id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env });
+    const id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env, checkpointEvery: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce });
     if (opts.id === undefined || opts.detach) process.stderr.write(`handover: workload ${id} on ${opts.on}\n`);
     if (opts.detach) return 0;
     return show(bus, id);
@@ -79,7 +83,7 @@ export async function clusterCommand(c: ClusterCommand): Promise<number> {
         await owner(bus, c.id);
         return show(bus, c.id);
       case 'move': {
-        const s = await move(bus, c.id, c.to);
+        const s = await move(bus, c.id, c.to, c.stopAndCopy);
         const down = Number.isFinite(s.downtimeMs) ? `${s.downtimeMs.toFixed(1)} ms` : 'unknown (the destination did not answer, but it owns the workload)';
         process.stdout.write(`moved ${c.id} from ${s.from} to ${c.to}: ${s.rounds} rounds, ${(s.bytes / 1048576).toFixed(2)} MiB sent, total ${s.totalMs.toFixed(1)} ms, downtime ${down}\n`);
         return 0;

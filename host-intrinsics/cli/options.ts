@@ -37,6 +37,10 @@ export interface RunOptions {
   id?: string;
   /** Leave the workload running and return (with --on). */
   detach: boolean;
+  /** Seconds between checkpoints into JetStream (with --on); 0: none. */
+  checkpointEvery: number;
+  /** Output only once a checkpoint covers it (with --checkpoint-every). */
+  exactlyOnce: boolean;
   cluster: ClusterOptions;
 }
 
@@ -50,6 +54,7 @@ export interface ClusterOptions {
 const RUN_OPTIONS = [
   '--invoke', '--dir', '--env', '--fuel', '--max-memory-pages', '--max-table-elements', '--max-call-depth', '--monitor',
   '--intrinsics', '--monitor-out', '--memory-trace', '--suspend-after', '--snapshot', '--on', '--id', '--detach', '--nats', '--creds',
+  '--checkpoint-every', '--exactly-once',
 ] as const;
 
 /** Options of `resume` that `run` does not take, with where they belong. */
@@ -59,7 +64,7 @@ const RESUME_ONLY: Record<string, string> = {
 };
 
 export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
-  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [], warnings: [], detach: false, cluster: {} };
+  const opts: Omit<RunOptions, 'module'> & { module?: string } = { dirs: [], env: {}, limits: {}, monitors: [], rest: [], warnings: [], detach: false, checkpointEvery: 0, exactlyOnce: false, cluster: {} };
   let explicitRest = false;
   let i = 0;
   const value = (name: string, inline: string | undefined): string => {
@@ -160,6 +165,15 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
         case '--detach':
           opts.detach = true;
           break;
+        case '--checkpoint-every': {
+          const v = value(name, inline);
+          if (!/^\d+(\.\d+)?$/.test(v) || !(Number(v) > 0) || Number(v) > 86400) throw new UsageError(`--checkpoint-every wants seconds (more than 0, at most 86400), got "${v}"`);
+          opts.checkpointEvery = Number(v);
+          break;
+        }
+        case '--exactly-once':
+          opts.exactlyOnce = true;
+          break;
         case '--nats':
         case '--creds':
           opts.cluster[name === '--nats' ? 'nats' : 'creds'] = nonEmpty(name, value(name, inline));
@@ -184,9 +198,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
     opts.warnings.push(`${late.split('=')[0]} comes after the guest's first argument, so it goes to the ${opts.invoke !== undefined ? 'export' : 'guest'} as an argument; put handover's options before the module or right after it`);
   }
   checkSuspension(opts);
-  if (opts.on === undefined && (opts.id !== undefined || opts.detach || opts.cluster.nats !== undefined || opts.cluster.creds !== undefined)) {
-    throw new UsageError('--id, --detach, --nats and --creds go with --on <node>');
+  if (opts.on === undefined && (opts.id !== undefined || opts.detach || opts.checkpointEvery > 0 || opts.exactlyOnce || opts.cluster.nats !== undefined || opts.cluster.creds !== undefined)) {
+    throw new UsageError('--id, --detach, --checkpoint-every, --exactly-once, --nats and --creds go with --on <node>');
   }
+  if (opts.exactlyOnce && opts.checkpointEvery === 0) throw new UsageError('--exactly-once needs --checkpoint-every <seconds>: output is released by checkpoints');
   if (opts.on !== undefined) {
     const local = opts.invoke !== undefined ? '--invoke' : opts.suspendAfter !== undefined ? '--suspend-after' : opts.monitors.length > 0 || opts.monitorOut !== undefined ? '--monitor'
       : opts.memoryTrace !== undefined ? '--memory-trace' : opts.dirs.length > 0 ? '--dir' : opts.fuel !== undefined ? '--fuel' : opts.intrinsics !== undefined ? '--intrinsics'
@@ -293,17 +308,20 @@ export interface NodeCommandOptions {
 /** The cluster commands' command lines: `node`, `move`, `ps`, `nodes`, `attach`. */
 export type ClusterCommand =
   | { command: 'node'; options: NodeCommandOptions }
-  | { command: 'move'; id: string; to: string; cluster: ClusterOptions }
+  | { command: 'move'; id: string; to: string; stopAndCopy: boolean; cluster: ClusterOptions }
   | { command: 'attach'; id: string; cluster: ClusterOptions }
   | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
 
 const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
   node: ['--name', '--max-workloads', '--max-memory'],
-  move: ['--to'],
+  move: ['--to', '--stop-and-copy'],
   attach: [],
   ps: [],
   nodes: [],
 };
+
+/** Options that take no value. */
+const FLAGS = ['--stop-and-copy'];
 
 export function parseClusterArgs(command: ClusterCommand['command'], argv: readonly string[]): ClusterCommand | 'help' {
   const cluster: ClusterOptions = {};
@@ -320,6 +338,11 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     const name = eq < 0 ? arg : arg.slice(0, eq);
     if (name === '--dir' && command === 'node') throw new UsageError('--dir does not go with node: a node keeps no preopened directories of its own');
     if (name !== '--nats' && name !== '--creds' && !CLUSTER_OPTIONS[command].includes(name)) throw new UsageError(`unknown option ${name} for ${command}`);
+    if (FLAGS.includes(name)) {
+      if (eq >= 0) throw new UsageError(`${name} takes no value`);
+      values[name] = '';
+      continue;
+    }
     let v: string;
     if (eq >= 0) v = arg.slice(eq + 1);
     else if (i < argv.length) v = argv[i++];
@@ -346,7 +369,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     case 'move':
       ids(1, 'one workload id');
       if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');
-      return { command, id: positional[0], to: values['--to'], cluster };
+      return { command, id: positional[0], to: values['--to'], stopAndCopy: values['--stop-and-copy'] !== undefined, cluster };
     case 'attach':
       ids(1, 'one workload id');
       return { command, id: positional[0], cluster };

@@ -20,8 +20,9 @@ Usage:
   handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
   handover node --name <name> [--nats <url>] [--creds <file>] [--max-workloads <n>] [--max-memory <MiB>]
-  handover run --on <node> [--id <name>] [--detach] [--env N=v] [--nats <url>] [--creds <file>] <module.wasm> [args…]
-  handover move <id> --to <node>      handover attach <id>      handover ps      handover nodes
+  handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
+               [--nats <url>] [--creds <file>] <module.wasm> [args…]
+  handover move <id> --to <node> [--stop-and-copy]      handover attach <id>      handover ps      handover nodes
   handover help | --help | -h
   handover version | --version | -V
 
@@ -49,9 +50,16 @@ Commands:
             --max-workloads (default 16) and --max-memory in MiB (default 4096) limit what it takes.
   run --on  Run the WASI command on the cluster node <node>; output and exit status as a local run.
             --id names the workload (default: a generated id, printed on stderr); --detach returns
-            at once and leaves it running; Ctrl-C stops it.
+            at once and leaves it running; Ctrl-C stops it. --checkpoint-every <s> checkpoints it
+            into JetStream every <s> seconds (after the first, only changed 4 KiB blocks); if its
+            node dies, another resumes it from the last checkpoint, and the output since then is
+            shown again (the client says so). With --exactly-once output is shown only once a
+            checkpoint covers it, so the client sees exactly the bytes of one uninterrupted run.
+            A node that leaves with no other node to take a workload checkpoints it; the next
+            node to join resumes it.
   move      Move a running workload to another node while it runs (pre-copy of its memory) and
-            print rounds, bytes sent, total time and downtime.
+            print rounds, bytes sent, total time and downtime. --stop-and-copy stops the guest
+            first and sends all of its memory with it stopped (for comparison).
   attach    Show a workload's output from its start until it ends; exit status as run's.
   ps        The workloads: id, node, state, instructions so far, memory, since.
   nodes     The nodes: name, engine, workloads, free memory, limits, last heartbeat.

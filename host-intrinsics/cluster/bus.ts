@@ -6,12 +6,14 @@
 //   handover.out.<id>           a workload's output frames, kept by the stream HANDOVER_OUT
 //   KV handover-workloads       id → owner record; a move commits by one compare-and-set here
 //   KV handover-nodes           name → advert, rewritten every heartbeat, aged out when it stops
+//   objects handover-checkpoints  modules and checkpoint chains (checkpoint.ts)
 
 import { connect } from '@nats-io/transport-node';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { readFileSync } from 'node:fs';
+import type { CheckpointRef } from './checkpoint.js';
 
 export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 export const OUTPUT_STREAM = 'HANDOVER_OUT';
@@ -157,12 +159,19 @@ export async function ask<R = Record<string, unknown>>(nc: NatsConnection, subje
 export interface Owner {
   id: string;
   node: string;
-  state: 'running' | 'moving' | 'exited' | 'trapped' | 'stopped';
+  state: 'running' | 'exited' | 'trapped' | 'stopped' | 'lost';
   /** ms since the epoch when the workload was submitted. */
   since: number;
-  /** The end: exit code, or the trap message. */
+  /** The end: exit code, or the trap (or loss) message. */
   code?: number;
   message?: string;
+  /** How often it is checkpointed (seconds; absent: never), and whether output waits for one. */
+  every?: number;
+  exactlyOnce?: boolean;
+  /** The latest complete checkpoint. */
+  checkpoint?: CheckpointRef;
+  /** Times it was resumed from a checkpoint: output frames of an older epoch are stale. */
+  epoch?: number;
 }
 
 /** A node's advert in KV handover-nodes. */
@@ -174,6 +183,8 @@ export interface Advert {
   freeMemory: number;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** It is handing its workloads on: alive, but it takes no new ones. */
+  leaving?: boolean;
   workloads: { id: string; instructions: string; memory: number; since: number }[];
 }
 

@@ -13,6 +13,8 @@ import type { MoveStats } from './node.js';
 export interface Output {
   stdout(bytes: Uint8Array): void;
   stderr(bytes: Uint8Array): void;
+  /** A line about the workload itself (it was resumed elsewhere). */
+  note(line: string): void;
 }
 
 /** Frames in, bytes out: each stream's bytes once, in order, however frames arrive. */
@@ -42,27 +44,92 @@ class Assembler {
     (i === 0 ? this.out.stdout : this.out.stderr)(fresh);
   }
 
+  /** The workload went back to where its checkpoint had written `written`: what follows may repeat. */
+  rewind(written: [number, number]): boolean {
+    let back = false;
+    for (const i of [0, 1]) {
+      this.early[i].clear();
+      if (written[i] < this.have[i]) {
+        this.have[i] = written[i];
+        back = true;
+      }
+    }
+    return back;
+  }
+
   complete(written: [number, number]): boolean {
     return this.have[0] >= written[0] && this.have[1] >= written[1];
   }
 }
 
-/** Follows workload `id`'s output until its end frame; the end. */
+interface Frame {
+  s?: number;
+  o?: number;
+  /** Epoch of the node that sent it. */
+  e?: number;
+  end?: End;
+  written?: [number, number];
+  resumed?: { node: string; from: string; at: number; written: [number, number] };
+}
+
+/**
+ * Follows workload `id`'s output until its end frame; the end. When the connection comes back
+ * after the server was away, the consumer is made again from the last stream sequence read.
+ */
 export async function follow(bus: Bus, id: string, out: Output): Promise<End> {
-  const consumer = await bus.js.consumers.get(OUTPUT_STREAM, { filter_subjects: outputSubject(id) });
-  const messages = await consumer.consume();
   const asm = new Assembler(out);
   let end: { end: End; written: [number, number] } | null = null;
-  try {
-    for await (const m of messages) {
-      const f = decode<{ s?: number; o?: number; end?: End; written?: [number, number] }>(m.data);
-      if (f === null) continue;
-      if (f.meta.end && Array.isArray(f.meta.written)) end = { end: f.meta.end, written: f.meta.written };
-      else if ((f.meta.s === 1 || f.meta.s === 2) && Number.isSafeInteger(f.meta.o)) asm.frame(f.meta.s, f.meta.o!, f.body);
-      if (end && asm.complete(end.written)) return end.end;
+  // Frames of an older epoch come from a node that lost the workload to a takeover.
+  let epoch = 0;
+  let seq = 0;
+  const current: { messages?: { close(): Promise<unknown> } } = {};
+  let reconnected = false;
+  void (async () => {
+    for await (const s of bus.nc.status()) {
+      if (s.type !== 'reconnect') continue;
+      reconnected = true;
+      void current.messages?.close().catch(() => {});
     }
-  } finally {
-    await messages.close().catch(() => {});
+  })();
+  for (;;) {
+    reconnected = false;
+    let messages;
+    try {
+      const consumer = await bus.js.consumers.get(OUTPUT_STREAM, {
+        filter_subjects: outputSubject(id), ...(seq > 0 ? { deliver_policy: 'by_start_sequence', opt_start_seq: seq + 1 } : {}),
+      });
+      messages = await consumer.consume();
+    } catch (e) {
+      if (bus.nc.isClosed()) throw e;
+      // The server is back but its JetStream not yet.
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    current.messages = messages;
+    try {
+      for await (const m of messages) {
+        seq = m.seq;
+        const f = decode<Frame>(m.data);
+        if (f === null) continue;
+        const e = Number(f.meta.e) || 0;
+        if (e < epoch) continue;
+        const r = f.meta.resumed;
+        if (r && Array.isArray(r.written) && r.written.length === 2) {
+          epoch = e;
+          end = null;
+          const back = asm.rewind([Number(r.written[0]) || 0, Number(r.written[1]) || 0]);
+          const at = new Date(Number(r.at)).toISOString();
+          out.note(`handover: ${id} resumed on ${r.node} from its checkpoint of ${at} (node ${r.from} is gone)${back ? '; the output since that checkpoint is repeated' : ''}`);
+        } else if (f.meta.end && Array.isArray(f.meta.written)) end = { end: f.meta.end, written: f.meta.written };
+        else if ((f.meta.s === 1 || f.meta.s === 2) && Number.isSafeInteger(f.meta.o)) asm.frame(f.meta.s, f.meta.o!, f.body);
+        if (end && asm.complete(end.written)) return end.end;
+      }
+    } catch {
+      // A consumer that failed is made again below, as after a reconnect.
+    } finally {
+      await messages.close().catch(() => {});
+    }
+    if (!reconnected && bus.nc.isClosed()) break;
   }
   throw new ClusterError(`the output of ${id} ended without its end`);
 }
@@ -73,6 +140,9 @@ export interface SubmitOptions {
   module: Uint8Array;
   args: string[];
   env: Record<string, string>;
+  /** Checkpoint every this many seconds (0: never). */
+  checkpointEvery: number;
+  exactlyOnce: boolean;
 }
 
 /** Starts a workload on a node; its id. */
@@ -81,7 +151,7 @@ export async function submit(bus: Bus, opts: SubmitOptions): Promise<string> {
   if (!NAME.test(id)) throw new ClusterError(`--id wants letters, digits, - and _ (at most 64), not "${id}"`);
   if (!NAME.test(opts.node)) throw new ClusterError(`no node named ${opts.node}`);
   if (await ownerOf(bus, id)) throw new ClusterError(`a workload named ${id} already exists (handover ps lists them)`);
-  await ask(bus.nc, nodeSubject(opts.node, 'run'), { id, args: opts.args, env: opts.env }, opts.module, 30_000, `node ${opts.node}`)
+  await ask(bus.nc, nodeSubject(opts.node, 'run'), { id, args: opts.args, env: opts.env, every: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce }, opts.module, 30_000, `node ${opts.node}`)
     .catch((e: unknown) => {
       throw e instanceof ClusterError && /is not there$/.test(e.message) ? new ClusterError(`no node named ${opts.node} in the cluster (handover nodes lists them)`) : e;
     });
@@ -102,13 +172,13 @@ export async function stop(bus: Bus, id: string): Promise<void> {
   await ask(bus.nc, nodeSubject(o.node, 'stop'), { id }, undefined, 5000, `node ${o.node}`);
 }
 
-/** Live migration of `id` to `to`. */
-export async function move(bus: Bus, id: string, to: string): Promise<MoveStats & { from: string }> {
+/** Live migration of `id` to `to` (or stop-and-copy: all memory sent with the guest stopped). */
+export async function move(bus: Bus, id: string, to: string, stopAndCopy = false): Promise<MoveStats & { from: string }> {
   const o = await owner(bus, id);
   if (o.state !== 'running') throw new ClusterError(`workload ${id} is not running (${describeState(o)})`);
   if (o.node === to) throw new ClusterError(`workload ${id} is already on ${to}`);
-  if (!(await liveNodes(bus)).some((a) => a.name === to)) throw new ClusterError(`no node named ${to} in the cluster (handover nodes lists them)`);
-  const reply = await ask<MoveStats>(bus.nc, nodeSubject(o.node, 'move'), { id, to }, undefined, 600_000, `node ${o.node}`);
+  if (!(await liveNodes(bus)).some((a) => a.name === to && !a.leaving)) throw new ClusterError(`no node named ${to} in the cluster (handover nodes lists them)`);
+  const reply = await ask<MoveStats>(bus.nc, nodeSubject(o.node, 'move'), { id, to, stopAndCopy }, undefined, 600_000, `node ${o.node}`);
   return { ...reply.meta, from: o.node };
 }
 
@@ -134,14 +204,15 @@ function table(rows: string[][]): string {
 export async function psTable(bus: Bus): Promise<string> {
   const live = new Map<string, { instructions: string; memory: number }>();
   for (const a of await liveNodes(bus)) for (const w of a.workloads) live.set(w.id, w);
-  const rows = [['ID', 'NODE', 'STATE', 'INSTRUCTIONS', 'MEMORY', 'SINCE']];
+  const rows = [['ID', 'NODE', 'STATE', 'INSTRUCTIONS', 'MEMORY', 'CHECKPOINT', 'SINCE']];
   const ids: string[] = [];
   for await (const k of await bus.workloads.keys()) ids.push(k);
   for (const id of ids.sort()) {
     const o = await ownerOf(bus, id);
     if (!o) continue;
     const l = live.get(id);
-    rows.push([id, o.owner.node, describeState(o.owner), l?.instructions ?? '-', l ? mib(l.memory) : '-', ago(o.owner.since)]);
+    const ck = o.owner.state === 'running' && o.owner.checkpoint ? ago(o.owner.checkpoint.at) : '-';
+    rows.push([id, o.owner.node, describeState(o.owner), l?.instructions ?? '-', l ? mib(l.memory) : '-', ck, ago(o.owner.since)]);
   }
   return table(rows);
 }
@@ -150,7 +221,7 @@ export async function psTable(bus: Bus): Promise<string> {
 export async function nodesTable(bus: Bus): Promise<string> {
   const rows = [['NAME', 'ENGINE', 'WORKLOADS', 'FREE MEMORY', 'LIMITS', 'SEEN']];
   for (const a of await liveNodes(bus)) {
-    rows.push([a.name, a.engine, String(a.workloads.length), mib(a.freeMemory), `${a.maxWorkloads} workloads, ${a.maxMemoryMiB} MiB`, ago(a.at)]);
+    rows.push([a.leaving ? `${a.name} (leaving)` : a.name, a.engine, String(a.workloads.length), mib(a.freeMemory), `${a.maxWorkloads} workloads, ${a.maxMemoryMiB} MiB`, ago(a.at)]);
   }
   return table(rows);
 }

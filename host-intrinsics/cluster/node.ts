@@ -3,15 +3,18 @@
 // one with `error`. Ownership lives in KV handover-workloads: a node runs a workload only while
 // the record names it, and a move commits by the destination's compare-and-set on the revision
 // the source read. The source stops the guest before the final round and runs it again only after
-// its own compare-and-set wins, so two nodes never run it at once.
+// its own compare-and-set wins, so two nodes never run it at once. A workload run with
+// --checkpoint-every is checkpointed into the object store (checkpoint.ts); when its node is gone,
+// a live node claims it by compare-and-set and resumes it from there, one epoch later.
 
 import { freemem } from 'node:os';
 import type { Msg } from '@nats-io/nats-core';
 import { nuid } from '@nats-io/nats-core';
 import {
-  NAME, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject,
+  NAME, NODE_GONE_MS, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject, ownerOf,
   type Advert, type Bus, type BusOptions, type Owner,
 } from './bus.js';
+import { Chain, Checkpoints, type CheckpointRef } from './checkpoint.js';
 import { Image, Shadow, pack } from './precopy.js';
 import { Workload, wallNow, type Carried, type End } from './workload.js';
 
@@ -27,6 +30,8 @@ const STOP_BYTES = 256 * 1024;
 const MAX_ROUNDS = 30;
 const PIECE_TIMEOUT_MS = 5000;
 const INCOMING_IDLE_MS = 60_000;
+/** After joining or reconnecting, how long a node waits before it takes the workloads of nodes that look gone. */
+const RESCUE_GRACE_MS = NODE_GONE_MS;
 
 export interface MoveStats {
   rounds: number;
@@ -35,13 +40,103 @@ export interface MoveStats {
   downtimeMs: number;
 }
 
+/** How a workload is kept: checkpointed every `every` seconds (0: only as its node leaves). */
+interface Policy {
+  every: number;
+  exactlyOnce: boolean;
+}
+
+type Frame = { s: 1 | 2; o: number; bytes: Uint8Array };
+
+/**
+ * A workload's output on its way to the stream. Frames carry the epoch, so that those of a node
+ * that lost the workload are told apart. With exactly-once they wait until a checkpoint covers
+ * them. Each is published to JetStream until acknowledged (a few in flight), under a message id
+ * that makes a repeat a no-op: output written while the server is away arrives once it is back.
+ */
+class Outlet {
+  pending: Frame[] = [];
+  private readonly queue: { data: Uint8Array; msgID: string }[] = [];
+  private inflight = 0;
+  private retry?: NodeJS.Timeout;
+
+  constructor(private readonly bus: Bus, private readonly id: string, public epoch: number, private readonly hold: boolean) {}
+
+  readonly frame = (s: 1 | 2, o: number, bytes: Uint8Array) => {
+    if (this.hold) this.pending.push({ s, o, bytes });
+    else this.send(f2m(s, o), { s, o }, bytes);
+  };
+
+  private send(key: string, meta: object, body?: Uint8Array): void {
+    this.queue.push({ data: encode({ ...meta, e: this.epoch }, body), msgID: `${this.id}.${this.epoch}.${key}` });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inflight < OUTPUT_WINDOW && this.queue.length > 0) {
+      const m = this.queue.shift()!;
+      this.inflight++;
+      this.bus.js.publish(outputSubject(this.id), m.data, { msgID: m.msgID, timeout: 5000 }).then(() => {
+        this.inflight--;
+        this.pump();
+      }, () => {
+        this.inflight--;
+        this.queue.unshift(m);
+        this.retry ??= setTimeout(() => {
+          this.retry = undefined;
+          this.pump();
+        }, 250);
+      });
+    }
+  }
+
+  /** Sends the frames that end within `written` (all, without it). */
+  release(written?: [number, number]): void {
+    const keep: Frame[] = [];
+    for (const f of this.pending) {
+      if (!written || f.o + f.bytes.length <= written[f.s - 1]) this.send(f2m(f.s, f.o), { s: f.s, o: f.o }, f.bytes);
+      else keep.push(f);
+    }
+    this.pending = keep;
+  }
+
+  /** Any other message about this workload (its end, a resumption), once per epoch. */
+  note(kind: 'end' | 'resumed', meta: object): void {
+    this.send(kind, meta);
+  }
+
+  /** The frames not yet sent, as they travel with a move. */
+  carry(): { s: 1 | 2; o: number; b: string }[] {
+    return this.pending.map((f) => ({ s: f.s, o: f.o, b: Buffer.from(f.bytes).toString('base64') }));
+  }
+
+  static carried(v: unknown): Frame[] {
+    if (!Array.isArray(v)) return [];
+    return v.filter((f) => (f?.s === 1 || f?.s === 2) && Number.isSafeInteger(f.o) && typeof f.b === 'string')
+      .map((f) => ({ s: f.s, o: f.o, bytes: new Uint8Array(Buffer.from(f.b, 'base64')) }));
+  }
+}
+
+const f2m = (s: 1 | 2, o: number) => `${s}.${o}`;
+/** Output messages published at once, each until acknowledged. */
+const OUTPUT_WINDOW = 64;
+
 interface Running {
   w: Workload;
+  out: Outlet;
+  policy: Policy;
   revision: number;
   /** Set while it is being moved away: a second move is refused. */
   moving: boolean;
-  done?: Promise<End>;
-  movedAway: boolean;
+  /** It moved away or another node owns it now: its end is not this node's to tell. */
+  gone: boolean;
+  checkpoint?: CheckpointRef;
+  chain?: Chain;
+  /** The last checkpoint generation written, committed or not. */
+  lastGen: number;
+  /** A checkpoint being written. */
+  busy: Promise<void> | null;
+  timer?: NodeJS.Timeout;
 }
 
 interface Incoming {
@@ -58,27 +153,54 @@ export class ClusterNode {
   private readonly incoming = new Map<string, Incoming>();
   private heartbeat?: NodeJS.Timeout;
   private closing = false;
+  private rescuing = false;
+  private rescueAfter = Date.now() + RESCUE_GRACE_MS;
 
   readonly engine = ENGINE;
 
-  private constructor(readonly bus: Bus, readonly options: NodeOptions) {}
+  private constructor(readonly bus: Bus, readonly store: Checkpoints, readonly options: NodeOptions) {}
 
   static async join(options: NodeOptions): Promise<ClusterNode> {
     if (!NAME.test(options.name)) throw new ClusterError(`a node name is letters, digits, - and _ (at most 64), not "${options.name}"`);
-    const bus = await openBus(options);
+    let node: ClusterNode | undefined;
+    const bus = await openBus({ ...options, onReconnect: () => { node?.reconnected(); options.onReconnect?.(); } });
     const taken = (await liveNodes(bus)).find((a) => a.name === options.name);
     if (taken) {
       await bus.close();
       throw new ClusterError(`a node named ${options.name} is already in the cluster`);
     }
-    const node = new ClusterNode(bus, options);
+    node = new ClusterNode(bus, await Checkpoints.open(bus), options);
     const sub = bus.nc.subscribe(nodeSubject(options.name, '*'));
     void (async () => {
       for await (const m of sub) void node.serve(m);
     })();
     await node.advertise();
-    node.heartbeat = setInterval(() => void node.advertise().catch(() => {}), 1000);
+    node.heartbeat = setInterval(() => {
+      void node.advertise().catch(() => {});
+      void node.rescue().catch((e) => node.log(`taking over workloads: ${(e as Error).message}`));
+    }, 1000);
     return node;
+  }
+
+  /** Back on NATS: adverts go out at once, and no workload is taken before the others re-advertise. */
+  private reconnected(): void {
+    this.rescueAfter = Date.now() + RESCUE_GRACE_MS;
+    void this.advertise().catch(() => {});
+    for (const r of this.running.values()) void this.confirm(r);
+  }
+
+  /** Stops `r` if the owner record no longer names this node at r's revision (taken over while away). */
+  private async confirm(r: Running): Promise<void> {
+    const o = await ownerOf(this.bus, r.w.id).catch(() => undefined);
+    if (o === undefined || r.moving) return;
+    if (!o || o.owner.node !== this.options.name || o.revision !== r.revision) this.lose(r, 'another node took it over');
+  }
+
+  private lose(r: Running, why: string): void {
+    if (r.gone) return;
+    r.gone = true;
+    r.w.stop();
+    this.log(`${r.w.id}: stopped here, ${why}`);
   }
 
   private log(line: string): void {
@@ -88,7 +210,7 @@ export class ClusterNode {
   private advert(): Advert {
     return {
       name: this.options.name, engine: ENGINE, at: Date.now(), freeMemory: freemem(),
-      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB,
+      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB, ...(this.closing ? { leaving: true } : {}),
       workloads: [...this.running.values()].map(({ w }) => ({
         id: w.id, instructions: w.instructions.toString(), memory: w.memory().length, since: w.since,
       })),
@@ -96,7 +218,7 @@ export class ClusterNode {
   }
 
   private async advertise(): Promise<void> {
-    if (!this.closing) await this.bus.nodes.put(this.options.name, json(this.advert()));
+    await this.bus.nodes.put(this.options.name, json(this.advert()));
   }
 
   private usedBytes(): number {
@@ -133,7 +255,7 @@ export class ClusterNode {
         case 'info': return reply(this.advert());
         case 'run': return reply(await this.submit(meta, msg.body));
         case 'stop': return reply(this.stopWorkload(str(meta.id, 'id')));
-        case 'move': return reply(await this.moveOut(str(meta.id, 'id'), str(meta.to, 'to')));
+        case 'move': return reply(await this.moveOut(str(meta.id, 'id'), str(meta.to, 'to'), meta.stopAndCopy === true));
         case 'mig': return reply(await this.moveIn(meta, msg.body));
         default: throw new ClusterError(`node ${this.options.name} has no operation ${op}`);
       }
@@ -142,57 +264,156 @@ export class ClusterNode {
     }
   }
 
-  private publisher(id: string) {
-    const subject = outputSubject(id);
-    return (stream: 1 | 2, offset: number, bytes: Uint8Array) => this.bus.nc.publish(subject, encode({ s: stream, o: offset }, bytes));
-  }
-
   /** `run --on`: a new workload from its module and command line. */
   private async submit(meta: Record<string, unknown>, module: Uint8Array): Promise<object> {
     const id = str(meta.id, 'id');
     if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _ (at most 64), not "${id}"`);
     const args = strings(meta.args, 'args');
     const env = meta.env && typeof meta.env === 'object' ? Object.fromEntries(Object.entries(meta.env).map(([k, v]) => [k, String(v)])) : {};
+    const every = meta.every === undefined ? 0 : Number(meta.every);
+    if (!(every >= 0 && every <= 86400)) throw new ClusterError(`--checkpoint-every wants seconds between 0 and 86400, not ${String(meta.every)}`);
+    const policy: Policy = { every, exactlyOnce: meta.exactlyOnce === true && every > 0 };
     const why = this.refusal(0);
     if (why) throw new ClusterError(why);
-    const w = Workload.start(id, module, args, env, this.publisher(id), this.limits());
-    const owner: Owner = { id, node: this.options.name, state: 'running', since: w.since };
-    let revision: number;
+    const out = new Outlet(this.bus, id, 0, policy.exactlyOnce);
+    const w = Workload.start(id, module, args, env, out.frame, this.limits());
+    const r: Running = { w, out, policy, revision: 0, moving: false, gone: false, lastGen: 0, busy: null };
     try {
-      revision = await this.bus.workloads.create(id, json(owner));
+      r.revision = await this.bus.workloads.create(id, json(this.record(r)));
     } catch {
-      w.dispose();
+      w.stop();
       throw new ClusterError(`a workload named ${id} already exists (handover ps lists them)`);
     }
-    this.launch(w, revision);
+    this.launch(r);
     this.log(`${id}: started`);
     return { id };
   }
 
-  private launch(w: Workload, revision: number): void {
-    const r: Running = { w, revision, moving: false, movedAway: false };
+  /** The owner record of `r` as this node runs it. */
+  private record(r: Running, end?: End): Owner {
+    const state = !end ? 'running' : end.kind === 'exit' ? 'exited' : end.kind === 'trap' ? 'trapped' : end.kind === 'lost' ? 'lost' : 'stopped';
+    return {
+      id: r.w.id, node: this.options.name, state, since: r.w.since,
+      ...(end?.kind === 'exit' ? { code: end.code } : end && 'message' in end ? { message: end.message } : {}),
+      ...(r.policy.every > 0 ? { every: r.policy.every } : {}), ...(r.policy.exactlyOnce ? { exactlyOnce: true } : {}),
+      ...(r.checkpoint && !end ? { checkpoint: r.checkpoint } : {}), epoch: r.out.epoch,
+    };
+  }
+
+  private launch(r: Running): void {
+    const { w } = r;
     this.running.set(w.id, r);
-    r.done = w.run().then(async (end) => {
-      this.running.delete(w.id);
-      if (r.movedAway) return end;
-      await this.finished(r, end);
-      return end;
-    }, async (e) => {
-      this.running.delete(w.id);
-      const end: End = { kind: 'trap', message: `internal error of node ${this.options.name}: ${(e as Error).message}` };
-      await this.finished(r, end);
-      return end;
-    });
+    if (r.policy.every > 0) {
+      r.timer = setInterval(() => void this.checkpoint(r).catch((e) => this.log(`${w.id}: checkpoint failed: ${(e as Error).message}`)), r.policy.every * 1000);
+    }
+    void w.run().catch((e: unknown): End => ({ kind: 'trap', message: `internal error of node ${this.options.name}: ${(e as Error).message}` }))
+      .then(async (end) => {
+        clearInterval(r.timer);
+        await r.busy;
+        this.running.delete(w.id);
+        if (!r.gone) await this.finished(r, end);
+      });
   }
 
   /** Tells the client (an end frame) and the owner record how a workload ended. */
   private async finished(r: Running, end: End): Promise<void> {
     const { w } = r;
-    this.bus.nc.publish(outputSubject(w.id), encode({ end, written: w.written }));
-    const state = end.kind === 'exit' ? 'exited' : end.kind === 'trap' ? 'trapped' : 'stopped';
-    const owner: Owner = { id: w.id, node: this.options.name, state, since: w.since, ...(end.kind === 'exit' ? { code: end.code } : end.kind === 'trap' ? { message: end.message } : {}) };
-    await this.bus.workloads.update(w.id, json(owner), r.revision).catch(() => {});
-    this.log(`${w.id}: ${state}${end.kind === 'exit' ? ` ${end.code}` : ''}`);
+    r.out.release();
+    r.out.note('end', { end, written: w.written });
+    await this.bus.workloads.update(w.id, json(this.record(r, end)), r.revision).catch(() => {});
+    await this.store.remove(w.id, r.checkpoint).catch(() => {});
+    this.log(`${w.id}: ${this.record(r, end).state}${end.kind === 'exit' ? ` ${end.code}` : ''}`);
+  }
+
+  /**
+   * Writes a checkpoint of `r` and commits it in the owner record; then the output it covers may
+   * go out. `final`: the guest is stopped for good after it (the node leaves).
+   */
+  private checkpoint(r: Running, final = false): Promise<void> {
+    if (r.busy) return r.busy.then(() => (final ? this.checkpoint(r, final) : undefined));
+    if (r.gone || r.w.end || (r.moving && !final)) return Promise.resolve();
+    const { w } = r;
+    // Synchronous: the guest is between slices, so what is captured is one instant of it.
+    const { snapshot, carried } = w.capture();
+    r.chain ??= new Chain(r.lastGen);
+    const obj = r.chain.next(w.memory(), snapshot, carried);
+    r.lastGen = obj.gen;
+    if (final) {
+      r.gone = true;
+      clearInterval(r.timer);
+      w.stop();
+    }
+    const ref: CheckpointRef = { gen: obj.gen, base: obj.base, at: Date.now(), written: carried.written, ...(final ? { final: true } : {}) };
+    const run = async () => {
+      try {
+        await this.store.putModule(w.id, w.module);
+        await this.store.write(w.id, obj.gen, obj.data);
+        const previous = r.checkpoint;
+        r.checkpoint = ref;
+        try {
+          r.revision = await this.bus.workloads.update(w.id, json(this.record(r)), r.revision);
+        } catch (e) {
+          r.checkpoint = previous;
+          throw e;
+        }
+        r.out.release(ref.written);
+        if (previous && previous.base < ref.base) void this.store.prune(w.id, previous.base, ref.base);
+      } catch (e) {
+        // What the chain holds was not committed: the next checkpoint starts a full one.
+        r.chain = undefined;
+        if (/wrong last sequence/i.test((e as Error).message)) this.lose(r, 'another node took it over');
+        else throw e;
+      }
+    };
+    r.busy = run().finally(() => (r.busy = null));
+    return r.busy;
+  }
+
+  /**
+   * Takes over the workloads whose node is gone: one compare-and-set on the owner record claims
+   * one, and it resumes here from its checkpoint. One without a checkpoint is marked lost.
+   */
+  private async rescue(): Promise<void> {
+    if (this.rescuing || this.closing || Date.now() < this.rescueAfter) return;
+    this.rescuing = true;
+    try {
+      const live = new Set((await liveNodes(this.bus)).map((a) => a.name));
+      live.add(this.options.name);
+      const ids: string[] = [];
+      for await (const k of await this.bus.workloads.keys()) ids.push(k);
+      for (const id of ids) {
+        if (this.closing || this.running.has(id)) continue;
+        const o = await ownerOf(this.bus, id);
+        if (!o || o.owner.state !== 'running' || live.has(o.owner.node)) continue;
+        await this.takeOver(o.owner, o.revision).catch((e) => this.log(`${id}: not taken over: ${(e as Error).message}`));
+      }
+    } finally {
+      this.rescuing = false;
+    }
+  }
+
+  private async takeOver(owner: Owner, revision: number): Promise<void> {
+    const { id } = owner;
+    const epoch = (owner.epoch ?? 0) + 1;
+    if (!owner.checkpoint) {
+      const end: End = { kind: 'lost', message: `workload ${id} was lost: node ${owner.node} is gone and no checkpoint of it exists (run --checkpoint-every keeps one)` };
+      await this.bus.workloads.update(id, json({ ...owner, state: 'lost', message: end.message, epoch }), revision);
+      new Outlet(this.bus, id, epoch, false).note('end', { end, written: [0, 0] });
+      this.log(`${id}: lost with node ${owner.node}`);
+      return;
+    }
+    if (this.refusal(0)) return;
+    const ref = owner.checkpoint;
+    const policy: Policy = { every: owner.every ?? 0, exactlyOnce: owner.exactlyOnce === true };
+    const claimed: Owner = { ...owner, node: this.options.name, epoch };
+    const rev = await this.bus.workloads.update(id, json(claimed), revision);
+    const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
+    const out = new Outlet(this.bus, id, epoch, policy.exactlyOnce);
+    const w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, out.frame, this.limits());
+    const r: Running = { w, out, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
+    out.note('resumed', { resumed: { node: this.options.name, from: owner.node, at: ref.at, written: ref.written, final: ref.final === true } });
+    this.launch(r);
+    this.log(`${id}: taken over from ${owner.node}, resumed from its checkpoint of ${new Date(ref.at).toISOString()}`);
   }
 
   private stopWorkload(id: string): object {
@@ -202,14 +423,18 @@ export class ClusterNode {
     return { id };
   }
 
-  /** Live migration of workload `id` to node `to`: pre-copy rounds, then the rest with the guest stopped. */
-  async moveOut(id: string, to: string): Promise<MoveStats> {
+  /**
+   * Live migration of workload `id` to node `to`: pre-copy rounds, then the rest with the guest
+   * stopped. `stopAndCopy` stops it before the first round (all memory sent as downtime).
+   */
+  async moveOut(id: string, to: string, stopAndCopy = false): Promise<MoveStats> {
     const r = this.running.get(id);
     if (!r) throw new ClusterError(`node ${this.options.name} runs no workload ${id}`);
     if (r.moving) throw new ClusterError(`workload ${id} is already being moved`);
     if (to === this.options.name) throw new ClusterError(`workload ${id} is already on ${to}`);
     if (!NAME.test(to)) throw new ClusterError(`no node named ${to}`);
     r.moving = true;
+    await r.busy;
     const t0 = performance.now();
     const mid = nuid.next();
     const dest = (meta: object, body?: Uint8Array) => ask(this.bus.nc, nodeSubject(to, 'mig'), { mid, ...meta }, body, PIECE_TIMEOUT_MS, `node ${to}`);
@@ -224,14 +449,15 @@ export class ClusterNode {
       let growing = 0;
       for (;;) {
         if (w.end) throw new ClusterError(`workload ${id} ended during the move`);
+        if (stopAndCopy) release = w.hold();
         const memory = w.memory();
         const blocks = shadow.changed(memory);
         const size = blocks.length * 4096;
         growing = size >= previous ? growing + 1 : 0;
         previous = size;
         rounds++;
-        const last = size <= STOP_BYTES || rounds >= MAX_ROUNDS || growing >= 3;
-        if (last) release = w.hold();
+        const last = stopAndCopy || size <= STOP_BYTES || rounds >= MAX_ROUNDS || growing >= 3;
+        if (last && !release) release = w.hold();
         const pieces = pack(memory, blocks);
         bytes += pieces.reduce((n, p) => n + p.length, 0);
         // A few pieces in flight at once: the link, not the round trip, sets the pace.
@@ -241,12 +467,14 @@ export class ClusterNode {
         const { snapshot, carried } = w.capture();
         bytes += snapshot.length;
         await this.bus.nc.flush();
-        const done = await dest({ op: 'final', revision: r.revision, carried }, snapshot).catch(async (e) => {
+        const keep = { policy: r.policy, epoch: r.out.epoch, checkpoint: r.checkpoint, lastGen: r.lastGen, pending: r.out.carry() };
+        const done = await dest({ op: 'final', revision: r.revision, carried, keep }, snapshot).catch(async (e) => {
           // No answer need not mean no commit: the record says who owns the workload.
           if (await this.reclaim(r)) throw e;
           return null;
         });
-        r.movedAway = true;
+        r.gone = true;
+        clearInterval(r.timer);
         w.stop();
         release = null;
         const tFirst = done ? Number((done.meta as { tFirst?: number }).tFirst) : NaN;
@@ -265,10 +493,8 @@ export class ClusterNode {
 
   /** After a final round with no answer: takes the workload back unless the destination committed. */
   private async reclaim(r: Running): Promise<boolean> {
-    const { w } = r;
-    const owner: Owner = { id: w.id, node: this.options.name, state: 'running', since: w.since };
     try {
-      r.revision = await this.bus.workloads.update(w.id, json(owner), r.revision);
+      r.revision = await this.bus.workloads.update(r.w.id, json(this.record(r)), r.revision);
       return true;
     } catch {
       return false;
@@ -304,17 +530,28 @@ export class ClusterNode {
         const revision = Number(meta.revision);
         const carried = meta.carried as Carried;
         if (!carried || typeof carried !== 'object' || !Array.isArray(carried.written)) throw new ClusterError('the final round carries no workload state');
-        const w = Workload.restore(inc.id, inc.module, body, inc.image.contents, carried, this.publisher(inc.id), this.limits());
-        const owner: Owner = { id: inc.id, node: this.options.name, state: 'running', since: carried.since };
-        let rev: number;
+        const keep = (meta.keep ?? {}) as { policy?: Policy; epoch?: number; checkpoint?: CheckpointRef; lastGen?: number; pending?: unknown };
+        const policy: Policy = { every: Math.max(0, Number(keep.policy?.every) || 0), exactlyOnce: keep.policy?.exactlyOnce === true };
+        const out = new Outlet(this.bus, inc.id, Number(keep.epoch) || 0, policy.exactlyOnce);
+        out.pending = Outlet.carried(keep.pending);
+        const w = Workload.restore(inc.id, inc.module, body, inc.image.contents, carried, out.frame, this.limits());
+        const r: Running = {
+          w, out, policy, revision: 0, moving: false, gone: false, busy: null,
+          checkpoint: keep.checkpoint && typeof keep.checkpoint === 'object' ? keep.checkpoint : undefined,
+          lastGen: Math.max(Number(keep.lastGen) || 0, keep.checkpoint?.gen ?? 0),
+        };
         try {
-          rev = await this.bus.workloads.update(inc.id, json(owner), revision);
+          r.revision = await this.bus.workloads.update(inc.id, json(this.record(r)), revision);
         } catch (e) {
-          w.dispose();
+          w.stop();
           throw new ClusterError(`the workload's owner changed during the move (${(e as Error).message})`);
         }
         const tFirst = wallNow();
-        setImmediate(() => this.launch(w, rev));
+        setImmediate(() => {
+          this.launch(r);
+          // The output that came with it waits for a checkpoint of this node's own.
+          if (policy.exactlyOnce) void this.checkpoint(r).catch((e) => this.log(`${inc.id}: checkpoint failed: ${(e as Error).message}`));
+        });
         this.log(`${inc.id}: moved in`);
         return { tFirst };
       }
@@ -331,11 +568,11 @@ export class ClusterNode {
 
   /** SIGTERM: every workload goes to another node before this one leaves. */
   async leave(): Promise<void> {
+    // It goes on advertising, as leaving, so that no node takes its workloads for lost meanwhile.
     this.closing = true;
-    clearInterval(this.heartbeat);
-    await this.bus.nodes.delete(this.options.name).catch(() => {});
+    await this.advertise().catch(() => {});
     for (const r of [...this.running.values()]) {
-      const others = (await liveNodes(this.bus)).filter((a) => a.name !== this.options.name);
+      const others = (await liveNodes(this.bus)).filter((a) => a.name !== this.options.name && !a.leaving);
       let moved = false;
       for (const other of others) {
         try {
@@ -347,8 +584,16 @@ export class ClusterNode {
           this.log(`${r.w.id}: ${(e as Error).message}`);
         }
       }
-      if (!moved) this.log(`${r.w.id}: no node took it; it ends with this node`);
+      if (moved) continue;
+      try {
+        await this.checkpoint(r, true);
+        this.log(`${r.w.id}: no node took it; checkpointed into JetStream, the next node to join resumes it`);
+      } catch (e) {
+        this.log(`${r.w.id}: no node took it and it could not be checkpointed (${(e as Error).message}); it ends with this node`);
+      }
     }
+    clearInterval(this.heartbeat);
+    await this.bus.nodes.delete(this.options.name).catch(() => {});
     await this.bus.close();
   }
 }

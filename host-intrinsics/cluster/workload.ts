@@ -17,7 +17,7 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 /** How long one slice runs before the node's event loop gets a turn. */
 const SLICE_MS = 10;
 
-export type End = { kind: 'exit'; code: number } | { kind: 'trap'; message: string } | { kind: 'stopped' };
+export type End = { kind: 'exit'; code: number } | { kind: 'trap'; message: string } | { kind: 'stopped' } | { kind: 'lost'; message: string };
 
 /** Where output goes: stream 1 or 2, its byte offset in that stream, the bytes. */
 export type Publish = (stream: 1 | 2, offset: number, bytes: Uint8Array) => void;
@@ -196,10 +196,5 @@ export class Workload {
       case 'suspended': return null;
       default: return { kind: 'trap', message: `the guest stopped unexpectedly: ${outcome.kind}` };
     }
-  }
-
-  /** Frees the Vm's hold on everything (after the workload ended or moved away). */
-  dispose(): void {
-    if (!this.ended) this.stop();
   }
 }

@@ -74,6 +74,92 @@ describe('live handover between nodes', () => {
     });
   }
 
+  it('a guest that writes memory fast (16 MiB, 2000 blocks a tick) moves and comes back whole', async () => {
+    const args = ['60', '16', '1000', '2000000'];
+    const expected = local(ticker, args);
+    const client = cluster.client(['run', '--on', 'edge', '--id', 'fast', ticker, ...args]);
+    await running('fast');
+    await sleep(300);
+    await moveOk('fast', 'cloud');
+    await moveOk('fast', 'edge');
+    expect(await client.exited).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+  });
+
+  it('detach, ps, nodes, attach from the start, and Ctrl-C stops the workload (exit 130)', async () => {
+    const args = ['400', '1', '16', '2000000'];
+    const detached = await cluster.cli(['run', '--on', 'cloud', '--id', 'bg', '--detach', ticker, ...args]);
+    expect(detached).toMatchObject({ code: 0, stdout: '', stderr: 'handover: workload bg on cloud\n' });
+    await running('bg');
+    const ps = (await cluster.cli(['ps'])).stdout.split('\n');
+    expect(ps[0]).toMatch(/^ID\s+NODE\s+STATE\s+INSTRUCTIONS\s+MEMORY\s+CHECKPOINT\s+SINCE$/);
+    expect(ps.find((l) => l.startsWith('bg '))).toMatch(/^bg\s+cloud\s+running\s+\d+\s+1\.1 MiB\s+-\s+\d+s ago$/);
+    const nodes = (await cluster.cli(['nodes'])).stdout;
+    expect(nodes).toMatch(/^NAME\s+ENGINE\s+WORKLOADS\s+FREE MEMORY\s+LIMITS\s+SEEN\n/);
+    expect(nodes).toMatch(/\ncloud\s+node v20[^\n]*VM interpreting\s+\d+\s+[\d.]+ MiB\s+16 workloads, 4096 MiB\s+\d+s ago\n/);
+    expect(nodes).toMatch(/\nedge\s/);
+    const attached = cluster.client(['attach', 'bg']);
+    await waitFor('output to arrive', () => attached.stdout().includes('tick 3 '));
+    // From the start, whenever it attached.
+    expect(attached.stdout().startsWith('tick 0 ')).toBe(true);
+    attached.child.kill('SIGINT');
+    expect(await attached.exited).toBe(130);
+    expect(attached.stderr()).toBe('handover: the workload was stopped\n');
+    await waitFor('bg to be stopped', async () => (await cluster.cli(['ps'])).stdout.split('\n').some((l) => /^bg\s+cloud\s+stopped/.test(l)));
+    const lines = attached.stdout().split('\n');
+    expect(lines.pop()).toBe('');
+    lines.forEach((l, t) => expect(l).toMatch(new RegExp(`^tick ${t} \\d+$`)));
+  });
+
+  it('the destination killed mid-move: the move fails, the workload runs on at the source, nothing lost', async () => {
+    const victim = await cluster.node('victim');
+    const args = ['25', '64', '64', '400000'];
+    const expected = local(ticker, args);
+    const client = cluster.client(['run', '--on', 'edge', '--id', 'kept', ticker, ...args]);
+    await running('kept');
+    const moving = cluster.cli(['move', 'kept', '--to', 'victim']);
+    await waitFor('victim to receive', () => victim.stderr().includes('kept: receiving'));
+    victim.child.kill('SIGKILL');
+    const r = await moving;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: move of kept to victim failed, it runs on at edge: .+\n$/);
+    expect(await client.exited).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+  });
+
+  it('limits: a node over --max-workloads or --max-memory refuses with one line, and nothing changes', async () => {
+    await cluster.node('tiny', '--max-workloads', '1', '--max-memory', '8');
+    const one = cluster.client(['run', '--on', 'tiny', '--id', 'first', ticker, '200', '1', '16', '2000000']);
+    await running('first');
+    const two = await cluster.cli(['run', '--on', 'tiny', '--id', 'second', ticker]);
+    expect(two).toMatchObject({ code: 1, stderr: 'error: node tiny runs its maximum of 1 workloads\n' });
+    const big = cluster.client(['run', '--on', 'edge', '--id', 'big', ticker, '200', '16', '16', '2000000']);
+    await running('big');
+    await cluster.node('small', '--max-memory', '8');
+    const refused = await cluster.cli(['move', 'big', '--to', 'small']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: move of big to small failed, it runs on at edge: node small has \d+ MiB of its --max-memory 8 free, the workload needs 17 MiB\n$/);
+    expect((await cluster.cli(['ps'])).stdout).toMatch(/\nbig\s+edge\s+running/);
+    for (const [id, c] of [['first', one], ['big', big]] as const) {
+      expect((await cluster.cli(['move', id, '--to', 'cloud'])).code).toBe(0);
+      c.child.kill('SIGINT');
+      expect(await c.exited).toBe(130);
+    }
+  });
+
+  it('SIGTERM: a leaving node hands its workload to another, and the output goes on unbroken', async () => {
+    const leaving = await cluster.node('leaving');
+    const args = ['60', '2', '16', '1500000'];
+    const expected = local(ticker, args);
+    const client = cluster.client(['run', '--on', 'leaving', '--id', 'handed', ticker, ...args]);
+    await waitFor('output', () => client.stdout().includes('tick 2 '));
+    leaving.child.kill('SIGTERM');
+    expect(await leaving.exited, leaving.stderr()).toBe(0);
+    expect(leaving.stderr()).toMatch(/handed: handed to \S+ \(downtime/);
+    expect(await client.exited, client.stderr()).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+  });
+
   it('one-line errors: unknown node, unknown id, a taken id, a move to where it is', async () => {
     const noNode = await cluster.cli(['run', '--on', 'mars', ticker]);
     expect(noNode).toMatchObject({ code: 1, stderr: 'error: no node named mars in the cluster (handover nodes lists them)\n' });

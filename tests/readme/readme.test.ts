@@ -85,6 +85,16 @@ describe('README.md', () => {
           expect(r.out).toContain('the output is identical to the uninterrupted run');
           expect(r.out.indexOf('resuming on node after')).toBeGreaterThan(0);
           expect(r.out.indexOf('resuming on node after')).toBeLessThan(r.out.lastIndexOf('libm sum'));
+          // The cluster part (nats-server is installed wherever the tests run: tests/cluster needs
+          // it too): both moves, each with its downtime, while the ticks flow, and the same output
+          // as a local run.
+          expect(r.out).not.toContain('the cluster part needs nats-server');
+          const there = r.out.search(/moved ticker from edge to cloud: .*downtime \d/);
+          const back = r.out.search(/moved ticker from cloud to edge: .*downtime \d/);
+          expect(there).toBeGreaterThan(r.out.indexOf('\ntick 0 '));
+          expect(back).toBeGreaterThan(there);
+          expect(back).toBeLessThan(r.out.indexOf('\ndone '));
+          expect(r.out).toContain('the output is identical to a local run');
         }
       }
     });
