@@ -3,7 +3,7 @@
 // statuses (a remote guest's are a local run's) and the one-line errors.
 
 import path from 'node:path';
-import { ClusterError, openBus, type Bus } from '../cluster/bus.js';
+import { ClusterError, openBus, readKey, type Bus } from '../cluster/bus.js';
 import { follow, move, nodesTable, owner, psTable, stop, submit } from '../cluster/client.js';
 import { ClusterNode } from '../cluster/node.js';
 import type { End } from '../cluster/workload.js';
@@ -105,6 +105,7 @@ async function nodeCommand(o: Extract<ClusterCommand, { command: 'node' }>['opti
   try {
     node = await ClusterNode.join({
       name: o.name, url: o.cluster.nats, creds: o.cluster.creds, maxWorkloads: o.maxWorkloads, maxMemoryMiB: o.maxMemoryMiB, log,
+      key: o.key === undefined ? undefined : readKey(o.key),
       onReconnect: () => log('reconnected to NATS'),
     });
   } catch (e) {

@@ -303,6 +303,8 @@ export interface NodeCommandOptions {
   cluster: ClusterOptions;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** The cluster key file. */
+  key?: string;
 }
 
 /** The cluster commands' command lines: `node`, `move`, `ps`, `nodes`, `attach`. */
@@ -313,7 +315,7 @@ export type ClusterCommand =
   | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
 
 const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
-  node: ['--name', '--max-workloads', '--max-memory'],
+  node: ['--name', '--max-workloads', '--max-memory', '--key'],
   move: ['--to', '--stop-and-copy'],
   attach: [],
   ps: [],
@@ -365,7 +367,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     case 'node':
       ids(0, '');
       if (values['--name'] === undefined) throw new UsageError('node needs --name <name>');
-      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096) } };
+      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), key: values['--key'] } };
     case 'move':
       ids(1, 'one workload id');
       if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');

@@ -19,7 +19,7 @@ Usage:
   handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
   handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
-  handover node --name <name> [--nats <url>] [--creds <file>] [--max-workloads <n>] [--max-memory <MiB>]
+  handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--max-workloads <n>] [--max-memory <MiB>]
   handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
                [--nats <url>] [--creds <file>] <module.wasm> [args…]
   handover move <id> --to <node> [--stop-and-copy]      handover attach <id>      handover ps      handover nodes
@@ -48,6 +48,9 @@ Commands:
   node      Join a cluster (a NATS server with JetStream: nats-server -js) as the node <name> and
             run the workloads sent to it, until SIGTERM or Ctrl-C; then hand them to another node.
             --max-workloads (default 16) and --max-memory in MiB (default 4096) limit what it takes.
+            --key <file> is the cluster key (16 bytes or more, the same file on every node): the
+            pages, snapshots and checkpoints of a move are sealed with it (HMAC-SHA256), and a
+            move message or checkpoint without a good seal is refused.
   run --on  Run the WASI command on the cluster node <node>; output and exit status as a local run.
             --id names the workload (default: a generated id, printed on stderr); --detach returns
             at once and leaves it running; Ctrl-C stops it. --checkpoint-every <s> checkpoints it

@@ -12,6 +12,7 @@ import { connect } from '@nats-io/transport-node';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CheckpointRef } from './checkpoint.js';
 
@@ -133,16 +134,51 @@ export function decode<M = Record<string, unknown>>(bytes: Uint8Array): Message<
   }
 }
 
+// The cluster key: nodes seal what moves a guest between them (pages, snapshots, checkpoints) with
+// HMAC-SHA256, so that a publisher who can reach the server but lacks the key changes nothing.
+const TAG = 32;
+
+/** Reads a cluster key file: at least 16 bytes (say, `head -c 32 /dev/urandom > key`). */
+export function readKey(file: string): Uint8Array {
+  let key: Buffer;
+  try {
+    key = readFileSync(file);
+  } catch (e) {
+    throw new ClusterError(`cannot read the cluster key ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (key.length < 16) throw new ClusterError(`the cluster key ${file} has ${key.length} bytes; it needs at least 16 (head -c 32 /dev/urandom > ${file})`);
+  return key;
+}
+
+const mac = (key: Uint8Array, bytes: Uint8Array) => createHmac('sha256', key).update(bytes).digest();
+
+/** `bytes` with their tag; without a key, as they are. */
+export function seal(bytes: Uint8Array, key: Uint8Array | undefined): Uint8Array {
+  if (!key) return bytes;
+  const out = new Uint8Array(bytes.length + TAG);
+  out.set(bytes);
+  out.set(mac(key, bytes), bytes.length);
+  return out;
+}
+
+/** What `seal` sealed, or null when the tag is missing or wrong; without a key, as they are. */
+export function unseal(bytes: Uint8Array, key: Uint8Array | undefined): Uint8Array | null {
+  if (!key) return bytes;
+  if (bytes.length < TAG) return null;
+  const body = bytes.subarray(0, bytes.length - TAG);
+  return timingSafeEqual(mac(key, body), bytes.subarray(bytes.length - TAG)) ? body : null;
+}
+
 /** A reply that says why a request was refused. */
 export interface Refusal {
   error: string;
 }
 
 /** Sends a request and returns the reply; a refusal, no answer or a dead node is a ClusterError. */
-export async function ask<R = Record<string, unknown>>(nc: NatsConnection, subject: string, meta: object, body?: Uint8Array, timeoutMs = 10_000, who = subject): Promise<Message<R>> {
+export async function ask<R = Record<string, unknown>>(nc: NatsConnection, subject: string, meta: object, body?: Uint8Array, timeoutMs = 10_000, who = subject, key?: Uint8Array): Promise<Message<R>> {
   let reply;
   try {
-    reply = await nc.request(subject, encode(meta, body), { timeout: timeoutMs });
+    reply = await nc.request(subject, seal(encode(meta, body), key), { timeout: timeoutMs });
   } catch (e) {
     const why = (e as Error).message;
     if (/no responders/i.test(why) || (e as { code?: string }).code === '503') throw new ClusterError(`${who} is not there`);

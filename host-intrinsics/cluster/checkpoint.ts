@@ -6,7 +6,7 @@
 // the one before in force.
 
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { ClusterError, decode, encode, type Bus } from './bus.js';
+import { ClusterError, decode, encode, seal, unseal, type Bus } from './bus.js';
 import { Image, Shadow, pack } from './precopy.js';
 import type { Carried } from './workload.js';
 
@@ -74,15 +74,24 @@ export interface Restorable {
   carried: Carried;
 }
 
+/** The object store's side; with a cluster key every object is sealed, and one whose seal is wrong is refused. */
 export class Checkpoints {
-  private constructor(private readonly os: ObjectStore) {}
+  private constructor(private readonly os: ObjectStore, private readonly key: Uint8Array | undefined) {}
 
-  static async open(bus: Bus): Promise<Checkpoints> {
-    return new Checkpoints(await new Objm(bus.nc).create(CHECKPOINT_BUCKET));
+  static async open(bus: Bus, key?: Uint8Array): Promise<Checkpoints> {
+    return new Checkpoints(await new Objm(bus.nc).create(CHECKPOINT_BUCKET), key);
   }
 
   private async put(name: string, data: Uint8Array): Promise<void> {
-    await this.os.putBlob({ name, options: { max_chunk_size: CHUNK } }, data);
+    await this.os.putBlob({ name, options: { max_chunk_size: CHUNK } }, seal(data, this.key));
+  }
+
+  private async get(name: string): Promise<Uint8Array | null> {
+    const data = await this.os.getBlob(name);
+    if (!data) return null;
+    const open = unseal(data, this.key);
+    if (!open) throw new ClusterError(`the checkpoint object ${name} is not sealed with this cluster's key`);
+    return open;
   }
 
   async putModule(id: string, module: Uint8Array): Promise<void> {
@@ -107,13 +116,13 @@ export class Checkpoints {
 
   /** The checkpoint `ref` names, with memory put together from its chain; bad objects are refused. */
   async load(id: string, ref: CheckpointRef, maxBytes: number): Promise<Restorable> {
-    const module = await this.os.getBlob(`${id}.module`);
+    const module = await this.get(`${id}.module`);
     if (!module) throw new ClusterError(`the checkpoint of ${id} has no module`);
     if (!Number.isSafeInteger(ref.base) || !Number.isSafeInteger(ref.gen) || ref.base < 1 || ref.base > ref.gen) throw new ClusterError(`the checkpoint record of ${id} is malformed`);
     const image = new Image(maxBytes);
     let last: { snapshot: Uint8Array; carried: Carried } | null = null;
     for (let g = ref.base; g <= ref.gen; g++) {
-      const data = await this.os.getBlob(`${id}.${g}`);
+      const data = await this.get(`${id}.${g}`);
       const m = data && decode<{ gen?: number; carried?: Carried }>(data);
       if (!m || m.meta.gen !== g || !m.meta.carried) throw new ClusterError(`checkpoint ${g} of ${id} is missing or malformed`);
       const dv = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);

@@ -11,7 +11,7 @@ import { freemem } from 'node:os';
 import type { Msg } from '@nats-io/nats-core';
 import { nuid } from '@nats-io/nats-core';
 import {
-  NAME, NODE_GONE_MS, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject, ownerOf,
+  NAME, NODE_GONE_MS, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject, ownerOf, unseal,
   type Advert, type Bus, type BusOptions, type Owner,
 } from './bus.js';
 import { Chain, Checkpoints, type CheckpointRef } from './checkpoint.js';
@@ -22,6 +22,8 @@ export interface NodeOptions extends BusOptions {
   name: string;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** The cluster key (bus.ts readKey): moves and checkpoints are sealed with it. */
+  key?: Uint8Array;
   log?: (line: string) => void;
 }
 
@@ -169,7 +171,7 @@ export class ClusterNode {
       await bus.close();
       throw new ClusterError(`a node named ${options.name} is already in the cluster`);
     }
-    node = new ClusterNode(bus, await Checkpoints.open(bus), options);
+    node = new ClusterNode(bus, await Checkpoints.open(bus, options.key), options);
     const sub = bus.nc.subscribe(nodeSubject(options.name, '*'));
     void (async () => {
       for await (const m of sub) void node.serve(m);
@@ -248,7 +250,10 @@ export class ClusterNode {
       if (m.reply) m.respond(encode(meta, body));
     };
     try {
-      const msg = decode(m.data);
+      // What moves a guest in must carry the cluster key's seal; the rest is the clients' (NATS credentials).
+      const data = op === 'mig' ? unseal(m.data, this.options.key) : m.data;
+      if (data === null) throw new ClusterError(`node ${this.options.name} refuses a move message that is not sealed with this cluster's key`);
+      const msg = decode(data);
       if (msg === null) throw new ClusterError('not a handover message');
       const meta = msg.meta;
       switch (op) {
@@ -407,9 +412,18 @@ export class ClusterNode {
     const policy: Policy = { every: owner.every ?? 0, exactlyOnce: owner.exactlyOnce === true };
     const claimed: Owner = { ...owner, node: this.options.name, epoch };
     const rev = await this.bus.workloads.update(id, json(claimed), revision);
-    const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
     const out = new Outlet(this.bus, id, epoch, policy.exactlyOnce);
-    const w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, out.frame, this.limits());
+    let w: Workload;
+    try {
+      const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
+      w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, out.frame, this.limits());
+    } catch (e) {
+      const end: End = { kind: 'lost', message: `workload ${id} was lost: node ${owner.node} is gone and its checkpoint is refused (${(e as Error).message})` };
+      await this.bus.workloads.update(id, json({ ...claimed, state: 'lost', message: end.message }), rev);
+      out.note('end', { end, written: [0, 0] });
+      this.log(`${id}: ${end.message}`);
+      return;
+    }
     const r: Running = { w, out, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
     out.note('resumed', { resumed: { node: this.options.name, from: owner.node, at: ref.at, written: ref.written, final: ref.final === true } });
     this.launch(r);
@@ -437,7 +451,7 @@ export class ClusterNode {
     await r.busy;
     const t0 = performance.now();
     const mid = nuid.next();
-    const dest = (meta: object, body?: Uint8Array) => ask(this.bus.nc, nodeSubject(to, 'mig'), { mid, ...meta }, body, PIECE_TIMEOUT_MS, `node ${to}`);
+    const dest = (meta: object, body?: Uint8Array) => ask(this.bus.nc, nodeSubject(to, 'mig'), { mid, ...meta }, body, PIECE_TIMEOUT_MS, `node ${to}`, this.options.key);
     let release: (() => void) | null = null;
     let bytes = 0;
     let rounds = 0;

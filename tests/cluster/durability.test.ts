@@ -3,10 +3,14 @@
 // node to join), a NATS server restarted mid-run, and a closed cluster (credentials required).
 
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { Objm } from '@nats-io/obj';
 import { tickerModule } from '../../bench/ticker.js';
+import { decode, encode, seal } from '../../host-intrinsics/cluster/bus.js';
 import { CLI, Cluster, waitFor, type Proc } from './harness.js';
 
 function local(module: string, args: string[]): { code: number | null; stdout: string } {
@@ -125,11 +129,16 @@ describe('a NATS server restarted mid-run', () => {
 
 describe('a closed cluster', () => {
   let cluster: Cluster;
+  let key: string;
+  let guarded: Proc;
   beforeAll(async () => {
     cluster = await Cluster.start({ auth: { user: 'handover', pass: 's3cret-pass' } });
     ticker = path.join(cluster.dir, 'ticker.wasm');
     writeFileSync(ticker, await tickerModule());
-    await cluster.node('guarded');
+    key = path.join(cluster.dir, 'cluster.key');
+    writeFileSync(key, randomBytes(32));
+    guarded = await cluster.node('guarded', '--key', key);
+    await cluster.node('warden', '--key', key);
   });
   afterAll(async () => {
     await cluster?.close();
@@ -144,5 +153,57 @@ describe('a closed cluster', () => {
     const ok = await cluster.cli(['run', '--on', 'guarded', '--id', 'allowed', ticker, '3', '1', '16', '1000']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe(local(ticker, ['3', '1', '16', '1000']).stdout);
+  });
+
+  it('moves between keyed nodes work; move messages without the key, or forged, are refused and change nothing', async () => {
+    const args = ['60', '2', '16', '2000000'];
+    const expected = local(ticker, args);
+    const client = cluster.client(['run', '--on', 'guarded', '--creds', cluster.creds!, '--id', 'sealed', ticker, ...args]);
+    await started(client, 2);
+    const moved = await cluster.cli(['move', 'sealed', '--to', 'warden']);
+    expect(moved.code, moved.stderr).toBe(0);
+    const nc = await connect({ servers: cluster.url, user: 'handover', pass: 's3cret-pass' });
+    try {
+      const refusal = async (data: Uint8Array): Promise<unknown> => {
+        const r = await nc.request('handover.node.warden.mig', data, { timeout: 5000 });
+        return decode(r.data)?.meta.error;
+      };
+      const begin = encode({ mid: 'forged', op: 'begin', id: 'evil', memory: 0 }, new Uint8Array(8));
+      expect(await refusal(begin)).toBe('node warden refuses a move message that is not sealed with this cluster\'s key');
+      expect(await refusal(seal(begin, randomBytes(32)))).toBe('node warden refuses a move message that is not sealed with this cluster\'s key');
+      const final = encode({ mid: 'forged', op: 'final', revision: 1, carried: { written: [0, 0] } }, new Uint8Array(64));
+      expect(await refusal(final)).toBe('node warden refuses a move message that is not sealed with this cluster\'s key');
+      // Garbage on every subject of a node: each refused, the node unharmed.
+      for (const op of ['run', 'stop', 'move', 'mig', 'info', 'nonsense']) {
+        const r = await nc.request(`handover.node.warden.${op}`, randomBytes(100), { timeout: 5000 });
+        expect(typeof decode(r.data)?.meta.error).toBe('string');
+      }
+    } finally {
+      await nc.close();
+    }
+    expect(await client.exited).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+    expect((await cluster.cli(['ps'])).stdout).not.toMatch(/\nevil\s/);
+  });
+
+  it('a tampered checkpoint is refused: the workload is reported lost, not resumed from forged state', async () => {
+    const client = cluster.client(['run', '--on', 'guarded', '--creds', cluster.creds!, '--id', 'tampered', '--checkpoint-every', '0.5', ticker, '40', '2', '16', '2000000']);
+    await started(client, 2);
+    await checkpointed(cluster, 'tampered');
+    guarded.child.kill('SIGKILL');
+    const nc = await connect({ servers: cluster.url, user: 'handover', pass: 's3cret-pass' });
+    try {
+      const os = await new Objm(nc).open('handover-checkpoints');
+      for (const info of await os.list()) {
+        if (!info.name.startsWith('tampered.') || info.name === 'tampered.module') continue;
+        const data = (await os.getBlob(info.name))!;
+        data[data.length >> 1] ^= 1;
+        await os.putBlob({ name: info.name }, data);
+      }
+    } finally {
+      await nc.close();
+    }
+    expect(await client.exited).toBe(1);
+    expect(client.stderr()).toMatch(/^error: workload tampered was lost: node guarded is gone and its checkpoint is refused \(the checkpoint object tampered\.\d+ is not sealed with this cluster's key\)\n$/);
   });
 });
