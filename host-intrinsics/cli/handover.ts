@@ -121,6 +121,7 @@ function readSnapshotFile(file: string): SnapshotFile {
 export async function resumeCommand(opts: ResumeOptions): Promise<number> {
   if (opts.snapshot !== undefined) checkWritable(opts.snapshot);
   const snap = readSnapshotFile(opts.file);
+  grantPreopens(opts.file, snap.state, opts.dirs);
   let ctx: WasiContext;
   try {
     ctx = WasiContext.fromJSON(snap.state.wasi, stdio());
@@ -145,6 +146,23 @@ export async function resumeCommand(opts: ResumeOptions): Promise<number> {
   } finally {
     ctx.close();
     await pool.close();
+  }
+}
+
+// A snapshot is data, not authority: the host directory behind each of its preopens is the one
+// this command line grants under that guest name, whatever host path the file records.
+function grantPreopens(file: string, state: CliHostState, dirs: ResumeOptions['dirs']): void {
+  const granted = preopens(dirs);
+  // A malformed list is left to the WASI state's own check, which says what is wrong with it.
+  const list = Array.isArray(state.wasi?.preopens) ? state.wasi.preopens.filter((p) => typeof p?.guestPath === 'string') : [];
+  const wanted = new Set(list.map((p) => p.guestPath));
+  for (const guest of Object.keys(granted)) {
+    if (!wanted.has(guest)) throw new CliError(`--dir ${guest}: the snapshot has no preopen named ${guest} (it has ${[...wanted].join(', ') || 'none'})`);
+  }
+  for (const p of list) {
+    const host = granted[p.guestPath];
+    if (host === undefined) throw new CliError(`${file}: the guest had ${p.guestPath} preopened (from ${p.hostPath}); give --dir <host>::${p.guestPath} to grant it a directory`);
+    p.hostPath = host;
   }
 }
 

@@ -92,15 +92,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
           opts.invoke = v;
           break;
         }
-        case '--dir': {
-          const v = value(name, inline);
-          const sep = v.indexOf('::');
-          const host = sep < 0 ? v : v.slice(0, sep);
-          const guest = sep < 0 ? v : v.slice(sep + 2);
-          if (host === '' || guest === '') throw new UsageError(`--dir wants <host>[::<guest>], got "${v}"`);
-          opts.dirs.push({ host, guest });
+        case '--dir':
+          opts.dirs.push(dirMapping(value(name, inline)));
           break;
-        }
         case '--env': {
           const v = value(name, inline);
           const eq2 = v.indexOf('=');
@@ -235,9 +229,20 @@ function checkSuspension(opts: { suspendAfter?: bigint; snapshot?: string }): vo
   if (opts.snapshot !== undefined && opts.suspendAfter === undefined) throw new UsageError('--snapshot needs --suspend-after <n>');
 }
 
+/** `--dir <host>[::<guest>]`. */
+function dirMapping(v: string): { host: string; guest: string } {
+  const sep = v.indexOf('::');
+  const host = sep < 0 ? v : v.slice(0, sep);
+  const guest = sep < 0 ? v : v.slice(sep + 2);
+  if (host === '' || guest === '') throw new UsageError(`--dir wants <host>[::<guest>], got "${v}"`);
+  return { host, guest };
+}
+
 export interface ResumeOptions {
   file: string;
   host: HostName;
+  /** Host directories granted to the snapshot's preopens, by guest name: a snapshot names none itself. */
+  dirs: { host: string; guest: string }[];
   suspendAfter?: bigint;
   snapshot?: string;
   /** Print a line on stderr at each handover (host, instructions so far). */
@@ -246,7 +251,7 @@ export interface ResumeOptions {
 
 /** `resume <file> [--host h] [--suspend-after n --snapshot f] [--verbose]`. */
 export function parseResumeArgs(argv: readonly string[]): ResumeOptions | 'help' {
-  const opts: Partial<ResumeOptions> & { verbose: boolean } = { host: 'node', verbose: false };
+  const opts: Partial<ResumeOptions> & { verbose: boolean } = { host: 'node', verbose: false, dirs: [] };
   for (let i = 0; i < argv.length;) {
     const arg = argv[i++];
     if (arg === '-h' || arg === '--help') return 'help';
@@ -277,6 +282,9 @@ export function parseResumeArgs(argv: readonly string[]): ResumeOptions | 'help'
         break;
       case '--verbose':
         opts.verbose = true;
+        break;
+      case '--dir':
+        opts.dirs!.push(dirMapping(value()));
         break;
       default:
         throw new UsageError((RUN_OPTIONS as readonly string[]).includes(name)

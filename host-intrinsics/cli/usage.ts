@@ -17,7 +17,7 @@ Usage:
   handover run [options] <module.wasm> [options] [--] [guest args…]
   handover run [options] <module.wasm> --invoke <export> [args…]
   handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
-  handover resume <file> [--host <host>] [--suspend-after <n> --snapshot <file2>] [--verbose]
+  handover resume <file> [--host <host>] [--dir <host>::<guest>]… [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
   handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--max-workloads <n>] [--max-memory <MiB>]
   handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
@@ -36,7 +36,8 @@ Commands:
   resume    Continue a guest from a snapshot file written by run or resume --suspend-after, on
             the host engine --host names (default node), and print the rest of its output; the
             exit status is the guest's. Its WASI state comes from the file: args, environment,
-            preopened directories and open files (reopened by path, at their offsets). Whatever
+            preopened directories (each granted a host directory again with --dir) and open files
+            (reopened by path under them, at their offsets). Whatever
             engine interprets the guest, its system calls are served by this process: the guest
             is handed over to it at every host call and back. With --suspend-after <n> and
             --snapshot <file2> it is suspended again after <n> more instructions (chains of
@@ -134,6 +135,10 @@ Options of run:
 
 Options of resume:
   --host <host>       Where the guest continues (see Hosts). Default: node.
+  --dir <host>::<guest>
+                      Grant the host directory <host> to the guest's preopen <guest>. Every
+                      preopen in the snapshot needs one: a snapshot records host paths, but they
+                      grant nothing; its open files are reopened under the directories given here.
   --suspend-after <n>, --snapshot <file2>
                       As for run: suspend again after <n> more instructions, into <file2>.
   --verbose           A line on stderr when the guest starts on the host and where it stopped.

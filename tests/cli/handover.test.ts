@@ -72,8 +72,30 @@ describe('suspend, resume, inspect', () => {
     const first = handover(['run', '--dir', `${box}::/sandbox`, '--suspend-after', '150000', '--snapshot', file('f.snap'), fixture('fileio'), '/sandbox', '5']);
     const info = handover(['inspect', file('f.snap')]);
     expect(info.stdout).toMatch(/fd 4 +file \/sandbox\/fio\/\S+, offset \d+/);
-    const rest = handover(['resume', file('f.snap'), '--host', 'node-liftoff']);
+    const rest = handover(['resume', file('f.snap'), '--host', 'node-liftoff', '--dir', `${box}::/sandbox`]);
     expect([rest.status, first.stdout + rest.stdout]).toEqual([0, whole.stdout]);
+  });
+
+  it('a snapshot grants no directory: resume needs --dir for each preopen, and the path in the file is ignored', () => {
+    const box = file('box2');
+    const elsewhere = file('elsewhere');
+    spawnSync('mkdir', ['-p', box, elsewhere]);
+    const whole = handover(['run', '--dir', `${box}::/sandbox`, fixture('fileio'), '/sandbox', '5']);
+    expect(handover(['run', '--dir', `${box}::/sandbox`, '--suspend-after', '150000', '--snapshot', file('d.snap'), fixture('fileio'), '/sandbox', '5']).status).toBe(0);
+    expect(handover(['resume', file('d.snap')])).toEqual({
+      stdout: '', status: 1, stderr: `error: ${file('d.snap')}: the guest had /sandbox preopened (from ${box}); give --dir <host>::/sandbox to grant it a directory\n`,
+    });
+    expect(handover(['resume', file('d.snap'), '--dir', `${box}::/sandbox`, '--dir', `${box}::/other`])).toMatchObject({
+      status: 1, stderr: 'error: --dir /other: the snapshot has no preopen named /other (it has /sandbox)\n',
+    });
+    // A copy of the directory granted instead: the guest goes on there, the original is untouched.
+    spawnSync('cp', ['-a', `${box}/.`, elsewhere]);
+    const before = spawnSync('find', [box, '-type', 'f', '-newer', file('d.snap')], { encoding: 'utf8' }).stdout;
+    const rest = handover(['resume', file('d.snap'), '--dir', `${elsewhere}::/sandbox`]);
+    expect(rest.status).toBe(0);
+    expect(rest.stdout.length).toBeGreaterThan(0);
+    expect(whole.stdout.endsWith(rest.stdout)).toBe(true);
+    expect(spawnSync('find', [box, '-type', 'f', '-newer', file('d.snap')], { encoding: 'utf8' }).stdout).toBe(before);
   });
 
   it('inspect shows the format, sizes, pages, frames with names and the WASI state', () => {
@@ -118,7 +140,7 @@ describe('mistakes', () => {
     const open = /fd (\d+) +file (\/sandbox\/(\S+)), offset/.exec(handover(['inspect', file('g.snap')]).stdout);
     expect(open).not.toBeNull();
     rmSync(path.join(box, 'fio'), { recursive: true, force: true });
-    const rest = handover(['resume', file('g.snap')]);
+    const rest = handover(['resume', file('g.snap'), '--dir', `${box}::/sandbox`]);
     expect(rest.stderr).toContain(`handover: warning: ${path.join(box, open![3])} (the guest's fd ${open![1]}, ${open![2]}) no longer exists; the guest's next use of it fails with ENOENT\n`);
   });
 
