@@ -19,8 +19,8 @@ import { IR_COUNT } from "./ir/ops";
 import { instantiate } from "./runtime/instantiate";
 import { externAddress, externRecord } from "./runtime/link";
 import {
-  FUNC_ADDR, FUNC_CODE, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, NO_INSTANCE, NO_MAX, funcLive, funcRecord, liveMemories, placedAddress,
-  funcType, globals, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
+  FUNC_ADDR, FUNC_CODE, FUNC_HOST, GLOBAL_TYPE, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, NO_INSTANCE, NO_MAX, funcLive, funcRecord, liveMemories, placedAddress,
+  funcType, globals, growMemory, memories, newFunc, newGlobal, newMemory, newTable, normalise, tables,
 } from "./runtime/store";
 import { compileFunction, compiledFunctions, meteringEnabled, setMetering } from "./compile/compiler";
 import { monitoringEnabled, setMonitoring } from "./probe/counters";
@@ -209,17 +209,37 @@ export function table_new(elemtype: u32, min: u32, max: u32): i32 {
 
 const MAX_MEMORY_PAGES: u32 = 65536; // the spec's limit for a 32-bit memory
 
+// Right after the host made or grew a large memory the heap has no room left, and the next
+// allocation would have the allocator double the VM's memory, which takes milliseconds once it is
+// large: for a migration's destination that is the restore at the final step, its downtime.
+// Making room here moves that to the rounds before it: the machine's stacks (made on first use,
+// 16 MiB), and a block of HEADROOM for what a restore needs besides (the snapshot, the instance's
+// records, the frames' compiled code) for ordinary guests. Small memories are left alone: growing
+// a small VM memory is cheap, and hosts rely on small memories lying one after the other.
+const HEADROOM: usize = 1 << 20;
+const HEADROOM_FROM_PAGES: u32 = 256;
+function keepHeadroom(rec: usize): void {
+  if (load<u32>(rec, MEM_PAGES) < HEADROOM_FROM_PAGES || load<usize>(rec, MEM_BASE) == 0) return;
+  // Never near the edge of the address space, where the allocator would trap rather than fail.
+  if (memory.size() >= 65536 - 512) return;
+  runState.ensureStacks();
+  heap.free(heap.alloc(HEADROOM));
+}
+
 export function memory_new(min: u32, max: u32): i32 {
   clearError();
   if (min > MAX_MEMORY_PAGES || (max != NO_MAX && (max < min || max > MAX_MEMORY_PAGES))) {
     misuse("bad memory type");
     return -1;
   }
-  if (newMemory(min, max) == 0) {
+  const rec = newMemory(min, max);
+  if (rec == 0) {
     fail(ErrorKind.Limit, "memory size exceeds the VM's limit", 0);
     return -1;
   }
-  return placedAddress;
+  const addr = placedAddress;
+  keepHeadroom(rec);
+  return addr;
 }
 
 export function global_read(addr: u32): i32 {
@@ -244,6 +264,22 @@ export function memory_region(addr: u32): i32 {
   }
   store<u64>(ioBuffer, <u64>load<u32>(rec, MEM_BYTES));
   return <i32>load<usize>(rec, MEM_BASE);
+}
+
+// memory.grow from the host, on any memory of the store (a migration's destination grows the
+// memory it prepares as the guest grows at the source): the old size in pages, or -1 when the
+// memory's maximum or the store's limit does not allow it (error set).
+export function memory_grow(addr: u32, delta: u32): i32 {
+  clearError();
+  const rec = externRecord(ExternKind.Memory, addr);
+  if (rec == 0) {
+    misuse("no memory " + addr.toString());
+    return -1;
+  }
+  const old = growMemory(rec, delta);
+  if (old < 0) fail(ErrorKind.Limit, "cannot grow memory " + addr.toString() + " by " + delta.toString() + " pages", 0);
+  else if (delta > 0) keepHeadroom(rec);
+  return old;
 }
 
 // The host may write any global, mutable or not (it initialises its own).
@@ -514,6 +550,45 @@ export function snapshot_restore(ptr: usize, len: u32, moduleId: u32, importsPtr
   const s = parseSnapshot(ptr, len);
   if (s === null) return -1;
   const inst = restoreSnapshot(s, m, importsPtr, ioBuffer);
+  return inst === null ? -1 : <i32>inst.id;
+}
+
+// snapshot_restore, with the instance's defined memories taken from the store rather than made:
+// `memoriesPtr` holds `count` u32 memory addresses, one per memory the module defines, in order
+// (see codec.ts restoreSnapshot for what is checked).
+export function snapshot_restore_into(ptr: usize, len: u32, moduleId: u32, importsPtr: usize, memoriesPtr: usize, count: u32): i32 {
+  clearError();
+  const m = moduleOf(moduleId);
+  if (!inMemory(ptr, len) || m === null) {
+    misuse("bad snapshot pointer or module id");
+    return -1;
+  }
+  const n = m.memories.length;
+  if (count != <u32>n) {
+    misuse("the module defines " + n.toString() + " memor" + (n == 1 ? "y" : "ies") + ", " + count.toString() + " given to adopt");
+    return -1;
+  }
+  if (!inMemory(memoriesPtr, <usize>n << 2)) {
+    misuse("memory list outside the VM's memory");
+    return -1;
+  }
+  const adopted: usize[] = [];
+  for (let i = 0; i < n; i++) {
+    const addr = load<u32>(memoriesPtr + (<usize>i << 2));
+    const rec = externRecord(ExternKind.Memory, addr);
+    if (rec == 0) {
+      misuse("no memory " + addr.toString());
+      return -1;
+    }
+    if (adopted.includes(rec)) {
+      misuse("memory " + addr.toString() + " given twice");
+      return -1;
+    }
+    adopted.push(rec);
+  }
+  const s = parseSnapshot(ptr, len);
+  if (s === null) return -1;
+  const inst = restoreSnapshot(s, m, importsPtr, ioBuffer, adopted);
   return inst === null ? -1 : <i32>inst.id;
 }
 

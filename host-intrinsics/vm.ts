@@ -68,10 +68,10 @@ const ABI_FUNCTIONS = [
   'io_buffer', 'alloc', 'free', 'result_length',
   'error_kind', 'error_offset', 'error_message',
   'module_new', 'module_describe',
-  'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region',
+  'host_func_new', 'global_new', 'table_new', 'memory_new', 'global_read', 'global_write', 'memory_region', 'memory_grow',
   'instance_new', 'instance_start', 'instance_extern', 'func_describe', 'instance_drop', 'module_drop', 'extern_drop',
   'invoke', 'resume', 'set_slice', 'set_intrinsics', 'get_intrinsics', 'host_fault', 'builtin_func_new', 'builtin_memory', 'trap_code', 'host_call_func', 'abort_activation',
-  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore',
+  'set_metering', 'fuel_set', 'fuel_get', 'suspend_reason', 'set_limits', 'set_monitoring', 'monitor_dump', 'complete_host_call', 'snapshot_take', 'snapshot_info', 'snapshot_restore', 'snapshot_restore_into',
   'set_probes', 'probe_site', 'probe_event', 'trace_take', 'probe_dump',
 ] as const;
 
@@ -90,6 +90,14 @@ export interface VmOptions {
   intrinsicsMemory?: WebAssembly.Memory;
   /** Operations handed to the intrinsics; default: the measured default for V8 (`defaultClasses`). */
   intrinsicClasses?: readonly IntrinsicClass[];
+}
+
+export interface RestoreOptions {
+  /**
+   * Memories (store addresses, from `newMemory`) the restored instance takes as its defined
+   * memories, in order, instead of making its own; only for a snapshot taken `withoutMemory`.
+   */
+  memories?: readonly number[];
 }
 
 let helperModule: WebAssembly.Module | undefined;
@@ -325,6 +333,19 @@ export class Vm implements Engine {
       const addr = this.ex.memory_new(type.min, type.max ?? NO_MAX);
       return addr === -1 ? this.lastError('memory_new') : { ok: true, addr: addr >>> 0 };
     });
+  }
+
+  /**
+   * Grows memory `addr` by `deltaPages` as `memory.grow` would: the old size in pages, or -1 when
+   * its maximum or the store's limit (`setLimits`) does not allow it. Views from `guestMemory`
+   * are stale afterwards (the contents may move).
+   */
+  growMemory(addr: number, deltaPages: number): number {
+    if (!Number.isInteger(deltaPages) || deltaPages < 0 || deltaPages > 0xffffffff) throw new RangeError('deltaPages must be a non-negative integer');
+    // A bad address is the caller's mistake, not a torn VM: thrown once the Vm is idle again.
+    const old = this.guarded(() => (this.ex.memory_region(addr) < 0 ? null : this.ex.memory_grow(addr, deltaPages)));
+    if (old === null) throw new AbiError(`no memory at address ${addr}`);
+    return old;
   }
 
   /** The VM keeps no global types on the host side: the caller says what `addr` holds. */
@@ -710,13 +731,15 @@ export class Vm implements Engine {
         }
         case Status.HostCall:
         case Status.Suspended:
-          if (status === Status.HostCall && options.stopAtHostCalls) {
+          // A guest that mostly makes host calls ends few slices: it may stop at a call as well,
+          // which then waits, pending, to be served by `resume`.
+          if (status === Status.HostCall && (options.stopAtHostCalls || options.shouldSuspend?.())) {
             const func = this.ex.host_call_func() >>> 0;
             const host = this.hostFuncs.get(func);
             if (!host) throw new AbiError(`host call to function ${func}, which is no host function of this Vm`);
             const args = this.readCells(host.type.params);
             this.pending = { results, what, hostCall: { func, args } };
-            return { kind: 'host-call', func, args };
+            return options.stopAtHostCalls ? { kind: 'host-call', func, args } : { kind: 'suspended', reason: 'request' };
           }
           if (status === Status.Suspended) {
             const fuel = this.ex.suspend_reason() === SUSPEND_FUEL;
@@ -740,7 +763,8 @@ export class Vm implements Engine {
   /**
    * A snapshot (guest-vm/snapshot/FORMAT.md) of `instance` with its suspended activation, if any,
    * carrying `hostState` (opaque bytes the host needs to continue, such as WASI's). `withoutMemory`
-   * writes memory sizes only: it restores to zeroed memory the host then fills (a migration).
+   * writes memory sizes only: it restores to zeroed memory the host then fills, or into memories
+   * the host filled beforehand (`restore` with `memories`: a migration).
    */
   snapshot(instance: number, hostState: Uint8Array = new Uint8Array(0), options: { embedModule?: boolean; withoutMemory?: boolean } = {}): Uint8Array | VmError {
     return this.guarded(() => {
@@ -769,17 +793,33 @@ export class Vm implements Engine {
   /**
    * A new instance of `moduleId` in the snapshot's state, with its activation (if any) suspended:
    * `resume` continues it. Any store will do: a snapshot names functions by index, not address.
+   *
+   * With `memories` (store addresses from `newMemory`, one per memory the module defines, in
+   * order), the instance adopts those memories, as the host wrote them through `guestMemory`,
+   * instead of making its own: for a snapshot taken `withoutMemory` whose memory the host received
+   * separately (a migration). Each is grown to the snapshot's size, only the added pages zeroed, and
+   * is the instance's from then on (`dropInstance` frees it). A memory of another type, larger
+   * than the snapshot's, or a snapshot that holds pages of it is refused, and nothing changes.
    */
-  restore(bytes: Uint8Array, moduleId: number, importAddrs: readonly number[], results: readonly ValType[] = []): { ok: true; id: number } | VmError {
+  restore(bytes: Uint8Array, moduleId: number, importAddrs: readonly number[], results: readonly ValType[] = [], options: RestoreOptions = {}): { ok: true; id: number } | VmError {
+    const adopt = options.memories;
     const result = this.guarded(() => {
       const ptr = this.copyIn(bytes);
       if (ptr === null) return this.allocFailure(bytes.length);
       const imports = this.importList(importAddrs);
       if (imports === null) return this.allocFailure(importAddrs.length * 4);
-      const id = this.ex.snapshot_restore(ptr, bytes.length, moduleId, imports);
+      let id: number;
+      if (adopt) {
+        const memories = this.importList(adopt);
+        if (memories === null) return this.allocFailure(adopt.length * 4);
+        id = this.ex.snapshot_restore_into(ptr, bytes.length, moduleId, imports, memories, adopt.length);
+        if (memories !== 0) this.ex.free(memories);
+      } else {
+        id = this.ex.snapshot_restore(ptr, bytes.length, moduleId, imports);
+      }
       if (imports !== 0) this.ex.free(imports);
       this.ex.free(ptr);
-      if (id < 0) return this.lastError('snapshot_restore');
+      if (id < 0) return this.lastError(adopt ? 'snapshot_restore_into' : 'snapshot_restore');
       return { ok: true as const, id };
     });
     if (result.ok) {

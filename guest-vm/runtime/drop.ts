@@ -47,7 +47,7 @@ function heldBy(owned: (rec: usize) => bool, keepTables: usize[], keepGlobals: u
 }
 
 // The live instance (other than `except`) that lists record `rec` of `kind`, or null.
-function listedBy(kind: u32, rec: usize, except: Instance | null): Instance | null {
+export function listedBy(kind: u32, rec: usize, except: Instance | null): Instance | null {
   for (let i = 0; i < instances.length; i++) {
     const inst = unchecked(instances[i]);
     if (inst === null || inst === except) continue;
@@ -69,8 +69,9 @@ function ownedByDropping(rec: usize): bool {
 }
 
 // Drops instance `inst`: frees its functions (and their compiled code), memories, tables,
-// globals and segments. False (the error set) when something still reaches it.
-export function dropInstance(inst: Instance): bool {
+// globals and segments. False (the error set) when something still reaches it. Memories in
+// `spared` stay in the store: a refused restore gives the host back the memories it adopted.
+export function dropInstance(inst: Instance, spared: usize[] | null = null): bool {
   const m = inst.module;
   const id = inst.id;
   const nf = <i32>m.numImportedFuncs;
@@ -96,7 +97,10 @@ export function dropInstance(inst: Instance): bool {
     freeFunc(rec);
   }
   const memories = unchecked(own[ExternKind.Memory]);
-  for (let i = 0; i < memories.length; i++) freeMemory(unchecked(memories[i]));
+  for (let i = 0; i < memories.length; i++) {
+    const rec = unchecked(memories[i]);
+    if (spared === null || !spared.includes(rec)) freeMemory(rec);
+  }
   const tablesOwn = unchecked(own[ExternKind.Table]);
   for (let i = 0; i < tablesOwn.length; i++) freeTable(unchecked(tablesOwn[i]));
   const globalsOwn = unchecked(own[ExternKind.Global]);

@@ -22,7 +22,12 @@ import {
 // An instance that fails in its segments may stay registered in `instances`: the segments before
 // the failing one stay written, so a shared table can hold its functions, and compiling one of them
 // later needs its instance. The host gets no instance id for it.
-export function instantiate(module: Module, importAddrs: usize): Instance | null {
+//
+// A restore passes `sizes`, the snapshot's pages per memory index: defined memories are made at
+// that size at once (no growth, so each byte is zeroed once), or are the host's `adopted` memories
+// (one per defined memory, taken as they are), and no data segment is written, since the
+// snapshot's pages or the adopted contents are what memory holds.
+export function instantiate(module: Module, importAddrs: usize, sizes: u32[] | null = null, adopted: usize[] | null = null): Instance | null {
   const imported: usize[] = [];
   if (!resolveImports(module, importAddrs, imported)) return null;
 
@@ -32,15 +37,15 @@ export function instantiate(module: Module, importAddrs: usize): Instance | null
 
   // A failed instance goes again unless a segment wrote its functions into a table it imported
   // (the first error, the instantiation's, is the one recorded).
-  if (!allocate(inst, imported) || !initElems(inst) || !initDatas(inst)) {
-    dropInstance(inst);
+  if (!allocate(inst, imported, sizes, adopted) || !initElems(inst) || !initDatas(inst, sizes === null)) {
+    dropInstance(inst, adopted);
     return null;
   }
   return inst;
 }
 
 // 4.5.3.1 "Modules" (allocmodule): the instance's records, in index-space order (imports first).
-function allocate(inst: Instance, imported: usize[]): bool {
+function allocate(inst: Instance, imported: usize[], sizes: u32[] | null, adopted: usize[] | null): bool {
   const m = inst.module;
   const imports = m.imports;
   for (let i = 0; i < imports.length; i++) {
@@ -55,8 +60,13 @@ function allocate(inst: Instance, imported: usize[]): bool {
 
   // Memories before functions: a defined function caches its instance's memory record.
   for (let i = 0; i < m.memories.length; i++) {
+    if (adopted !== null) {
+      inst.memories.push(unchecked(adopted[i]));
+      continue;
+    }
     const l = unchecked(m.memories[i]);
-    const rec = newMemory(l.min, l.hasMax ? l.max : NO_MAX);
+    const pages = sizes !== null ? unchecked(sizes[<i32>m.numImportedMemories + i]) : l.min;
+    const rec = newMemory(pages, l.hasMax ? l.max : NO_MAX);
     if (rec == 0) {
       fail(ErrorKind.Limit, "memory size exceeds the VM's limit", 0);
       return false;
@@ -165,13 +175,18 @@ function initElems(inst: Instance): bool {
   return true;
 }
 
-// Active data segments run as `memory.init` then `data.drop`, after all element segments.
-function initDatas(inst: Instance): bool {
+// Active data segments run as `memory.init` then `data.drop`, after all element segments; without
+// `write` (a restore) they are only dropped.
+function initDatas(inst: Instance, write: bool): bool {
   const datas = inst.module.datas;
   for (let i = 0; i < datas.length; i++) {
     const d = unchecked(datas[i]);
     if (d.mode != SegmentMode.Active) continue;
     const seg = unchecked(inst.datas[i]);
+    if (!write) {
+      store<u32>(seg, 0, SEG_LEN);
+      continue;
+    }
     const mem = unchecked(inst.memories[d.memory]);
     const offset = <u32>evalConst(inst, d.offset);
     const n = load<u32>(seg, SEG_LEN);

@@ -3,15 +3,17 @@
 // new instance of any store. Restoring checks the whole snapshot before it changes anything.
 
 import { ErrorKind, fail } from "../binary/error";
-import { Module, ValType } from "../binary/module";
+import { ExternKind, Module, ValType } from "../binary/module";
 import { Instance } from "../runtime/instance";
 import { instantiate } from "../runtime/instantiate";
-import { dropInstance } from "../runtime/drop";
+import { dropInstance, listedBy } from "../runtime/drop";
+import { externRecord } from "../runtime/link";
+import { builtinMemoryRec } from "../runtime/builtins";
 import {
   FUNC_ADDR, FUNC_CODE, FUNC_HOST, FUNC_INSTANCE, FUNC_INDEX, FUNC_KIND, FUNC_NPARAMS, FUNC_NRESULTS, FUNC_WASM, FUNC_ZERO_BYTES,
   funcRecord, funcType,
-  FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_BYTES, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
-  TABLE_LEN, TABLE_TYPE, GLOBAL_TYPE, growMemory, growTable,
+  FUNC_ZERO_START, FUNC_FRAME_BYTES, GLOBAL_VALUE, MEM_BASE, MEM_PAGES, PAGE_SIZE, SEG_LEN, TABLE_ELEMS,
+  TABLE_LEN, TABLE_TYPE, GLOBAL_TYPE, growMemory, growTable, MEM_MAX, NO_MAX, addressOf, memories, pageLimit,
 } from "../runtime/store";
 import { operandTypesOf } from "../valid/validate";
 import { typesAtCount } from "../valid/code";
@@ -48,7 +50,8 @@ const SEC_PROBES: u32 = 11;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
 // Only to takeSnapshot, never in the header: write each memory's size but none of its pages, for a
-// host that sends memory separately (pre-copy migration). The snapshot restores to zeroed memory.
+// host that sends memory separately (pre-copy migration). The snapshot restores to zeroed memory,
+// or into memories the host filled as the pages arrived (restoreSnapshot's `adopted`).
 export const FLAG_NO_MEMORY: u32 = 2;
 
 // ── writing ───────────────────────────────────────────────────────────────────────────────
@@ -635,7 +638,10 @@ function sameHash(s: Parsed, m: Module): bool {
 
 // Restores snapshot `s` into a new instance of `m` (imports as for instantiate). Returns the
 // instance, its activation (if any) suspended and ready to resume; or null with the error set.
-export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: usize): Instance | null {
+// `adopted` (one MemInst per memory the module defines) are memories the host filled itself (a
+// migration's pages): they become the instance's, grown to the snapshot's sizes, their contents
+// untouched; refused, the restore leaves them as they were.
+export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: usize, adopted: usize[] | null = null): Instance | null {
   if (!sameHash(s, m)) {
     fail(ErrorKind.Snapshot, "the snapshot was taken from a different module", 0);
     return null;
@@ -657,6 +663,7 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
   }
   // The whole plan is checked against the module before the store changes.
   if (!checkPlan(s, m)) return null;
+  if (adopted !== null && !checkAdopted(s, m, importAddrs, adopted)) return null;
   // Frames go at the bottom of the stacks: nothing else may be running.
   if (s.frameCount > 0 && activationCount() > 0) {
     fail(ErrorKind.Snapshot, "cannot restore a running guest while another activation is pending", 0);
@@ -667,11 +674,13 @@ export function restoreSnapshot(s: Parsed, m: Module, importAddrs: usize, io: us
   adoptProbes(s);
   // Whatever fails from here on is undone: a refused snapshot's instance is dropped again.
   const acts = activationCount();
-  const inst = instantiate(m, importAddrs);
+  const inst = instantiate(m, importAddrs, memorySizes(s), adopted);
   if (inst === null) return null;
-  if (!applyData(s, inst) || (s.counters != 0 && !applyCounters(s, inst)) || (s.frameCount > 0 && !applyFrames(s, inst, io))) {
+  // Adopted memories grow last: the one change a later refusal could not take back.
+  if (!applyData(s, inst, adopted !== null) || (s.counters != 0 && !applyCounters(s, inst)) || (s.frameCount > 0 && !applyFrames(s, inst, io))
+      || (adopted !== null && !growAdopted(s, inst))) {
     if (activationCount() > acts) abortActivation();
-    dropInstance(inst);
+    dropInstance(inst, adopted);
     return null;
   }
   state.fuelLeft = load<u64>(s.state, 1);
@@ -867,24 +876,119 @@ function refsInRange(s: Parsed, m: Module): bool {
   return true;
 }
 
-function applyData(s: Parsed, inst: Instance): bool {
+// The snapshot's pages per memory index (checkPlan proved the section well formed).
+function memorySizes(s: Parsed): u32[] {
+  const c = new Cursor(s.memory, s.base + s.length);
+  const sizes: u32[] = [];
+  for (let n = c.u32(); n > 0; n--) {
+    sizes.push(c.u32());
+    c.skip(<usize>c.u32() * (4 + PAGE_SIZE));
+  }
+  return sizes;
+}
+
+// Whether the host's memories may become the defined memories of an instance of `m` restored
+// from `s`: the snapshot carries none of their pages (it was taken without memory), each has the
+// module's type, is not larger than the snapshot says, may grow to that size, and nothing else
+// holds it.
+function checkAdopted(s: Parsed, m: Module, importAddrs: usize, adopted: usize[]): bool {
+  const c = new Cursor(s.memory, s.base + s.length);
+  const first = m.numImportedMemories;
+  const n = c.u32();
+  for (let i: u32 = 0; i < n; i++) {
+    const pages = c.u32();
+    const stored = c.u32();
+    c.skip(<usize>stored * (4 + PAGE_SIZE));
+    if (i < first) continue;
+    const rec = unchecked(adopted[i - first]);
+    const addr = addressOf(memories, rec).toString();
+    if (stored != 0) {
+      fail(ErrorKind.Snapshot, "the snapshot carries the contents of memory " + i.toString() + ": adopting memory " + addr + " needs a snapshot taken without memory", 0);
+      return false;
+    }
+    const t = unchecked(m.memoryTypes[i]);
+    const max = load<u32>(rec, MEM_MAX);
+    const have = load<u32>(rec, MEM_PAGES);
+    if (max != (t.hasMax ? t.max : NO_MAX) || have < t.min) {
+      fail(ErrorKind.Unlinkable, "memory " + addr + " (" + limitsText(have, max) + ") does not match the module's memory " + i.toString() + " (" + limitsText(t.min, t.hasMax ? t.max : NO_MAX) + ")", 0);
+      return false;
+    }
+    if (have > pages) {
+      fail(ErrorKind.Snapshot, "memory " + addr + " has " + have.toString() + " pages, more than the snapshot's " + pages.toString(), 0);
+      return false;
+    }
+    if (pages > pageLimit) {
+      fail(ErrorKind.Limit, "cannot grow memory to the snapshot's " + pages.toString() + " pages", 0);
+      return false;
+    }
+    const user = listedBy(ExternKind.Memory, rec, null);
+    if (user !== null) {
+      fail(ErrorKind.Limit, "memory " + addr + " belongs to or is imported by instance " + user.id.toString(), 0);
+      return false;
+    }
+    if (rec == builtinMemoryRec) {
+      fail(ErrorKind.Limit, "memory " + addr + " is the builtin memory", 0);
+      return false;
+    }
+    for (let k = 0; k < m.imports.length; k++) {
+      const imp = unchecked(m.imports[k]);
+      if (imp.kind == ExternKind.Memory && externRecord(ExternKind.Memory, load<u32>(importAddrs + (<usize>k << 2))) == rec) {
+        fail(ErrorKind.Limit, "memory " + addr + " is also one of the module's imports", 0);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+function limitsText(min: u32, max: u32): string {
+  return max == NO_MAX ? min.toString() + " pages, no maximum" : min.toString() + " pages, maximum " + max.toString();
+}
+
+// Grows each adopted memory to the snapshot's size: what growth adds is zero, the rest is the
+// host's, as it wrote it.
+function growAdopted(s: Parsed, inst: Instance): bool {
+  const sizes = memorySizes(s);
+  for (let i = <i32>inst.module.numImportedMemories; i < inst.memories.length; i++) {
+    const rec = unchecked(inst.memories[i]);
+    const pages = unchecked(sizes[i]);
+    const have = load<u32>(rec, MEM_PAGES);
+    if (pages > have && growMemory(rec, pages - have) < 0) {
+      fail(ErrorKind.Limit, "cannot grow memory to the snapshot's " + pages.toString() + " pages", 0);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Memories get the snapshot's pages. Defined memories were made at the snapshot's size and are
+// all zero (instantiate with sizes), adopted ones are left to growAdopted; an imported memory
+// holds what its owner put there, so it is zeroed, except for the pages its growth adds.
+function applyData(s: Parsed, inst: Instance, adopting: bool): bool {
   for (let i = 0; i < inst.globals.length; i++) {
     const g = unchecked(inst.globals[i]);
     const v = load<u64>(s.globals + 4 + (<usize>i << 3));
     store<u64>(g, load<u8>(g, GLOBAL_TYPE) == ValType.FuncRef ? <u64>refIn(inst, <u32>v) : v, GLOBAL_VALUE);
   }
   let c = new Cursor(s.memory + 4, s.base + s.length);
+  const first = <i32>inst.module.numImportedMemories;
   for (let i = 0; i < inst.memories.length; i++) {
     const rec = unchecked(inst.memories[i]);
     const pages = c.u32();
+    if (i >= first && adopting) {
+      c.u32();
+      continue;
+    }
     const have = load<u32>(rec, MEM_PAGES);
     if (pages > have && growMemory(rec, pages - have) < 0) {
       fail(ErrorKind.Limit, "cannot grow memory to the snapshot's " + pages.toString() + " pages", 0);
       return false;
     }
     const base = load<usize>(rec, MEM_BASE);
-    if (base == 0) hostedZero(0, load<u32>(rec, MEM_BYTES));
-    else memory.fill(base, 0, <usize>load<u32>(rec, MEM_BYTES));
+    if (i < first) {
+      if (base == 0) hostedZero(0, have * PAGE_SIZE);
+      else memory.fill(base, 0, <usize>have * PAGE_SIZE);
+    }
     const n = c.u32();
     for (let k: u32 = 0; k < n; k++) {
       const pg = c.u32();

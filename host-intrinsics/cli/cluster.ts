@@ -4,12 +4,12 @@
 
 import path from 'node:path';
 import { ClusterError, openBus, readKey, type Bus } from '../cluster/bus.js';
-import { follow, move, nodesTable, owner, psTable, stop, submit } from '../cluster/client.js';
+import { fetchDirs, follow, move, nodesTable, owner, psTable, stop, submit } from '../cluster/client.js';
 import { ClusterNode } from '../cluster/node.js';
 import type { End } from '../cluster/workload.js';
 import { fdSink } from '../wasi/index.js';
 import type { ClusterCommand, ClusterOptions, RunOptions } from './options.js';
-import { printTrap, readModule } from './run.js';
+import { preopens, printTrap, readModule } from './run.js';
 import { CliError } from './usage.js';
 
 /** Exit status of a workload stopped by Ctrl-C (as a shell reports SIGINT). */
@@ -47,8 +47,8 @@ function status(end: End): number {
   return STOPPED_STATUS;
 }
 
-/** Shows a workload's output until it ends; Ctrl-C stops it. */
-async function show(bus: Bus, id: string): Promise<number> {
+/** Shows a workload's output until it ends; Ctrl-C stops it. `dirs` get what it left in its directories. */
+async function show(bus: Bus, id: string, dirs: Record<string, string> = {}): Promise<number> {
   let stopping = false;
   const onSigint = () => {
     if (stopping) process.exit(STOPPED_STATUS);
@@ -57,7 +57,9 @@ async function show(bus: Bus, id: string): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    return status(await follow(bus, id, { stdout: (b) => stdout.write(b), stderr: (b) => stderr.write(b), note: (line) => stderr.write(new TextEncoder().encode(`${line}\n`)) }));
+    const { end, files } = await follow(bus, id, { stdout: (b) => stdout.write(b), stderr: (b) => stderr.write(b), note: (line) => stderr.write(new TextEncoder().encode(`${line}\n`)) });
+    if (files && Object.keys(dirs).length > 0) await fetchDirs(bus, id, dirs);
+    return status(end);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -67,11 +69,12 @@ async function show(bus: Bus, id: string): Promise<number> {
 export async function runOnCommand(opts: RunOptions): Promise<number> {
   const module = readModule(opts.module);
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
+  const dirs = preopens(opts.dirs);
   return withBus(opts.cluster, async (bus) => {
-    const id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env, checkpointEvery: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce });
+    const id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env, dirs, checkpointEvery: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce });
     if (opts.id === undefined || opts.detach) process.stderr.write(`handover: workload ${id} on ${opts.on}\n`);
     if (opts.detach) return 0;
-    return show(bus, id);
+    return show(bus, id, dirs);
   });
 }
 
@@ -105,7 +108,7 @@ async function nodeCommand(o: Extract<ClusterCommand, { command: 'node' }>['opti
   try {
     node = await ClusterNode.join({
       name: o.name, url: o.cluster.nats, creds: o.cluster.creds, maxWorkloads: o.maxWorkloads, maxMemoryMiB: o.maxMemoryMiB, log,
-      key: o.key === undefined ? undefined : readKey(o.key),
+      key: o.key === undefined ? undefined : readKey(o.key), maxFilesMiB: o.maxFilesMiB, workDir: o.workDir,
       onReconnect: () => log('reconnected to NATS'),
     });
   } catch (e) {

@@ -198,9 +198,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | 'help' {
   if (opts.exactlyOnce && opts.checkpointEvery === 0) throw new UsageError('--exactly-once needs --checkpoint-every <seconds>: output is released by checkpoints');
   if (opts.on !== undefined) {
     const local = opts.invoke !== undefined ? '--invoke' : opts.suspendAfter !== undefined ? '--suspend-after' : opts.monitors.length > 0 || opts.monitorOut !== undefined ? '--monitor'
-      : opts.memoryTrace !== undefined ? '--memory-trace' : opts.dirs.length > 0 ? '--dir' : opts.fuel !== undefined ? '--fuel' : opts.intrinsics !== undefined ? '--intrinsics'
+      : opts.memoryTrace !== undefined ? '--memory-trace' : opts.fuel !== undefined ? '--fuel' : opts.intrinsics !== undefined ? '--intrinsics'
         : Object.keys(opts.limits).length > 0 ? 'a --max- limit' : undefined;
-    if (local !== undefined) throw new UsageError(`${local} does not go with --on: a node runs a WASI command with its own limits, and no preopened directories`);
+    if (local !== undefined) throw new UsageError(`${local} does not go with --on: a node runs a WASI command with its own limits`);
   }
   if (opts.suspendAfter !== undefined && (opts.invoke !== undefined || opts.fuel !== undefined || opts.monitors.length > 0 || opts.monitorOut !== undefined || opts.memoryTrace !== undefined)) {
     throw new UsageError('--suspend-after goes with a WASI command (_start), not with --invoke, --fuel, --monitor or --memory-trace');
@@ -313,6 +313,8 @@ export interface NodeCommandOptions {
   maxMemoryMiB: number;
   /** The cluster key file. */
   key?: string;
+  maxFilesMiB: number;
+  workDir?: string;
 }
 
 /** The cluster commands' command lines: `node`, `move`, `ps`, `nodes`, `attach`. */
@@ -323,7 +325,7 @@ export type ClusterCommand =
   | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
 
 const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
-  node: ['--name', '--max-workloads', '--max-memory', '--key'],
+  node: ['--name', '--max-workloads', '--max-memory', '--max-files', '--work-dir', '--key'],
   move: ['--to', '--stop-and-copy'],
   attach: [],
   ps: [],
@@ -346,7 +348,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     }
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (name === '--dir' && command === 'node') throw new UsageError('--dir does not go with node: a node keeps no preopened directories of its own');
+    if (name === '--dir' && command === 'node') throw new UsageError('--dir does not go with node: a workload brings its directories (run --on … --dir)');
     if (name !== '--nats' && name !== '--creds' && !CLUSTER_OPTIONS[command].includes(name)) throw new UsageError(`unknown option ${name} for ${command}`);
     if (FLAGS.includes(name)) {
       if (eq >= 0) throw new UsageError(`${name} takes no value`);
@@ -375,7 +377,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     case 'node':
       ids(0, '');
       if (values['--name'] === undefined) throw new UsageError('node needs --name <name>');
-      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), key: values['--key'] } };
+      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), maxFilesMiB: count('--max-files', 64), workDir: values['--work-dir'], key: values['--key'] } };
     case 'move':
       ids(1, 'one workload id');
       if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');

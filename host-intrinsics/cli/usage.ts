@@ -19,9 +19,10 @@ Usage:
   handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
   handover resume <file> [--host <host>] [--dir <host>::<guest>]… [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
-  handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--max-workloads <n>] [--max-memory <MiB>]
+  handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--work-dir <dir>]
+                [--max-workloads <n>] [--max-memory <MiB>] [--max-files <MiB>]
   handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
-               [--nats <url>] [--creds <file>] <module.wasm> [args…]
+               [--dir <host>::<guest>]… [--nats <url>] [--creds <file>] <module.wasm> [args…]
   handover move <id> --to <node> [--stop-and-copy]      handover attach <id>      handover ps      handover nodes
   handover help | --help | -h
   handover version | --version | -V
@@ -48,13 +49,19 @@ Commands:
             host call, the WASI state (args, preopens, open files with offsets).
   node      Join a cluster (a NATS server with JetStream: nats-server -js) as the node <name> and
             run the workloads sent to it, until SIGTERM or Ctrl-C; then hand them to another node.
-            --max-workloads (default 16) and --max-memory in MiB (default 4096) limit what it takes.
+            --max-workloads (default 16), --max-memory in MiB (default 4096) and --max-files, the
+            MiB a workload's directories may hold (default 64), limit what it takes. It keeps the
+            workloads' directories under --work-dir (default: handover-node-<name> in the system's
+            temp directory).
             --key <file> is the cluster key (16 bytes or more, the same file on every node): the
             pages, snapshots and checkpoints of a move are sealed with it (HMAC-SHA256), and a
             move message or checkpoint without a good seal is refused.
   run --on  Run the WASI command on the cluster node <node>; output and exit status as a local run.
             --id names the workload (default: a generated id, printed on stderr); --detach returns
-            at once and leaves it running; Ctrl-C stops it. --checkpoint-every <s> checkpoints it
+            at once and leaves it running; Ctrl-C stops it. --dir sends the directory's contents
+            with the workload (up to the node's --max-files); they travel with it from node to
+            node, and when it ends the directory holds what the guest left there, as after a
+            local run. --checkpoint-every <s> checkpoints it
             into JetStream every <s> seconds (after the first, only changed 4 KiB blocks); if its
             node dies, another resumes it from the last checkpoint, and the output since then is
             shown again (the client says so). With --exactly-once output is shown only once a

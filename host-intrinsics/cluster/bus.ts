@@ -6,18 +6,22 @@
 //   handover.out.<id>           a workload's output frames, kept by the stream HANDOVER_OUT
 //   KV handover-workloads       id → owner record; a move commits by one compare-and-set here
 //   KV handover-nodes           name → advert, rewritten every heartbeat, aged out when it stops
-//   objects handover-checkpoints  modules and checkpoint chains (checkpoint.ts)
+//   objects handover-checkpoints  modules and checkpoint chains (checkpoint.ts), sealed by nodes
+//   objects handover-files      what a client hands a node and gets back: <id>.module, <id>.in
+//                               (its directories, files.ts) and <id>.out (them at the end)
 
 import { connect } from '@nats-io/transport-node';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CheckpointRef } from './checkpoint.js';
 
 export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 export const OUTPUT_STREAM = 'HANDOVER_OUT';
+export const FILES_BUCKET = 'handover-files';
 export const HEARTBEAT_MS = 1000;
 /** A node whose advert is older than this is gone. */
 export const NODE_GONE_MS = 4000;
@@ -39,6 +43,7 @@ export interface Bus {
   js: JetStreamClient;
   workloads: KV;
   nodes: KV;
+  files: ObjectStore;
   close(): Promise<void>;
 }
 
@@ -98,7 +103,8 @@ export async function openBus(options: BusOptions = {}): Promise<Bus> {
     const kvm = new Kvm(nc);
     const workloads = await kvm.create('handover-workloads', { history: 1 });
     const nodes = await kvm.create('handover-nodes', { history: 1, ttl: 60_000 });
-    return { nc, js: jetstream(nc), workloads, nodes, close: () => nc.drain().catch(() => nc.close()) };
+    const files = await new Objm(nc).create(FILES_BUCKET);
+    return { nc, js: jetstream(nc), workloads, nodes, files, close: () => nc.drain().catch(() => nc.close()) };
   } catch (e) {
     await nc.close();
     throw new ClusterError(`the NATS server at ${url} has no usable JetStream (${(e as Error).message}); start it with -js`);
@@ -219,6 +225,8 @@ export interface Advert {
   freeMemory: number;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** The most a workload's directories may hold, in MiB. */
+  maxFilesMiB?: number;
   /** It is handing its workloads on: alive, but it takes no new ones. */
   leaving?: boolean;
   workloads: { id: string; instructions: string; memory: number; since: number }[];

@@ -1,7 +1,8 @@
 // Checkpoints in JetStream's object store (bucket handover-checkpoints): a workload's module once
 // (<id>.module), then a chain of checkpoints <id>.<gen>. The first of a chain (its base) holds
 // every non-zero 4 KiB block of memory, each later one only the blocks changed since the one
-// before, and each the snapshot without memory and what goes with it. The owner record names the
+// before, and each the snapshot without memory, what goes with it and the workload's directories
+// (files.ts). The owner record names the
 // latest (gen, base) only once its object is complete, so a node that dies mid-checkpoint leaves
 // the one before in force.
 
@@ -42,7 +43,7 @@ export class Chain {
    * The next checkpoint's object from the suspended guest's memory and snapshot. When the
    * changes sent since the base outweigh the memory itself, the chain starts again from a full one.
    */
-  next(memory: Uint8Array, snapshot: Uint8Array, carried: Carried): { gen: number; base: number; data: Uint8Array } {
+  next(memory: Uint8Array, snapshot: Uint8Array, carried: Carried, files: Uint8Array): { gen: number; base: number; data: Uint8Array } {
     if (this.sinceBase > memory.length) {
       this.shadow = new Shadow();
       this.sinceBase = 0;
@@ -50,7 +51,7 @@ export class Chain {
     }
     const pieces = pack(memory, this.shadow.changed(memory));
     this.gen++;
-    let size = 4 + snapshot.length;
+    let size = 8 + snapshot.length + files.length;
     for (const p of pieces) size += 4 + p.length;
     this.sinceBase += size;
     const body = new Uint8Array(size);
@@ -62,6 +63,7 @@ export class Chain {
       at += 4 + bytes.length;
     };
     put(snapshot);
+    put(files);
     for (const p of pieces) put(p);
     return { gen: this.gen, base: this.base, data: encode({ gen: this.gen, base: this.base, carried }, body) };
   }
@@ -72,6 +74,7 @@ export interface Restorable {
   snapshot: Uint8Array;
   image: Uint8Array;
   carried: Carried;
+  files: Uint8Array;
 }
 
 /** The object store's side; with a cluster key every object is sealed, and one whose seal is wrong is refused. */
@@ -120,25 +123,25 @@ export class Checkpoints {
     if (!module) throw new ClusterError(`the checkpoint of ${id} has no module`);
     if (!Number.isSafeInteger(ref.base) || !Number.isSafeInteger(ref.gen) || ref.base < 1 || ref.base > ref.gen) throw new ClusterError(`the checkpoint record of ${id} is malformed`);
     const image = new Image(maxBytes);
-    let last: { snapshot: Uint8Array; carried: Carried } | null = null;
+    let last: { snapshot: Uint8Array; files: Uint8Array; carried: Carried } | null = null;
     for (let g = ref.base; g <= ref.gen; g++) {
       const data = await this.get(`${id}.${g}`);
       const m = data && decode<{ gen?: number; carried?: Carried }>(data);
       if (!m || m.meta.gen !== g || !m.meta.carried) throw new ClusterError(`checkpoint ${g} of ${id} is missing or malformed`);
       const dv = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-      let snapshot: Uint8Array | null = null;
+      const parts: Uint8Array[] = [];
       for (let at = 0; at < m.body.length;) {
         if (at + 4 > m.body.length) throw new ClusterError(`checkpoint ${g} of ${id} is truncated`);
         const n = dv.getUint32(at, true);
         if (at + 4 + n > m.body.length) throw new ClusterError(`checkpoint ${g} of ${id} is truncated`);
         const part = m.body.subarray(at + 4, at + 4 + n);
-        if (snapshot === null) snapshot = part;
+        if (parts.length < 2) parts.push(part);
         else image.apply(part);
         at += 4 + n;
       }
-      if (snapshot === null) throw new ClusterError(`checkpoint ${g} of ${id} has no snapshot`);
-      last = { snapshot, carried: m.meta.carried };
+      if (parts.length < 2) throw new ClusterError(`checkpoint ${g} of ${id} has no snapshot`);
+      last = { snapshot: parts[0], files: parts[1], carried: m.meta.carried };
     }
-    return { module, snapshot: last!.snapshot, image: image.contents, carried: last!.carried };
+    return { module, snapshot: last!.snapshot, files: last!.files, image: image.contents, carried: last!.carried };
   }
 }

@@ -7,6 +7,7 @@ import { nuid } from '@nats-io/nats-core';
 import {
   NAME, OUTPUT_STREAM, ClusterError, ask, decode, liveNodes, nodeSubject, outputSubject, ownerOf, type Bus, type Owner,
 } from './bus.js';
+import { DEFAULT_MAX_FILES_MIB, packDirs, unpackDirs } from './files.js';
 import type { End } from './workload.js';
 import type { MoveStats } from './node.js';
 
@@ -69,6 +70,8 @@ interface Frame {
   e?: number;
   end?: End;
   written?: [number, number];
+  /** With the end: the workload's directories wait in the files bucket as <id>.out. */
+  files?: boolean;
   resumed?: { node: string; from: string; at: number; written: [number, number] };
 }
 
@@ -76,9 +79,9 @@ interface Frame {
  * Follows workload `id`'s output until its end frame; the end. When the connection comes back
  * after the server was away, the consumer is made again from the last stream sequence read.
  */
-export async function follow(bus: Bus, id: string, out: Output): Promise<End> {
+export async function follow(bus: Bus, id: string, out: Output): Promise<{ end: End; files: boolean }> {
   const asm = new Assembler(out);
-  let end: { end: End; written: [number, number] } | null = null;
+  let end: { end: End; written: [number, number]; files: boolean } | null = null;
   // Frames of an older epoch come from a node that lost the workload to a takeover.
   let epoch = 0;
   let seq = 0;
@@ -120,9 +123,9 @@ export async function follow(bus: Bus, id: string, out: Output): Promise<End> {
           const back = asm.rewind([Number(r.written[0]) || 0, Number(r.written[1]) || 0]);
           const at = new Date(Number(r.at)).toISOString();
           out.note(`handover: ${id} resumed on ${r.node} from its checkpoint of ${at} (node ${r.from} is gone)${back ? '; the output since that checkpoint is repeated' : ''}`);
-        } else if (f.meta.end && Array.isArray(f.meta.written)) end = { end: f.meta.end, written: f.meta.written };
+        } else if (f.meta.end && Array.isArray(f.meta.written)) end = { end: f.meta.end, written: f.meta.written, files: f.meta.files === true };
         else if ((f.meta.s === 1 || f.meta.s === 2) && Number.isSafeInteger(f.meta.o)) asm.frame(f.meta.s, f.meta.o!, f.body);
-        if (end && asm.complete(end.written)) return end.end;
+        if (end && asm.complete(end.written)) return { end: end.end, files: end.files };
       }
     } catch {
       // A consumer that failed is made again below, as after a reconnect.
@@ -134,6 +137,14 @@ export async function follow(bus: Bus, id: string, out: Output): Promise<End> {
   throw new ClusterError(`the output of ${id} ended without its end`);
 }
 
+/** Writes what workload `id` left in its directories into `dirs` (guest name → directory here), as after a local run. */
+export async function fetchDirs(bus: Bus, id: string, dirs: Record<string, string>): Promise<void> {
+  const archive = await bus.files.getBlob(`${id}.out`);
+  if (!archive) throw new ClusterError(`the directories of ${id} did not come back`);
+  unpackDirs(archive, Object.values(dirs), Infinity);
+  await bus.files.delete(`${id}.out`).catch(() => {});
+}
+
 export interface SubmitOptions {
   node: string;
   id?: string;
@@ -143,6 +154,8 @@ export interface SubmitOptions {
   /** Checkpoint every this many seconds (0: never). */
   checkpointEvery: number;
   exactlyOnce: boolean;
+  /** Preopens: guest name → this machine's directory, whose contents go with the workload. */
+  dirs?: Record<string, string>;
 }
 
 /** Starts a workload on a node; its id. */
@@ -151,10 +164,21 @@ export async function submit(bus: Bus, opts: SubmitOptions): Promise<string> {
   if (!NAME.test(id)) throw new ClusterError(`--id wants letters, digits, - and _ (at most 64), not "${id}"`);
   if (!NAME.test(opts.node)) throw new ClusterError(`no node named ${opts.node}`);
   if (await ownerOf(bus, id)) throw new ClusterError(`a workload named ${id} already exists (handover ps lists them)`);
-  await ask(bus.nc, nodeSubject(opts.node, 'run'), { id, args: opts.args, env: opts.env, every: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce }, opts.module, 30_000, `node ${opts.node}`)
-    .catch((e: unknown) => {
-      throw e instanceof ClusterError && /is not there$/.test(e.message) ? new ClusterError(`no node named ${opts.node} in the cluster (handover nodes lists them)`) : e;
-    });
+  const advert = (await liveNodes(bus)).find((a) => a.name === opts.node);
+  if (!advert) throw new ClusterError(`no node named ${opts.node} in the cluster (handover nodes lists them)`);
+  const dirs = opts.dirs ?? {};
+  const guests = Object.keys(dirs);
+  const limit = advert.maxFilesMiB ?? DEFAULT_MAX_FILES_MIB;
+  const archive = guests.length > 0 ? packDirs(Object.values(dirs), limit * 1048576, `the --dir directories (${Object.values(dirs).join(', ')})`) : null;
+  // Big modules and directories do not fit a message: they go through the object store.
+  await bus.files.putBlob({ name: `${id}.module` }, opts.module);
+  if (archive) await bus.files.putBlob({ name: `${id}.in` }, archive);
+  const meta = { id, args: opts.args, env: opts.env, dirs: guests, every: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce };
+  await ask(bus.nc, nodeSubject(opts.node, 'run'), meta, undefined, 30_000, `node ${opts.node}`).catch(async (e: unknown) => {
+    await bus.files.delete(`${id}.module`).catch(() => {});
+    await bus.files.delete(`${id}.in`).catch(() => {});
+    throw e instanceof ClusterError && /is not there$/.test(e.message) ? new ClusterError(`no node named ${opts.node} in the cluster (handover nodes lists them)`) : e;
+  });
   return id;
 }
 

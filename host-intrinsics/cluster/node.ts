@@ -7,14 +7,17 @@
 // --checkpoint-every is checkpointed into the object store (checkpoint.ts); when its node is gone,
 // a live node claims it by compare-and-set and resumes it from there, one epoch later.
 
-import { freemem } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
+import { freemem, tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Msg } from '@nats-io/nats-core';
 import { nuid } from '@nats-io/nats-core';
 import {
-  NAME, NODE_GONE_MS, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject, ownerOf, unseal,
+  MAX_PIECE, NAME, NODE_GONE_MS, ClusterError, ask, decode, encode, json, liveNodes, nodeSubject, openBus, outputSubject, ownerOf, unseal,
   type Advert, type Bus, type BusOptions, type Owner,
 } from './bus.js';
 import { Chain, Checkpoints, type CheckpointRef } from './checkpoint.js';
+import { DEFAULT_MAX_FILES_MIB, packDirs, unpackDirs } from './files.js';
 import { Image, Shadow, pack } from './precopy.js';
 import { Workload, wallNow, type Carried, type End } from './workload.js';
 
@@ -22,6 +25,10 @@ export interface NodeOptions extends BusOptions {
   name: string;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** The most a workload's directories may hold (default 64 MiB). */
+  maxFilesMiB?: number;
+  /** Where the node keeps its workloads' directories (default: a directory under the system's temp). */
+  workDir?: string;
   /** The cluster key (bus.ts readKey): moves and checkpoints are sealed with it. */
   key?: Uint8Array;
   log?: (line: string) => void;
@@ -126,6 +133,9 @@ const OUTPUT_WINDOW = 64;
 interface Running {
   w: Workload;
   out: Outlet;
+  /** Its directories on this node, by preopen, under `home`. */
+  home: string;
+  dirs: string[];
   policy: Policy;
   revision: number;
   /** Set while it is being moved away: a second move is refused. */
@@ -143,7 +153,8 @@ interface Running {
 
 interface Incoming {
   id: string;
-  module: Uint8Array;
+  /** The module and the directories' archive, as their pieces arrive. */
+  blobs: { module: Uint8Array[]; files: Uint8Array[] };
   image: Image;
   timer: NodeJS.Timeout;
 }
@@ -212,7 +223,7 @@ export class ClusterNode {
   private advert(): Advert {
     return {
       name: this.options.name, engine: ENGINE, at: Date.now(), freeMemory: freemem(),
-      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB, ...(this.closing ? { leaving: true } : {}),
+      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB, maxFilesMiB: this.maxFilesMiB, ...(this.closing ? { leaving: true } : {}),
       workloads: [...this.running.values()].map(({ w }) => ({
         id: w.id, instructions: w.instructions.toString(), memory: w.memory().length, since: w.since,
       })),
@@ -244,6 +255,33 @@ export class ClusterNode {
     return { memoryPages: Math.max(1, Math.floor(this.options.maxMemoryMiB * 16)) };
   }
 
+  private get maxFilesMiB(): number {
+    return this.options.maxFilesMiB ?? DEFAULT_MAX_FILES_MIB;
+  }
+
+  /** A fresh home for workload `id`'s directories, and `archive` unpacked into `n` of them. */
+  private homeFor(id: string, n: number, archive?: Uint8Array): { home: string; dirs: string[] } {
+    const home = path.join(this.options.workDir ?? path.join(tmpdir(), `handover-node-${this.options.name}`), `${id}-${nuid.next()}`);
+    const dirs = Array.from({ length: n }, (_, i) => path.join(home, String(i)));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    try {
+      if (archive && archive.length > 0) unpackDirs(archive, dirs, this.maxFilesMiB * 1048576);
+    } catch (e) {
+      rmSync(home, { recursive: true, force: true });
+      throw e;
+    }
+    return { home, dirs };
+  }
+
+  private files(r: Running): Uint8Array {
+    return packDirs(r.dirs, this.maxFilesMiB * 1048576, `the directories of ${r.w.id}`);
+  }
+
+  /** Gives up what the node kept for `r` (it ended or went elsewhere). */
+  private vacate(r: Running): void {
+    rmSync(r.home, { recursive: true, force: true });
+  }
+
   private async serve(m: Msg): Promise<void> {
     const op = m.subject.slice(m.subject.lastIndexOf('.') + 1);
     const reply = (meta: object, body?: Uint8Array) => {
@@ -258,7 +296,7 @@ export class ClusterNode {
       const meta = msg.meta;
       switch (op) {
         case 'info': return reply(this.advert());
-        case 'run': return reply(await this.submit(meta, msg.body));
+        case 'run': return reply(await this.submit(meta));
         case 'stop': return reply(this.stopWorkload(str(meta.id, 'id')));
         case 'move': return reply(await this.moveOut(str(meta.id, 'id'), str(meta.to, 'to'), meta.stopAndCopy === true));
         case 'mig': return reply(await this.moveIn(meta, msg.body));
@@ -269,24 +307,41 @@ export class ClusterNode {
     }
   }
 
-  /** `run --on`: a new workload from its module and command line. */
-  private async submit(meta: Record<string, unknown>, module: Uint8Array): Promise<object> {
+  /** `run --on`: a new workload from its command line, with its module and directories from the files bucket. */
+  private async submit(meta: Record<string, unknown>): Promise<object> {
     const id = str(meta.id, 'id');
     if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _ (at most 64), not "${id}"`);
     const args = strings(meta.args, 'args');
+    const guests = meta.dirs === undefined ? [] : strings(meta.dirs, 'dirs');
     const env = meta.env && typeof meta.env === 'object' ? Object.fromEntries(Object.entries(meta.env).map(([k, v]) => [k, String(v)])) : {};
     const every = meta.every === undefined ? 0 : Number(meta.every);
     if (!(every >= 0 && every <= 86400)) throw new ClusterError(`--checkpoint-every wants seconds between 0 and 86400, not ${String(meta.every)}`);
     const policy: Policy = { every, exactlyOnce: meta.exactlyOnce === true && every > 0 };
     const why = this.refusal(0);
     if (why) throw new ClusterError(why);
+    const module = await this.bus.files.getBlob(`${id}.module`);
+    if (!module) throw new ClusterError(`the module of ${id} was not uploaded`);
+    const info = guests.length > 0 ? await this.bus.files.info(`${id}.in`) : null;
+    if (info && info.size > this.maxFilesMiB * 1048576 * 1.01 + 65536) throw new ClusterError(`the directories of ${id} hold more than node ${this.options.name}'s limit of ${this.maxFilesMiB} MiB`);
+    const archive = info ? await this.bus.files.getBlob(`${id}.in`) : null;
+    if (guests.length > 0 && !archive) throw new ClusterError(`the directories of ${id} were not uploaded`);
+    void this.bus.files.delete(`${id}.module`).catch(() => {});
+    void this.bus.files.delete(`${id}.in`).catch(() => {});
+    const { home, dirs } = this.homeFor(id, guests.length, archive ?? undefined);
     const out = new Outlet(this.bus, id, 0, policy.exactlyOnce);
-    const w = Workload.start(id, module, args, env, out.frame, this.limits());
-    const r: Running = { w, out, policy, revision: 0, moving: false, gone: false, lastGen: 0, busy: null };
+    let w: Workload;
+    try {
+      w = Workload.start(id, module, args, env, Object.fromEntries(guests.map((g, i) => [g, dirs[i]])), out.frame, this.limits());
+    } catch (e) {
+      rmSync(home, { recursive: true, force: true });
+      throw e;
+    }
+    const r: Running = { w, out, home, dirs, policy, revision: 0, moving: false, gone: false, lastGen: 0, busy: null };
     try {
       r.revision = await this.bus.workloads.create(id, json(this.record(r)));
     } catch {
       w.stop();
+      this.vacate(r);
       throw new ClusterError(`a workload named ${id} already exists (handover ps lists them)`);
     }
     this.launch(r);
@@ -317,14 +372,25 @@ export class ClusterNode {
         await r.busy;
         this.running.delete(w.id);
         if (!r.gone) await this.finished(r, end);
+        this.vacate(r);
       });
   }
 
   /** Tells the client (an end frame) and the owner record how a workload ended. */
   private async finished(r: Running, end: End): Promise<void> {
     const { w } = r;
+    // What the guest left in its directories goes back to the client.
+    let files = false;
+    if (r.dirs.length > 0) {
+      try {
+        await this.bus.files.putBlob({ name: `${w.id}.out` }, this.files(r));
+        files = true;
+      } catch (e) {
+        this.log(`${w.id}: its directories could not be sent back: ${(e as Error).message}`);
+      }
+    }
     r.out.release();
-    r.out.note('end', { end, written: w.written });
+    r.out.note('end', { end, written: w.written, ...(files ? { files } : {}) });
     await this.bus.workloads.update(w.id, json(this.record(r, end)), r.revision).catch(() => {});
     await this.store.remove(w.id, r.checkpoint).catch(() => {});
     this.log(`${w.id}: ${this.record(r, end).state}${end.kind === 'exit' ? ` ${end.code}` : ''}`);
@@ -341,7 +407,7 @@ export class ClusterNode {
     // Synchronous: the guest is between slices, so what is captured is one instant of it.
     const { snapshot, carried } = w.capture();
     r.chain ??= new Chain(r.lastGen);
-    const obj = r.chain.next(w.memory(), snapshot, carried);
+    const obj = r.chain.next(w.memory(), snapshot, carried, this.files(r));
     r.lastGen = obj.gen;
     if (final) {
       r.gone = true;
@@ -414,9 +480,16 @@ export class ClusterNode {
     const rev = await this.bus.workloads.update(id, json(claimed), revision);
     const out = new Outlet(this.bus, id, epoch, policy.exactlyOnce);
     let w: Workload;
+    let place: { home: string; dirs: string[] };
     try {
       const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
-      w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, out.frame, this.limits());
+      place = this.homeFor(id, preopenCount(saved.carried), saved.files);
+      try {
+        w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, place.dirs, out.frame, this.limits());
+      } catch (e) {
+        rmSync(place.home, { recursive: true, force: true });
+        throw e;
+      }
     } catch (e) {
       const end: End = { kind: 'lost', message: `workload ${id} was lost: node ${owner.node} is gone and its checkpoint is refused (${(e as Error).message})` };
       await this.bus.workloads.update(id, json({ ...claimed, state: 'lost', message: end.message }), rev);
@@ -424,7 +497,7 @@ export class ClusterNode {
       this.log(`${id}: ${end.message}`);
       return;
     }
-    const r: Running = { w, out, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
+    const r: Running = { w, out, ...place, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
     out.note('resumed', { resumed: { node: this.options.name, from: owner.node, at: ref.at, written: ref.written, final: ref.final === true } });
     this.launch(r);
     this.log(`${id}: taken over from ${owner.node}, resumed from its checkpoint of ${new Date(ref.at).toISOString()}`);
@@ -457,7 +530,8 @@ export class ClusterNode {
     let rounds = 0;
     try {
       const { w } = r;
-      await dest({ op: 'begin', id, memory: w.memory().length }, w.module);
+      await dest({ op: 'begin', id, memory: w.memory().length });
+      await sendBlob(dest, 'module', w.module);
       const shadow = new Shadow();
       let previous = Infinity;
       let growing = 0;
@@ -477,6 +551,9 @@ export class ClusterNode {
         // A few pieces in flight at once: the link, not the round trip, sets the pace.
         for (let i = 0; i < pieces.length; i += 4) await Promise.all(pieces.slice(i, i + 4).map((p) => dest({ op: 'pages' }, p)));
         if (!last) continue;
+        const files = this.files(r);
+        bytes += files.length;
+        await sendBlob(dest, 'files', files);
         const tSent = wallNow();
         const { snapshot, carried } = w.capture();
         bytes += snapshot.length;
@@ -490,6 +567,7 @@ export class ClusterNode {
         r.gone = true;
         clearInterval(r.timer);
         w.stop();
+        this.vacate(r);
         release = null;
         const tFirst = done ? Number((done.meta as { tFirst?: number }).tFirst) : NaN;
         this.log(`${id}: moved to ${to}; last round ${size >> 10} KiB of ${memory.length >> 20} MiB, sent in ${(tSent - w.lastRan).toFixed(1)} ms, final ${(wallNow() - tSent).toFixed(1)} ms`);
@@ -525,7 +603,7 @@ export class ClusterNode {
       const why = this.refusal(Number(meta.memory) || 0);
       if (why) throw new ClusterError(why);
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
-      this.incoming.set(mid, { id, module: body.slice(), image: new Image(this.options.maxMemoryMiB * 1048576), timer });
+      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, image: new Image(this.options.maxMemoryMiB * 1048576), timer });
       this.log(`${id}: receiving`);
       return {};
     }
@@ -536,6 +614,14 @@ export class ClusterNode {
       case 'pages':
         inc.image.apply(body);
         return {};
+      case 'blob': {
+        const parts = meta.what === 'module' ? inc.blobs.module : meta.what === 'files' ? inc.blobs.files : null;
+        if (!parts) throw new ClusterError('a move piece of nothing known');
+        const sum = parts.reduce((n, p) => n + p.length, 0) + body.length;
+        if (sum > (meta.what === 'files' ? this.maxFilesMiB : this.options.maxMemoryMiB) * 1048576 * 1.01 + 65536) throw new ClusterError(`the ${String(meta.what)} sent pass node ${this.options.name}'s limit`);
+        parts.push(body.slice());
+        return {};
+      }
       case 'abort':
         this.drop(mid);
         return {};
@@ -548,9 +634,16 @@ export class ClusterNode {
         const policy: Policy = { every: Math.max(0, Number(keep.policy?.every) || 0), exactlyOnce: keep.policy?.exactlyOnce === true };
         const out = new Outlet(this.bus, inc.id, Number(keep.epoch) || 0, policy.exactlyOnce);
         out.pending = Outlet.carried(keep.pending);
-        const w = Workload.restore(inc.id, inc.module, body, inc.image.contents, carried, out.frame, this.limits());
+        const place = this.homeFor(inc.id, preopenCount(carried), Buffer.concat(inc.blobs.files));
+        let w: Workload;
+        try {
+          w = Workload.restore(inc.id, Buffer.concat(inc.blobs.module), body, inc.image.contents, carried, place.dirs, out.frame, this.limits());
+        } catch (e) {
+          rmSync(place.home, { recursive: true, force: true });
+          throw e;
+        }
         const r: Running = {
-          w, out, policy, revision: 0, moving: false, gone: false, busy: null,
+          w, out, ...place, policy, revision: 0, moving: false, gone: false, busy: null,
           checkpoint: keep.checkpoint && typeof keep.checkpoint === 'object' ? keep.checkpoint : undefined,
           lastGen: Math.max(Number(keep.lastGen) || 0, keep.checkpoint?.gen ?? 0),
         };
@@ -558,6 +651,7 @@ export class ClusterNode {
           r.revision = await this.bus.workloads.update(inc.id, json(this.record(r)), revision);
         } catch (e) {
           w.stop();
+          this.vacate(r);
           throw new ClusterError(`the workload's owner changed during the move (${(e as Error).message})`);
         }
         const tFirst = wallNow();
@@ -610,6 +704,15 @@ export class ClusterNode {
     await this.bus.nodes.delete(this.options.name).catch(() => {});
     await this.bus.close();
   }
+}
+
+/** Sends `bytes` to a move's destination in pieces that fit a NATS message. */
+async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unknown>, what: 'module' | 'files', bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length; at += MAX_PIECE) await dest({ op: 'blob', what }, bytes.subarray(at, at + MAX_PIECE));
+}
+
+function preopenCount(carried: Carried): number {
+  return Array.isArray(carried?.wasi?.preopens) ? carried.wasi.preopens.length : 0;
 }
 
 function str(v: unknown, what: string): string {

@@ -74,9 +74,9 @@ export class Workload {
   }
 
   /** A new workload, instantiated and ready to start. */
-  static start(id: string, module: Uint8Array, args: string[], env: Record<string, string>, publish: Publish, limits: Limits): Workload {
+  static start(id: string, module: Uint8Array, args: string[], env: Record<string, string>, preopens: Record<string, string>, publish: Publish, limits: Limits): Workload {
     const written: [number, number] = [0, 0];
-    const wasi = WasiContext.create({ args, env, ...Workload.sinks(written, publish) });
+    const wasi = WasiContext.create({ args, env, preopens, ...Workload.sinks(written, publish) });
     const vm = Workload.vm(limits);
     vm.fuel = UNLIMITED_FUEL;
     const inst = instantiateWasi(vm, module, wasi);
@@ -93,13 +93,17 @@ export class Workload {
 
   /**
    * A workload continued from a snapshot taken without memory (`snapshot`), its memory `image`
-   * and what was carried with it. It waits to be run.
+   * and what was carried with it. Its preopens are this node's directories `dirs` (in their
+   * order), whatever host paths the carried state names. It waits to be run.
    */
-  static restore(id: string, module: Uint8Array, snapshot: Uint8Array, image: Uint8Array, carried: Carried, publish: Publish, limits: Limits): Workload {
+  static restore(id: string, module: Uint8Array, snapshot: Uint8Array, image: Uint8Array, carried: Carried, dirs: readonly string[], publish: Publish, limits: Limits): Workload {
     const written: [number, number] = [...carried.written];
     let wasi: WasiContext;
     try {
-      wasi = WasiContext.fromJSON(carried.wasi, Workload.sinks(written, publish));
+      const preopens = Array.isArray(carried.wasi?.preopens) ? carried.wasi.preopens : [];
+      if (preopens.length !== dirs.length) throw new Error(`it has ${preopens.length} preopens, the files sent ${dirs.length}`);
+      const state = { ...carried.wasi, preopens: preopens.map((p, i) => ({ guestPath: p?.guestPath, hostPath: dirs[i] })) };
+      wasi = WasiContext.fromJSON(state, Workload.sinks(written, publish));
     } catch (e) {
       throw new ClusterError(`the workload's WASI state is refused: ${(e as Error).message}`);
     }
@@ -119,6 +123,11 @@ export class Workload {
     const w = new Workload(id, module, carried.since, vm, wasi, restored.id, memory.addr, written, -1);
     w.started = true;
     return w;
+  }
+
+  /** The guest names of its preopens, in order. */
+  get preopens(): string[] {
+    return this.wasi.state.preopens.map((p) => p.guestPath);
   }
 
   /** The guest's memory now (valid until the guest runs again). */

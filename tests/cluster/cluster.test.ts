@@ -3,7 +3,8 @@
 // exactly what a local run prints and exit with the same code.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tickerModule } from '../../bench/ticker.js';
@@ -14,6 +15,17 @@ const fixture = (name: string) => path.resolve('tests/fixtures', `${name}.wasm`)
 function local(module: string, args: string[], env: string[] = []): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', ...env.flatMap((e) => ['--env', e]), module, ...args], { encoding: 'latin1' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A directory's files and their contents, by relative path. */
+function tree(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(path.join(dir, rel)).sort()) {
+    const sub = rel ? `${rel}/${name}` : name;
+    if (statSync(path.join(dir, sub)).isDirectory()) Object.assign(out, { [`${sub}/`]: '' }, tree(dir, sub));
+    else out[sub] = readFileSync(path.join(dir, sub), 'latin1');
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,6 +170,42 @@ describe('live handover between nodes', () => {
     expect(leaving.stderr()).toMatch(/handed: handed to \S+ \(downtime/);
     expect(await client.exited, client.stderr()).toBe(expected.code);
     expect(client.stdout()).toBe(expected.stdout);
+  });
+
+  it('--dir: the directory goes with the workload, its open files across moves, and comes back as after a local run', async () => {
+    // fileio removes leftovers of an interrupted run (fio/…) and works in fio/ while it runs.
+    const box = (name: string) => {
+      const d = path.join(cluster.dir, name);
+      mkdirSync(path.join(d, 'fio', 'sub'), { recursive: true });
+      writeFileSync(path.join(d, 'keep.txt'), 'kept\n');
+      writeFileSync(path.join(d, 'fio', 'notes.txt'), 'left over\n');
+      writeFileSync(path.join(d, 'fio', 'sub', 'a.txt'), randomBytes(5000));
+      return d;
+    };
+    const here = box('box-local');
+    const there = box('box-remote');
+    cpSync(path.join(here, 'fio', 'sub', 'a.txt'), path.join(there, 'fio', 'sub', 'a.txt'));
+    const args = ['/sandbox', '30000'];
+    const r = spawnSync(process.execPath, [CLI, 'run', '--dir', `${here}::/sandbox`, fixture('fileio'), ...args], { encoding: 'latin1' });
+    const client = cluster.client(['run', '--on', 'edge', '--id', 'files', '--dir', `${there}::/sandbox`, fixture('fileio'), ...args]);
+    await running('files');
+    await sleep(300);
+    expect(client.child.exitCode, `${client.stdout().slice(-300)}${client.stderr()}`).toBe(null);
+    await moveOk('files', 'cloud');
+    await moveOk('files', 'edge');
+    expect(await client.exited).toBe(r.status);
+    expect(client.stdout()).toBe(r.stdout);
+    expect(tree(there)).toEqual(tree(here));
+    expect(tree(there)).toEqual({ 'keep.txt': 'kept\n' });
+  });
+
+  it('--dir over a node\'s --max-files is refused before anything runs', async () => {
+    await cluster.node('narrow', '--max-files', '1');
+    const d = path.join(cluster.dir, 'big-dir');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'big.bin'), randomBytes(2 * 1048576));
+    const r = await cluster.cli(['run', '--on', 'narrow', '--dir', `${d}::/data`, ticker]);
+    expect(r).toMatchObject({ code: 1, stderr: `error: the --dir directories (${d}) hold more than the limit of 1 MiB\n` });
   });
 
   it('one-line errors: unknown node, unknown id, a taken id, a move to where it is', async () => {
