@@ -15,6 +15,11 @@
 //
 // `npm run bench -- --snapshots`: checkpoint and restore times and snapshot sizes against touched
 // memory (bench/snapshot.ts), written to bench/results/<date>-snapshots.md.
+//
+// `npm run bench -- --migration`: live migration between two nodes of a real cluster, pre-copy
+// against stop-and-copy of the same guest, per guest size and write rate (bench/migration.ts),
+// written to bench/results/<date>-migration.md with an SVG chart beside it (`--quick`: 1 and 64
+// MiB, three write rates, about two minutes; the full run about fifteen).
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +29,7 @@ import { packageRoot } from '../host-intrinsics/vm.js';
 import { MNEMONICS } from '../host-intrinsics/monitors/mnemonics.js';
 import { rewrite } from './wasabi/rewrite.js';
 import { snapshotBench } from './snapshot.js';
+import { migrationBench } from './migration.js';
 import { MODES as VM_MODES, type Mode as VmMode, type Plan } from './host.js';
 import { MICRO_KERNELS, assembleMicro } from './micro.js';
 import { KERNEL_CLASS, renderChart, renderReport, summarize, type FixtureResult, type HostResult } from './report.js';
@@ -33,6 +39,7 @@ const root = packageRoot();
 const quick = process.argv.includes('--quick');
 const monitorsMode = process.argv.includes('--monitors');
 const snapshotsMode = process.argv.includes('--snapshots');
+const migrationMode = process.argv.includes('--migration');
 
 // Default sizes run ~0.15–0.25 s natively (tests/fixtures/README.md).
 const fixtures: [string, string[]][] = quick
@@ -463,6 +470,14 @@ async function snapshots(): Promise<void> {
   write(`${date}-snapshots${quick ? '-quick' : ''}`, lines);
 }
 
+async function migration(): Promise<void> {
+  const name = `${date}-migration${quick ? '-quick' : ''}`;
+  const { lines, svg } = await migrationBench(quick, `${name}.svg`);
+  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results', `${name}.svg`), svg);
+  write(name, [`# Live migration ${date}${quick ? ' (quick)' : ''}`, '', ...lines], ' (an SVG chart beside it)');
+}
+
 function usage(message: string): never {
   process.stderr.write(`bench: error: ${message}\n`);
   process.exit(1);
@@ -475,6 +490,7 @@ function option(name: string): string | undefined {
 
 if (monitorsMode) monitors();
 else if (snapshotsMode) await snapshots();
+else if (migrationMode) await migration();
 else {
   const hosts = option('--hosts')?.split(',') ?? HOSTS.map((h) => h.id);
   const unknown = hosts.filter((h) => !HOSTS.some((q) => q.id === h));

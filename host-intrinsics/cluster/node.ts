@@ -18,8 +18,8 @@ import {
 } from './bus.js';
 import { Chain, Checkpoints, type CheckpointRef } from './checkpoint.js';
 import { DEFAULT_MAX_FILES_MIB, packDirs, unpackDirs } from './files.js';
-import { Image, Shadow, pack } from './precopy.js';
-import { Workload, wallNow, type Carried, type End } from './workload.js';
+import { Shadow, pack } from './precopy.js';
+import { Staging, Workload, wallNow, type Carried, type End } from './workload.js';
 
 export interface NodeOptions extends BusOptions {
   name: string;
@@ -37,6 +37,9 @@ export interface NodeOptions extends BusOptions {
 // A round this small (or smaller) is sent with the guest stopped: the downtime.
 const STOP_BYTES = 256 * 1024;
 const MAX_ROUNDS = 30;
+/** Pre-copy stops once it has sent this many times the guest's memory. */
+const MAX_SENT = 3;
+const IN_FLIGHT = 8;
 const PIECE_TIMEOUT_MS = 5000;
 const INCOMING_IDLE_MS = 60_000;
 /** After joining or reconnecting, how long a node waits before it takes the workloads of nodes that look gone. */
@@ -155,7 +158,10 @@ interface Incoming {
   id: string;
   /** The module and the directories' archive, as their pieces arrive. */
   blobs: { module: Uint8Array[]; files: Uint8Array[] };
-  image: Image;
+  /** Made once the module is in: the memory the rounds write into. */
+  staged: Staging | null;
+  /** Memory size the source announced. */
+  memory: number;
   timer: NodeJS.Timeout;
 }
 
@@ -237,7 +243,7 @@ export class ClusterNode {
   private usedBytes(): number {
     let n = 0;
     for (const { w } of this.running.values()) n += w.memory().length;
-    for (const i of this.incoming.values()) n += i.image.contents.length;
+    for (const i of this.incoming.values()) n += Math.max(i.memory, i.staged?.bytes ?? 0);
     return n;
   }
 
@@ -485,7 +491,9 @@ export class ClusterNode {
       const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
       place = this.homeFor(id, preopenCount(saved.carried), saved.files);
       try {
-        w = Workload.restore(id, saved.module, saved.snapshot, saved.image, saved.carried, place.dirs, out.frame, this.limits());
+        const staged = Staging.create(saved.module, this.limits());
+        staged.fill(saved.image);
+        w = Workload.restore(id, staged, saved.snapshot, saved.carried, place.dirs, out.frame);
       } catch (e) {
         rmSync(place.home, { recursive: true, force: true });
         throw e;
@@ -534,22 +542,27 @@ export class ClusterNode {
       await sendBlob(dest, 'module', w.module);
       const shadow = new Shadow();
       let previous = Infinity;
-      let growing = 0;
+      let stalled = 0;
       for (;;) {
         if (w.end) throw new ClusterError(`workload ${id} ended during the move`);
         if (stopAndCopy) release = w.hold();
         const memory = w.memory();
         const blocks = shadow.changed(memory);
         const size = blocks.length * 4096;
-        growing = size >= previous ? growing + 1 : 0;
+        // Rounds that shrink by less than a quarter do not converge: the guest writes as fast as they go.
+        stalled = size > previous * 0.75 ? stalled + 1 : 0;
         previous = size;
         rounds++;
-        const last = stopAndCopy || size <= STOP_BYTES || rounds >= MAX_ROUNDS || growing >= 3;
+        const last = stopAndCopy || size <= STOP_BYTES || rounds >= MAX_ROUNDS || stalled >= 2 || bytes > MAX_SENT * memory.length;
         if (last && !release) release = w.hold();
         const pieces = pack(memory, blocks);
         bytes += pieces.reduce((n, p) => n + p.length, 0);
-        // A few pieces in flight at once: the link, not the round trip, sets the pace.
-        for (let i = 0; i < pieces.length; i += 4) await Promise.all(pieces.slice(i, i + 4).map((p) => dest({ op: 'pages' }, p)));
+        // Several pieces in flight at all times: the link, not the round trip, sets the pace.
+        let next = 0;
+        const lane = async () => {
+          while (next < pieces.length) await dest({ op: 'pages' }, pieces[next++]);
+        };
+        await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
         if (!last) continue;
         const files = this.files(r);
         bytes += files.length;
@@ -603,7 +616,7 @@ export class ClusterNode {
       const why = this.refusal(Number(meta.memory) || 0);
       if (why) throw new ClusterError(why);
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
-      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, image: new Image(this.options.maxMemoryMiB * 1048576), timer });
+      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer });
       this.log(`${id}: receiving`);
       return {};
     }
@@ -612,7 +625,8 @@ export class ClusterNode {
     inc.timer.refresh();
     switch (op) {
       case 'pages':
-        inc.image.apply(body);
+        if (!inc.staged) throw new ClusterError('pages came before the module');
+        inc.staged.apply(body);
         return {};
       case 'blob': {
         const parts = meta.what === 'module' ? inc.blobs.module : meta.what === 'files' ? inc.blobs.files : null;
@@ -620,6 +634,7 @@ export class ClusterNode {
         const sum = parts.reduce((n, p) => n + p.length, 0) + body.length;
         if (sum > (meta.what === 'files' ? this.maxFilesMiB : this.options.maxMemoryMiB) * 1048576 * 1.01 + 65536) throw new ClusterError(`the ${String(meta.what)} sent pass node ${this.options.name}'s limit`);
         parts.push(body.slice());
+        if (meta.what === 'module' && meta.last === true) inc.staged = Staging.create(Buffer.concat(parts), this.limits());
         return {};
       }
       case 'abort':
@@ -637,7 +652,8 @@ export class ClusterNode {
         const place = this.homeFor(inc.id, preopenCount(carried), Buffer.concat(inc.blobs.files));
         let w: Workload;
         try {
-          w = Workload.restore(inc.id, Buffer.concat(inc.blobs.module), body, inc.image.contents, carried, place.dirs, out.frame, this.limits());
+          if (!inc.staged) throw new ClusterError('the final round came before the module');
+          w = Workload.restore(inc.id, inc.staged, body, carried, place.dirs, out.frame);
         } catch (e) {
           rmSync(place.home, { recursive: true, force: true });
           throw e;
@@ -654,12 +670,11 @@ export class ClusterNode {
           this.vacate(r);
           throw new ClusterError(`the workload's owner changed during the move (${(e as Error).message})`);
         }
+        // The guest's first slice here starts inside launch: the end of the downtime.
         const tFirst = wallNow();
-        setImmediate(() => {
-          this.launch(r);
-          // The output that came with it waits for a checkpoint of this node's own.
-          if (policy.exactlyOnce) void this.checkpoint(r).catch((e) => this.log(`${inc.id}: checkpoint failed: ${(e as Error).message}`));
-        });
+        this.launch(r);
+        // The output that came with it waits for a checkpoint of this node's own.
+        if (policy.exactlyOnce) void this.checkpoint(r).catch((e) => this.log(`${inc.id}: checkpoint failed: ${(e as Error).message}`));
         this.log(`${inc.id}: moved in`);
         return { tFirst };
       }
@@ -708,7 +723,9 @@ export class ClusterNode {
 
 /** Sends `bytes` to a move's destination in pieces that fit a NATS message. */
 async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unknown>, what: 'module' | 'files', bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length; at += MAX_PIECE) await dest({ op: 'blob', what }, bytes.subarray(at, at + MAX_PIECE));
+  for (let at = 0; at < bytes.length || at === 0; at += MAX_PIECE) {
+    await dest({ op: 'blob', what, last: at + MAX_PIECE >= bytes.length }, bytes.subarray(at, at + MAX_PIECE));
+  }
 }
 
 function preopenCount(carried: Carried): number {

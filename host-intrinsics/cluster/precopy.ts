@@ -54,7 +54,23 @@ export function pack(memory: Uint8Array, blocks: readonly number[]): Uint8Array[
   return pieces;
 }
 
-/** The destination's memory image as it fills. */
+/** The blocks a message from `pack` carries, checked whole before any is used. */
+export function unpack(piece: Uint8Array): { top: number; blocks: [number, Uint8Array][] } {
+  if (piece.length < 4) throw new ClusterError('a page message is too short');
+  const dv = new DataView(piece.buffer, piece.byteOffset, piece.byteLength);
+  const n = dv.getUint32(0, true);
+  if (piece.length !== 4 + n * (4 + BLOCK)) throw new ClusterError('a page message has the wrong length');
+  let top = 0;
+  const blocks: [number, Uint8Array][] = [];
+  for (let k = 0; k < n; k++) {
+    const b = dv.getUint32(4 + k * 4, true);
+    top = Math.max(top, b + 1);
+    blocks.push([b, piece.subarray(4 + n * 4 + k * BLOCK, 4 + n * 4 + (k + 1) * BLOCK)]);
+  }
+  return { top: top * BLOCK, blocks };
+}
+
+/** A memory image put together in a buffer (from a checkpoint's chain). */
 export class Image {
   private bytes = new Uint8Array(0);
   private used = 0;
@@ -63,23 +79,15 @@ export class Image {
 
   /** Applies one message from `pack`; a malformed one is refused whole. */
   apply(piece: Uint8Array): void {
-    if (piece.length < 4) throw new ClusterError('a page message is too short');
-    const dv = new DataView(piece.buffer, piece.byteOffset, piece.byteLength);
-    const n = dv.getUint32(0, true);
-    if (piece.length !== 4 + n * (4 + BLOCK)) throw new ClusterError('a page message has the wrong length');
-    let top = 0;
-    for (let k = 0; k < n; k++) top = Math.max(top, dv.getUint32(4 + k * 4, true) + 1);
-    if (top * BLOCK > this.maxBytes) throw new ClusterError(`the guest's memory would pass this node's limit of ${this.maxBytes >> 20} MiB`);
-    if (top * BLOCK > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(top * BLOCK, Math.min(this.maxBytes, this.bytes.length * 2)));
+    const { top, blocks } = unpack(piece);
+    if (top > this.maxBytes) throw new ClusterError(`the guest's memory would pass this node's limit of ${this.maxBytes >> 20} MiB`);
+    if (top > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(top, Math.min(this.maxBytes, this.bytes.length * 2)));
       grown.set(this.bytes);
       this.bytes = grown;
     }
-    this.used = Math.max(this.used, top * BLOCK);
-    for (let k = 0; k < n; k++) {
-      const b = dv.getUint32(4 + k * 4, true);
-      this.bytes.set(piece.subarray(4 + n * 4 + k * BLOCK, 4 + n * 4 + (k + 1) * BLOCK), b * BLOCK);
-    }
+    this.used = Math.max(this.used, top);
+    for (const [b, bytes] of blocks) this.bytes.set(bytes, b * BLOCK);
   }
 
   get contents(): Uint8Array {

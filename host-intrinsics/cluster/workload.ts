@@ -10,12 +10,16 @@ import { ProcExit } from '../wasi/proc.js';
 import { WasiContext, emptySource, instantiateWasi, linkPreview1, type WasiState } from '../wasi/index.js';
 import { UNLIMITED_FUEL } from '../hosts/driver.js';
 import { ClusterError } from './bus.js';
+import { unpack } from './precopy.js';
+import type { LoadedModule } from '../engine.js';
 
 /** Wall-clock ms with sub-ms precision: every process on one machine reads the same clock. */
 export const wallNow = () => performance.timeOrigin + performance.now();
 
 /** How long one slice runs before the node's event loop gets a turn. */
 const SLICE_MS = 10;
+/** Back-edges and calls between two looks at the clock. */
+const SLICE_BUDGET = 1 << 14;
 
 export type End = { kind: 'exit'; code: number } | { kind: 'trap'; message: string } | { kind: 'stopped' } | { kind: 'lost'; message: string };
 
@@ -66,10 +70,12 @@ export class Workload {
     return { stdin: emptySource, stdout: sink(1), stderr: sink(2) };
   }
 
-  private static vm(limits: Limits): Vm {
+  static vm(limits: Limits): Vm {
     const vm = Vm.createSync();
     vm.setMetering(true);
     vm.setLimits({ memoryPages: limits.memoryPages });
+    // Slices short enough that shouldSuspend is asked every few ms (the default budget is ~2^20).
+    vm.setSlice(SLICE_BUDGET);
     return vm;
   }
 
@@ -92,11 +98,11 @@ export class Workload {
   }
 
   /**
-   * A workload continued from a snapshot taken without memory (`snapshot`), its memory `image`
-   * and what was carried with it. Its preopens are this node's directories `dirs` (in their
-   * order), whatever host paths the carried state names. It waits to be run.
+   * A workload continued from a snapshot taken without memory (`snapshot`) into the memory that
+   * `staged` holds, with what was carried with it. Its preopens are this node's directories `dirs`
+   * (in their order), whatever host paths the carried state names. It waits to be run.
    */
-  static restore(id: string, module: Uint8Array, snapshot: Uint8Array, image: Uint8Array, carried: Carried, dirs: readonly string[], publish: Publish, limits: Limits): Workload {
+  static restore(id: string, staged: Staging, snapshot: Uint8Array, carried: Carried, dirs: readonly string[], publish: Publish): Workload {
     const written: [number, number] = [...carried.written];
     let wasi: WasiContext;
     try {
@@ -107,20 +113,13 @@ export class Workload {
     } catch (e) {
       throw new ClusterError(`the workload's WASI state is refused: ${(e as Error).message}`);
     }
-    const vm = Workload.vm(limits);
-    const loaded = vm.loadModule(module);
-    if (!loaded.ok) throw new ClusterError(`the workload's module is refused: ${loaded.message}`);
+    const { vm, loaded, memory } = staged;
     const linked = linkPreview1(vm, wasi, loaded.imports);
     if (!linked.ok) throw new ClusterError(`the workload's module does not link: ${linked.message}`);
-    const restored = vm.restore(snapshot, loaded.id, linked.addrs);
+    const restored = vm.restore(snapshot, loaded.id, linked.addrs, [], { memories: [memory] });
     if (!restored.ok) throw new ClusterError(`the workload's snapshot does not restore: ${restored.message}`);
-    const memory = vm.exports(restored.id).get('memory');
-    if (memory?.kind !== 'memory') throw new ClusterError('the module exports no memory');
-    const view = vm.guestMemory(memory.addr);
-    if (image.length > view.length) throw new ClusterError(`the memory sent (${image.length} bytes) is larger than the snapshot's (${view.length})`);
-    view.set(image);
-    wasi.bindMemory(() => vm.guestMemory(memory.addr));
-    const w = new Workload(id, module, carried.since, vm, wasi, restored.id, memory.addr, written, -1);
+    wasi.bindMemory(() => vm.guestMemory(memory));
+    const w = new Workload(id, staged.module, carried.since, vm, wasi, restored.id, memory, written, -1);
     w.started = true;
     return w;
   }
@@ -205,5 +204,51 @@ export class Workload {
       case 'suspended': return null;
       default: return { kind: 'trap', message: `the guest stopped unexpectedly: ${outcome.kind}` };
     }
+  }
+}
+
+const PAGE = 65536;
+
+/**
+ * Where a moving workload lands: its module loaded into a Vm of its own and a memory of its type
+ * there, which the rounds write into as they arrive; `Workload.restore` then adopts that memory,
+ * so the final step copies nothing.
+ */
+export class Staging {
+  private constructor(readonly module: Uint8Array, readonly vm: Vm, readonly loaded: LoadedModule, readonly memory: number) {}
+
+  static create(module: Uint8Array, limits: Limits): Staging {
+    const vm = Workload.vm(limits);
+    const loaded = vm.loadModule(module);
+    if (!loaded.ok) throw new ClusterError(`the workload's module is refused: ${loaded.message}`);
+    const type = loaded.exports.find((e) => e.kind === 'memory');
+    if (type?.kind !== 'memory') throw new ClusterError('the module exports no memory');
+    const mem = vm.newMemory(type.type);
+    if (!mem.ok) throw new ClusterError(`the workload's memory cannot be made here: ${mem.message}`);
+    return new Staging(module, vm, loaded, mem.addr);
+  }
+
+  get bytes(): number {
+    return this.vm.guestMemory(this.memory).length;
+  }
+
+  private reach(top: number): void {
+    const have = this.bytes;
+    if (top <= have) return;
+    if (this.vm.growMemory(this.memory, Math.ceil((top - have) / PAGE)) < 0) throw new ClusterError(`the guest's memory (${Math.ceil(top / 1048576)} MiB) passes this node's limit`);
+  }
+
+  /** Applies one message from `pack`; a malformed one is refused whole. */
+  apply(piece: Uint8Array): void {
+    const { top, blocks } = unpack(piece);
+    this.reach(top);
+    const view = this.vm.guestMemory(this.memory);
+    for (const [b, bytes] of blocks) view.set(bytes, b * 4096);
+  }
+
+  /** Writes a whole image (from a checkpoint) at the start of memory. */
+  fill(image: Uint8Array): void {
+    this.reach(image.length);
+    this.vm.guestMemory(this.memory).set(image);
   }
 }
