@@ -314,6 +314,7 @@ export interface NodeCommandOptions {
   /** The cluster key file. */
   key?: string;
   maxFilesMiB: number;
+  maxFuel?: bigint;
   workDir?: string;
 }
 
@@ -325,7 +326,7 @@ export type ClusterCommand =
   | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
 
 const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
-  node: ['--name', '--max-workloads', '--max-memory', '--max-files', '--work-dir', '--key'],
+  node: ['--name', '--max-workloads', '--max-memory', '--max-files', '--max-fuel', '--work-dir', '--key'],
   move: ['--to', '--stop-and-copy'],
   attach: [],
   ps: [],
@@ -377,7 +378,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     case 'node':
       ids(0, '');
       if (values['--name'] === undefined) throw new UsageError('node needs --name <name>');
-      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), maxFilesMiB: count('--max-files', 64), workDir: values['--work-dir'], key: values['--key'] } };
+      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), maxFilesMiB: count('--max-files', 64), maxFuel: values['--max-fuel'] === undefined ? undefined : (count('--max-fuel', 0), BigInt(values['--max-fuel'])), workDir: values['--work-dir'], key: values['--key'] } };
     case 'move':
       ids(1, 'one workload id');
       if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');

@@ -20,7 +20,7 @@ Usage:
   handover resume <file> [--host <host>] [--dir <host>::<guest>]… [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
   handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--work-dir <dir>]
-                [--max-workloads <n>] [--max-memory <MiB>] [--max-files <MiB>]
+                [--max-workloads <n>] [--max-memory <MiB>] [--max-files <MiB>] [--max-fuel <n>]
   handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
                [--dir <host>::<guest>]… [--nats <url>] [--creds <file>] <module.wasm> [args…]
   handover move <id> --to <node> [--stop-and-copy]      handover attach <id>      handover ps      handover nodes
@@ -50,7 +50,9 @@ Commands:
   node      Join a cluster (a NATS server with JetStream: nats-server -js) as the node <name> and
             run the workloads sent to it, until SIGTERM or Ctrl-C; then hand them to another node.
             --max-workloads (default 16), --max-memory in MiB (default 4096) and --max-files, the
-            MiB a workload's directories may hold (default 64), limit what it takes. It keeps the
+            MiB a workload's directories may hold (default 64), limit what it takes; --max-fuel <n>
+            ends a workload with a trap once it has executed <n> instructions in all (checked
+            between its 10 ms slices), and refuses one that arrives past them. It keeps the
             workloads' directories under --work-dir (default: handover-node-<name> in the system's
             temp directory).
             --key <file> is the cluster key (16 bytes or more, the same file on every node): the

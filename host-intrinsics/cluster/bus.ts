@@ -227,6 +227,8 @@ export interface Advert {
   maxMemoryMiB: number;
   /** The most a workload's directories may hold, in MiB. */
   maxFilesMiB?: number;
+  /** Instructions a workload may execute in all (decimal), if limited. */
+  maxFuel?: string;
   /** It is handing its workloads on: alive, but it takes no new ones. */
   leaving?: boolean;
   workloads: { id: string; instructions: string; memory: number; since: number }[];

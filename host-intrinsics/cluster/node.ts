@@ -25,6 +25,8 @@ export interface NodeOptions extends BusOptions {
   name: string;
   maxWorkloads: number;
   maxMemoryMiB: number;
+  /** Instructions a workload may execute in all (absent: no limit). */
+  maxFuel?: bigint;
   /** The most a workload's directories may hold (default 64 MiB). */
   maxFilesMiB?: number;
   /** Where the node keeps its workloads' directories (default: a directory under the system's temp). */
@@ -229,7 +231,7 @@ export class ClusterNode {
   private advert(): Advert {
     return {
       name: this.options.name, engine: ENGINE, at: Date.now(), freeMemory: freemem(),
-      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB, maxFilesMiB: this.maxFilesMiB, ...(this.closing ? { leaving: true } : {}),
+      maxWorkloads: this.options.maxWorkloads, maxMemoryMiB: this.options.maxMemoryMiB, maxFilesMiB: this.maxFilesMiB, ...(this.options.maxFuel !== undefined ? { maxFuel: this.options.maxFuel.toString() } : {}), ...(this.closing ? { leaving: true } : {}),
       workloads: [...this.running.values()].map(({ w }) => ({
         id: w.id, instructions: w.instructions.toString(), memory: w.memory().length, since: w.since,
       })),
@@ -368,6 +370,7 @@ export class ClusterNode {
 
   private launch(r: Running): void {
     const { w } = r;
+    w.limits = { fuel: this.options.maxFuel, fuelOwner: `node ${this.options.name}` };
     this.running.set(w.id, r);
     if (r.policy.every > 0) {
       r.timer = setInterval(() => void this.checkpoint(r).catch((e) => this.log(`${w.id}: checkpoint failed: ${(e as Error).message}`)), r.policy.every * 1000);
@@ -538,7 +541,7 @@ export class ClusterNode {
     let rounds = 0;
     try {
       const { w } = r;
-      await dest({ op: 'begin', id, memory: w.memory().length });
+      await dest({ op: 'begin', id, memory: w.memory().length, instructions: w.instructions.toString() });
       await sendBlob(dest, 'module', w.module);
       const shadow = new Shadow();
       let previous = Infinity;
@@ -615,6 +618,8 @@ export class ClusterNode {
       if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _, not "${id}"`);
       const why = this.refusal(Number(meta.memory) || 0);
       if (why) throw new ClusterError(why);
+      const done = typeof meta.instructions === 'string' && /^\d+$/.test(meta.instructions) ? BigInt(meta.instructions) : 0n;
+      if (this.options.maxFuel !== undefined && done >= this.options.maxFuel) throw new ClusterError(`workload ${id} has executed ${done} instructions, node ${this.options.name}'s --max-fuel is ${this.options.maxFuel}`);
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
       this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer });
       this.log(`${id}: receiving`);

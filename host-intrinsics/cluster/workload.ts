@@ -36,6 +36,10 @@ export interface Carried {
 
 export interface Limits {
   memoryPages?: number;
+  /** Instructions a workload may execute in all (wherever it ran); past them it ends with a trap. */
+  fuel?: bigint;
+  /** Says whose limit `fuel` is, in the trap message. */
+  fuelOwner?: string;
 }
 
 export class Workload {
@@ -44,6 +48,8 @@ export class Workload {
   /** Wall-clock ms when the guest last ran (the end of its latest slice). */
   lastRan = 0;
   private ended: End | null = null;
+  /** Set by the node: the fuel limit and whose it is. */
+  limits: Limits = {};
   private held: { release: () => void; released: Promise<void> } | null = null;
 
   private constructor(
@@ -175,8 +181,13 @@ export class Workload {
         await this.held.released;
         continue;
       }
-      const end = this.slice();
+      let end = this.slice();
       this.lastRan = wallNow();
+      // Checked between slices: the guest may pass the limit by one slice's worth.
+      if (!end && this.limits.fuel !== undefined && this.instructions > this.limits.fuel) {
+        end = { kind: 'trap', message: `out of fuel: ${this.limits.fuelOwner ?? 'the node'}'s --max-fuel of ${this.limits.fuel} instructions is used up` };
+        this.vm.abandon();
+      }
       if (end) {
         this.ended = end;
         this.wasi.close();

@@ -139,7 +139,7 @@ describe('live handover between nodes', () => {
     expect(client.stdout()).toBe(expected.stdout);
   });
 
-  it('limits: a node over --max-workloads or --max-memory refuses with one line, and nothing changes', async () => {
+  it('limits: a node over --max-workloads, --max-memory or --max-fuel refuses with one line, and nothing changes', async () => {
     await cluster.node('tiny', '--max-workloads', '1', '--max-memory', '8');
     const one = cluster.client(['run', '--on', 'tiny', '--id', 'first', ticker, '200', '1', '16', '2000000']);
     await running('first');
@@ -152,6 +152,14 @@ describe('live handover between nodes', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: move of big to small failed, it runs on at edge: node small has \d+ MiB of its --max-memory 8 free, the workload needs 17 MiB\n$/);
     expect((await cluster.cli(['ps'])).stdout).toMatch(/\nbig\s+edge\s+running/);
+    // Fuel: a workload past a node's --max-fuel ends with a trap there, and one past it is not taken in.
+    await cluster.node('meter', '--max-fuel', '50000000');
+    const metered = await cluster.cli(['run', '--on', 'meter', '--id', 'metered', ticker, '200', '1', '16', '2000000']);
+    expect(metered).toMatchObject({ code: 134, stderr: "trap: out of fuel: node meter's --max-fuel of 50000000 instructions is used up\n" });
+    expect(metered.stdout).toMatch(/^tick 0 /);
+    await waitFor('big to pass 50000000 instructions', async () => /\nbig\s+edge\s+running\s+(\d{9,}|[5-9]\d{7})\s/.test((await cluster.cli(['ps'])).stdout));
+    const past = await cluster.cli(['move', 'big', '--to', 'meter']);
+    expect(past.stderr).toMatch(/^error: move of big to meter failed, it runs on at edge: workload big has executed \d+ instructions, node meter's --max-fuel is 50000000\n$/);
     for (const [id, c] of [['first', one], ['big', big]] as const) {
       expect((await cluster.cli(['move', id, '--to', 'cloud'])).code).toBe(0);
       c.child.kill('SIGINT');
