@@ -139,6 +139,23 @@ describe('live handover between nodes', () => {
     expect(client.stdout()).toBe(expected.stdout);
   });
 
+  it('the link to the destination cut mid-move: the move fails, the workload runs on at the source, nothing lost', async () => {
+    const island = await cluster.node('island');
+    expect(cluster.netns, 'cutting a link needs network namespaces: run the tests as root with iproute2').toBe(true);
+    const args = ['30', '64', '64', '2000000'];
+    const expected = local(ticker, args);
+    const client = cluster.client(['run', '--on', 'edge', '--id', 'cut', ticker, ...args]);
+    await running('cut');
+    const moving = cluster.cli(['move', 'cut', '--to', 'island']);
+    await waitFor('island to receive', () => island.stderr().includes('cut: receiving'));
+    expect(cluster.cutLink('island')).toBe(true);
+    const r = await moving;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: move of cut to island failed, it runs on at edge: .+\n$/);
+    expect(await client.exited).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+  });
+
   it('limits: a node over --max-workloads, --max-memory or --max-fuel refuses with one line, and nothing changes', async () => {
     await cluster.node('tiny', '--max-workloads', '1', '--max-memory', '8');
     const one = cluster.client(['run', '--on', 'tiny', '--id', 'first', ticker, '200', '1', '16', '2000000']);
