@@ -71,8 +71,18 @@ export async function runOnCommand(opts: RunOptions): Promise<number> {
   const argv0 = path.basename(opts.module).replace(/\.wasm$/, '');
   const dirs = preopens(opts.dirs);
   return withBus(opts.cluster, async (bus) => {
-    const id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env, dirs, checkpointEvery: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce });
+    // Ctrl-C while the workload is being submitted stops it as soon as it exists.
+    let interrupted = false;
+    const early = () => void (interrupted = true);
+    process.on('SIGINT', early);
+    let id: string;
+    try {
+      id = await submit(bus, { node: opts.on!, id: opts.id, module, args: [argv0, ...opts.rest], env: opts.env, dirs, checkpointEvery: opts.checkpointEvery, exactlyOnce: opts.exactlyOnce });
+    } finally {
+      process.off('SIGINT', early);
+    }
     if (opts.id === undefined || opts.detach) process.stderr.write(`handover: workload ${id} on ${opts.on}\n`);
+    if (interrupted) await stop(bus, id);
     if (opts.detach) return 0;
     return show(bus, id, dirs);
   });
