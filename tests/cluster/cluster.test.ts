@@ -6,9 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tickerModule } from '../../bench/ticker.js';
-import { CLI, Cluster, waitFor } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CLI, Cluster, waitFor, type Proc } from './harness.js';
+
+// Whole guests run and move in each test, on a 2-core machine shared with the other test files.
+vi.setConfig({ testTimeout: 120_000 });
 
 const fixture = (name: string) => path.resolve('tests/fixtures', `${name}.wasm`);
 
@@ -35,11 +37,10 @@ let cluster: Cluster;
 
 beforeAll(async () => {
   cluster = await Cluster.start();
-  ticker = path.join(cluster.dir, 'ticker.wasm');
-  writeFileSync(ticker, await tickerModule());
+  ticker = await cluster.ticker();
   await cluster.node('edge');
   await cluster.node('cloud');
-});
+}, 120_000);
 
 afterAll(async () => {
   await cluster?.close();
@@ -123,38 +124,33 @@ describe('live handover between nodes', () => {
     lines.forEach((l, t) => expect(l).toMatch(new RegExp(`^tick ${t} \\d+$`)));
   });
 
-  it('the destination killed mid-move: the move fails, the workload runs on at the source, nothing lost', async () => {
-    const victim = await cluster.node('victim');
-    const args = ['25', '64', '64', '400000'];
-    const expected = local(ticker, args);
-    const client = cluster.client(['run', '--on', 'edge', '--id', 'kept', ticker, ...args]);
-    await running('kept');
-    const moving = cluster.cli(['move', 'kept', '--to', 'victim']);
-    await waitFor('victim to receive', () => victim.stderr().includes('kept: receiving'));
-    victim.child.kill('SIGKILL');
-    const r = await moving;
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: move of kept to victim failed, it runs on at edge: .+\n$/);
-    expect(await client.exited).toBe(expected.code);
-    expect(client.stdout()).toBe(expected.stdout);
-  });
-
-  it('the link to the destination cut mid-move: the move fails, the workload runs on at the source, nothing lost', async () => {
-    const island = await cluster.node('island');
-    expect(cluster.netns, 'cutting a link needs network namespaces: run the tests as root with iproute2').toBe(true);
-    const args = ['30', '64', '64', '2000000'];
-    const expected = local(ticker, args);
-    const client = cluster.client(['run', '--on', 'edge', '--id', 'cut', ticker, ...args]);
-    await running('cut');
-    const moving = cluster.cli(['move', 'cut', '--to', 'island']);
-    await waitFor('island to receive', () => island.stderr().includes('cut: receiving'));
-    expect(cluster.cutLink('island')).toBe(true);
-    const r = await moving;
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: move of cut to island failed, it runs on at edge: .+\n$/);
-    expect(await client.exited).toBe(expected.code);
-    expect(client.stdout()).toBe(expected.stdout);
-  });
+  const failures = [
+    { how: 'killed', node: 'victim', fail: (p: Proc) => void p.child.kill('SIGKILL') },
+    {
+      how: 'cut off (its link down)', node: 'island', fail: () => {
+        expect(cluster.netns, 'cutting a link needs network namespaces: run the tests as root with iproute2').toBe(true);
+        expect(cluster.cutLink('island')).toBe(true);
+      },
+    },
+  ];
+  for (const f of failures) {
+    it(`the destination ${f.how} mid-move: the move fails, the workload runs on at the source, nothing lost`, async () => {
+      const dest = await cluster.node(f.node);
+      const id = `kept-${f.node}`;
+      const args = ['30', '64', '64', '1000000'];
+      const expected = local(ticker, args);
+      const client = cluster.client(['run', '--on', 'edge', '--id', id, ticker, ...args]);
+      await running(id);
+      const moving = cluster.cli(['move', id, '--to', f.node]);
+      await waitFor(`${f.node} to receive`, () => dest.stderr().includes(`${id}: receiving`));
+      f.fail(dest);
+      const r = await moving;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^error: move of ${id} to ${f.node} failed, it runs on at edge: .+\\n$`));
+      expect(await client.exited).toBe(expected.code);
+      expect(client.stdout()).toBe(expected.stdout);
+    });
+  }
 
   it('limits: a node over --max-workloads, --max-memory or --max-fuel refuses with one line, and nothing changes', async () => {
     await cluster.node('tiny', '--max-workloads', '1', '--max-memory', '8');

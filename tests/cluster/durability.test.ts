@@ -6,12 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Objm } from '@nats-io/obj';
-import { tickerModule } from '../../bench/ticker.js';
 import { decode, encode, seal } from '../../host-intrinsics/cluster/bus.js';
 import { CLI, Cluster, waitFor, type Proc } from './harness.js';
+
+// Whole guests run and move in each test, on a 2-core machine shared with the other test files.
+vi.setConfig({ testTimeout: 120_000 });
 
 function local(module: string, args: string[]): { code: number | null; stdout: string } {
   const r = spawnSync(process.execPath, [CLI, 'run', module, ...args], { encoding: 'latin1' });
@@ -34,10 +36,9 @@ describe('node failures', () => {
   let heir: Proc;
   beforeAll(async () => {
     cluster = await Cluster.start();
-    ticker = path.join(cluster.dir, 'ticker.wasm');
-    writeFileSync(ticker, await tickerModule());
+    ticker = await cluster.ticker();
     heir = await cluster.node('heir1');
-  });
+  }, 120_000);
   afterAll(async () => {
     await cluster?.close();
   });
@@ -105,14 +106,13 @@ describe('a NATS server restarted mid-run', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await Cluster.start();
-  });
+  }, 120_000);
   afterAll(async () => {
     await cluster?.close();
   });
 
   it('nodes and the client reconnect, and the workload finishes with all its output', async () => {
-    const module = path.join(cluster.dir, 'ticker.wasm');
-    writeFileSync(module, await tickerModule());
+    const module = await cluster.ticker();
     const node = await cluster.node('steady');
     const args = ['40', '1', '16', '2000000'];
     const expected = local(module, args);
@@ -133,13 +133,12 @@ describe('a closed cluster', () => {
   let guarded: Proc;
   beforeAll(async () => {
     cluster = await Cluster.start({ auth: { user: 'handover', pass: 's3cret-pass' } });
-    ticker = path.join(cluster.dir, 'ticker.wasm');
-    writeFileSync(ticker, await tickerModule());
+    ticker = await cluster.ticker();
     key = path.join(cluster.dir, 'cluster.key');
     writeFileSync(key, randomBytes(32));
     guarded = await cluster.node('guarded', '--key', key);
     await cluster.node('warden', '--key', key);
-  });
+  }, 120_000);
   afterAll(async () => {
     await cluster?.close();
   });

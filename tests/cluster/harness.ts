@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { tickerModule } from '../../bench/ticker.js';
 
 export const CLI = path.resolve('build/js/host-intrinsics/cli/main.js');
 
@@ -109,6 +110,13 @@ export class Cluster {
     await this.server?.exited;
   }
 
+  /** The ticker guest (bench/ticker.ts), written into the cluster's directory; its path. */
+  async ticker(): Promise<string> {
+    const file = path.join(this.dir, 'ticker.wasm');
+    writeFileSync(file, await tickerModule());
+    return file;
+  }
+
   /** The server's URL as seen from loopback. */
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -155,7 +163,8 @@ export class Cluster {
     const argv = prefix.length > 0 ? [...prefix.slice(1), process.execPath, ...args] : args;
     const p = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.procs.push(p);
-    await until(`node ${name} to join`, () => p.stderr().includes('joined') || p.child.exitCode !== null);
+    // A loaded 2-core machine (other test files run beside these) can take many seconds to start one.
+    await until(`node ${name} to join`, () => p.stderr().includes('joined') || p.child.exitCode !== null, 60_000);
     if (!p.stderr().includes('joined')) throw new Error(`node ${name} did not start: ${p.stderr()}`);
     return p;
   }
