@@ -41,11 +41,6 @@ const RATES: Rate[] = [
   { name: 'heavy', writes: 1_300_000, spin: 100_000 },
 ];
 
-/** The VM's slice budget (guest-vm/abi/engine.ts DEFAULT_SLICE): taken branches and calls. */
-const BUDGET = 1 << 20;
-/** Budget units per tick: a spin iteration takes one, a write three. */
-const units = (r: Rate) => r.spin + 3 * r.writes;
-
 const MODES = ['pre-copy', 'stop-and-copy'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -274,24 +269,23 @@ function report(cases: Case[], o: {
   const server = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout.trim();
   L.push(`Setup: ${server || 'nats-server'} with JetStream and two \`handover node\` processes, edge and cloud (tests/cluster/harness.ts${o.netns ? ', each node in its own network namespace, reaching the server over a veth pair' : ', all on loopback'}); this process starts each guest on edge with the client API (\`submit\`, as \`run --on edge --id X --detach\` does), follows its output, and moves it to cloud with \`move\` (as \`handover move X --to cloud [--stop-and-copy]\`). One guest at a time in the cluster. Each case ${o.repeats} times, the pre-copy guest and its stop-and-copy twin back to back (order swapped every repeat); medians, in parentheses min–max. After two discarded warm-up moves.`, '');
   L.push('Guest: tests/fixtures/ticker.wat, `ticker TICKS MIB WRITES SPIN` — touches every 4 KiB block of MIB MiB, then per tick writes WRITES 4-byte words at random blocks and spins SPIN iterations reading memory. The write rate is measured, per guest, from its output before the move: ticks/s over a ' + `${o.windowMs} ms window × WRITES; "≤ MiB/s dirtied" is that × 4 KiB (each write dirties at most one block). MiB touched: non-zero 4 KiB blocks of the same guest run in a local VM past its touch loop.`, '');
-  L.push('Measured (by the nodes, host-intrinsics/cluster/node.ts): **total** from the move request reaching the source to the destination\'s reply to the final round; **downtime** from the end of the guest\'s last slice on the source to the moment the destination has committed ownership and schedules its first slice, both on `performance.timeOrigin + performance.now()` (one machine, one clock); **MiB sent** = page messages + the snapshot without memory. Stopped part: the source\'s log — the size of the round sent with the guest stopped, the time from its last slice until that round was sent (the final scan of memory + sending), and the final step (snapshot, destination restores and commits).', '');
+  L.push('Measured (by the nodes, host-intrinsics/cluster/node.ts): **total** from the move request reaching the source to the destination\'s reply to the final round; **downtime** from the end of the guest\'s last slice on the source to the moment the destination has committed ownership and starts its first slice, both on `performance.timeOrigin + performance.now()` (one machine, one clock); **MiB sent** = page messages + the snapshot without memory. Stopped part: the source\'s log — the size of the round sent with the guest stopped, the time from its last slice until that round was sent (the final scan of memory + sending), and the final step (snapshot, destination restores and commits).', '');
 
   L.push(`Link: NATS alone carried ${o.link.map((v) => f0(v)).join(' MiB/s at the start and ')} MiB/s at the end of the run (${(MAX_PIECE >> 10)} KiB requests, four in flight, from this process to a responder process on loopback; median of three 64 MiB transfers) — against that, a stop-and-copy's MiB sent / downtime shows what the node code adds.`, '');
-  L.push(`Slices: a node runs its guest in slices meant to last 10 ms (workload.ts), but the VM returns to the node only after ${BUDGET.toLocaleString('en')} taken branches and calls in one go (its default budget), a count that starts again after every host call. So the source's event loop — and with it the sending of pre-copy rounds, four page messages per turn — waits for the guest that long. Column "slice": ${BUDGET.toLocaleString('en')} / (budget units per tick × ticks/s), units = SPIN + 3 × WRITES (a spin iteration takes one, a write a branch and two calls).`, '');
-  L.push('| size | write set (WRITES / SPIN) | writes/s (≤ MiB/s dirtied) | slice ≈ ms | mode | rounds | MiB sent / MiB touched | total ms | downtime ms | stopped part: last round KiB, scan + send ms, final ms |');
-  L.push('|---:|---|---:|---:|---|---:|---:|---:|---:|---|');
+  L.push('Slices: a node runs its guest in slices of about 10 ms (workload.ts: the VM looks at the clock every 16,384 taken branches and calls, and at host calls); the source sends its pre-copy rounds between slices, eight page messages in flight.', '');
+  L.push('| size | write set (WRITES / SPIN) | writes/s (≤ MiB/s dirtied) | mode | rounds | MiB sent / MiB touched | total ms | downtime ms | stopped part: last round KiB, scan + send ms, final ms |');
+  L.push('|---:|---|---:|---|---:|---:|---:|---:|---|');
   for (const c of cases) {
     const s = c.samples;
     if (s.length === 0) continue;
     const touchedMiB = o.touched.get(c.mib)! / MiB;
     const w = med(s.map((x) => x.writesPerS));
-    const slice = (BUDGET * 1000) / (units(c.rate) * med(s.map((x) => x.ticksPerS)));
     const sent = med(s.map((x) => x.bytes)) / MiB;
     const part = (k: 'lastKiB' | 'stoppedSendMs' | 'finalMs') => {
       const v = s.map((x) => x[k]).filter((x): x is number => x !== undefined);
       return v.length ? (k === 'lastKiB' ? whole(med(v)) : f1(med(v))) : '–';
     };
-    L.push(`| ${c.mib} MiB | ${c.rate.name} (${c.rate.writes} / ${c.rate.spin.toLocaleString('en')}) | ${rateText(w)} (≤ ${((w * BLOCK) / MiB).toFixed(w * BLOCK < 10 * MiB ? 1 : 0)}) | ${f0(slice)} | ${c.mode} | ${whole(med(s.map((x) => x.rounds)))}${range(s.map((x) => x.rounds)).replace(/\.0\b/g, '')} | ${sent.toFixed(1)} / ${touchedMiB.toFixed(1)} = ${(sent / touchedMiB).toFixed(2)} | ${f1(med(s.map((x) => x.totalMs)))}${range(s.map((x) => x.totalMs))} | **${f1(med(s.map((x) => x.downtimeMs)))}**${range(s.map((x) => x.downtimeMs))} | ${part('lastKiB')}, ${part('stoppedSendMs')}, ${part('finalMs')} |`);
+    L.push(`| ${c.mib} MiB | ${c.rate.name} (${c.rate.writes} / ${c.rate.spin.toLocaleString('en')}) | ${rateText(w)} (≤ ${((w * BLOCK) / MiB).toFixed(w * BLOCK < 10 * MiB ? 1 : 0)}) | ${c.mode} | ${whole(med(s.map((x) => x.rounds)))}${range(s.map((x) => x.rounds)).replace(/\.0\b/g, '')} | ${sent.toFixed(1)} / ${touchedMiB.toFixed(1)} = ${(sent / touchedMiB).toFixed(2)} | ${f1(med(s.map((x) => x.totalMs)))}${range(s.map((x) => x.totalMs))} | **${f1(med(s.map((x) => x.downtimeMs)))}**${range(s.map((x) => x.downtimeMs))} | ${part('lastKiB')}, ${part('stoppedSendMs')}, ${part('finalMs')} |`);
   }
   L.push('', `![downtime and total time against size, pre-copy and stop-and-copy](${o.chartFile})`, '');
 

@@ -78,7 +78,7 @@ class Outlet {
 
   readonly frame = (s: 1 | 2, o: number, bytes: Uint8Array) => {
     if (this.hold) this.pending.push({ s, o, bytes });
-    else this.send(f2m(s, o), { s, o }, bytes);
+    else this.send(frameKey(s, o), { s, o }, bytes);
   };
 
   private send(key: string, meta: object, body?: Uint8Array): void {
@@ -108,7 +108,7 @@ class Outlet {
   release(written?: [number, number]): void {
     const keep: Frame[] = [];
     for (const f of this.pending) {
-      if (!written || f.o + f.bytes.length <= written[f.s - 1]) this.send(f2m(f.s, f.o), { s: f.s, o: f.o }, f.bytes);
+      if (!written || f.o + f.bytes.length <= written[f.s - 1]) this.send(frameKey(f.s, f.o), { s: f.s, o: f.o }, f.bytes);
       else keep.push(f);
     }
     this.pending = keep;
@@ -131,7 +131,7 @@ class Outlet {
   }
 }
 
-const f2m = (s: 1 | 2, o: number) => `${s}.${o}`;
+const frameKey = (s: 1 | 2, o: number) => `${s}.${o}`;
 /** Output messages published at once, each until acknowledged. */
 const OUTPUT_WINDOW = 64;
 
