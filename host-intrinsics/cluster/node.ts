@@ -46,6 +46,11 @@ const PIECE_TIMEOUT_MS = 5000;
 const INCOMING_IDLE_MS = 60_000;
 /** After joining or reconnecting, how long a node waits before it takes the workloads of nodes that look gone. */
 const RESCUE_GRACE_MS = NODE_GONE_MS;
+/**
+ * A node runs its guests only while its last advert went out less than this long ago: well
+ * before others count it gone (NODE_GONE_MS) and take its workloads, it has stopped them.
+ */
+const LEASE_MS = NODE_GONE_MS / 2;
 
 export interface MoveStats {
   rounds: number;
@@ -176,6 +181,9 @@ export class ClusterNode {
   private closing = false;
   private rescuing = false;
   private rescueAfter = Date.now() + RESCUE_GRACE_MS;
+  /** When the last advert was stored: the node's lease on its workloads. */
+  private advertised = Date.now();
+  private fenced = false;
 
   readonly engine = ENGINE;
 
@@ -197,6 +205,7 @@ export class ClusterNode {
     })();
     await node.advertise();
     node.heartbeat = setInterval(() => {
+      node.checkLease();
       void node.advertise().catch(() => {});
       void node.rescue().catch((e) => node.log(`taking over workloads: ${(e as Error).message}`));
     }, 1000);
@@ -239,7 +248,21 @@ export class ClusterNode {
   }
 
   private async advertise(): Promise<void> {
-    await this.bus.nodes.put(this.options.name, json(this.advert()));
+    const at = Date.now();
+    await this.bus.nodes.put(this.options.name, json({ ...this.advert(), at }));
+    this.advertised = Math.max(this.advertised, at);
+    this.checkLease();
+  }
+
+  private get leased(): boolean {
+    return Date.now() - this.advertised < LEASE_MS;
+  }
+
+  private checkLease(): void {
+    if (this.leased === !this.fenced) return;
+    this.fenced = !this.leased;
+    if (this.fenced) this.log(`no heartbeat stored for ${((Date.now() - this.advertised) / 1000).toFixed(1)} s: its workloads wait until one is`);
+    else this.log('heartbeat stored again: its workloads run on');
   }
 
   private usedBytes(): number {
@@ -371,6 +394,7 @@ export class ClusterNode {
   private launch(r: Running): void {
     const { w } = r;
     w.limits = { fuel: this.options.maxFuel, fuelOwner: `node ${this.options.name}` };
+    w.mayRun = () => this.leased;
     this.running.set(w.id, r);
     if (r.policy.every > 0) {
       r.timer = setInterval(() => void this.checkpoint(r).catch((e) => this.log(`${w.id}: checkpoint failed: ${(e as Error).message}`)), r.policy.every * 1000);

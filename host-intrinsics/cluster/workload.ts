@@ -50,6 +50,8 @@ export class Workload {
   private ended: End | null = null;
   /** Set by the node: the fuel limit and whose it is. */
   limits: Limits = {};
+  /** Set by the node: false while the guest must not run (the node's lease on it lapsed). */
+  mayRun: () => boolean = () => true;
   private held: { release: () => void; released: Promise<void> } | null = null;
 
   private constructor(
@@ -179,6 +181,10 @@ export class Workload {
     while (!this.ended) {
       if (this.held) {
         await this.held.released;
+        continue;
+      }
+      if (!this.mayRun()) {
+        await new Promise((r) => setTimeout(r, 50));
         continue;
       }
       let end = this.slice();

@@ -74,6 +74,25 @@ describe('node failures', () => {
     expect(cut).toBeDefined();
   });
 
+  it('a node cut off from the cluster stops its guest before another takes it over, and stands down when it is back', async () => {
+    expect(cluster.netns, 'cutting a link needs network namespaces: run the tests as root with iproute2').toBe(true);
+    const expected = local(ticker, args);
+    const cut = await cluster.node('cutoff');
+    const client = cluster.client(['run', '--on', 'cutoff', '--id', 'fenced', '--checkpoint-every', '0.5', '--exactly-once', ticker, ...args]);
+    await started(client, 3);
+    await checkpointed(cluster, 'fenced');
+    expect(cluster.cutLink('cutoff')).toBe(true);
+    await waitFor('the cut node to hold its guest', () => /cutoff: no heartbeat stored for [\d.]+ s: its workloads wait/.test(cut.stderr()));
+    await waitFor('heir1 to take it over', () => /handover: fenced resumed on heir1/.test(client.stderr()));
+    expect(cluster.restoreLink('cutoff')).toBe(true);
+    expect(await client.exited).toBe(expected.code);
+    expect(client.stdout()).toBe(expected.stdout);
+    await waitFor('the cut node to stand down', () => cut.stderr().includes('fenced: stopped here, another node took it over'));
+    // Out of the way of the tests below, which count the nodes.
+    cut.child.kill('SIGKILL');
+    await cut.exited;
+  });
+
   it('kill -9 without checkpoints: the workload is reported lost, with one line', async () => {
     const doomed = await cluster.node('doomed3');
     const client = cluster.client(['run', '--on', 'doomed3', '--id', 'gone', ticker, ...args]);

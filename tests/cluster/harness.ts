@@ -150,9 +150,18 @@ export class Cluster {
 
   /** Takes a node's link down (netns only): its NATS connection is cut, the process lives on. */
   cutLink(name: string): boolean {
+    return this.setLink(name, 'down');
+  }
+
+  /** Brings a cut link back up. */
+  restoreLink(name: string): boolean {
+    return this.setLink(name, 'up');
+  }
+
+  private setLink(name: string, state: 'up' | 'down'): boolean {
     const link = this.links.get(name);
     if (!link) return false;
-    return spawnSync('ip', ['link', 'set', link, 'down']).status === 0;
+    return spawnSync('ip', ['link', 'set', link, state]).status === 0;
   }
 
   /** Starts `handover node --name <name>` and waits until it has joined. */
