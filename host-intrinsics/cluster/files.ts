@@ -131,13 +131,18 @@ export function unpackDirs(bytes: Uint8Array, roots: readonly string[], maxBytes
   }
 }
 
-/** Removes what the archive does not hold as the same kind: links and other files always. */
+/**
+ * Removes what the archive does not hold as the same kind. Links and other special files are
+ * never archived, so one the archive does not name is left alone; one standing where the archive
+ * puts a file or directory goes.
+ */
 function prune(dir: string, rel: string, kinds: Map<string, 0 | 1>): void {
   for (const name of readdirSync(dir)) {
     const sub = rel === '' ? name : `${rel}/${name}`;
     const full = path.join(dir, name);
     const st = lstatSync(full);
     const kind = kinds.get(sub);
+    if (kind === undefined && !st.isFile() && !st.isDirectory()) continue;
     const same = (kind === 0 && st.isDirectory()) || (kind === 1 && st.isFile());
     if (!same) rmSync(full, { recursive: true, force: true });
     else if (kind === 0) prune(full, sub, kinds);
