@@ -132,11 +132,6 @@ export class Workload {
     return w;
   }
 
-  /** The guest names of its preopens, in order. */
-  get preopens(): string[] {
-    return this.wasi.state.preopens.map((p) => p.guestPath);
-  }
-
   /** The guest's memory now (valid until the guest runs again). */
   memory(): Uint8Array {
     return this.vm.guestMemory(this.memoryAddr);
