@@ -118,7 +118,7 @@ async function nodeCommand(o: Extract<ClusterCommand, { command: 'node' }>['opti
   try {
     node = await ClusterNode.join({
       name: o.name, url: o.cluster.nats, creds: o.cluster.creds, maxWorkloads: o.maxWorkloads, maxMemoryMiB: o.maxMemoryMiB, log,
-      key: o.key === undefined ? undefined : readKey(o.key), maxFilesMiB: o.maxFilesMiB, maxFuel: o.maxFuel, workDir: o.workDir,
+      key: o.key === undefined ? undefined : readKey(o.key), maxFilesMiB: o.maxFilesMiB, maxFuel: o.maxFuel, workDir: o.workDir, dirs: preopens(o.dirs),
       onReconnect: () => log('reconnected to NATS'),
     });
   } catch (e) {

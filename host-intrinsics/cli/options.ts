@@ -316,6 +316,8 @@ export interface NodeCommandOptions {
   maxFilesMiB: number;
   maxFuel?: bigint;
   workDir?: string;
+  /** Directories of the node, preopened for every workload it runs. */
+  dirs: { host: string; guest: string }[];
 }
 
 /** The cluster commands' command lines: `node`, `move`, `ps`, `nodes`, `attach`. */
@@ -326,7 +328,7 @@ export type ClusterCommand =
   | { command: 'ps' | 'nodes'; cluster: ClusterOptions };
 
 const CLUSTER_OPTIONS: Record<ClusterCommand['command'], string[]> = {
-  node: ['--name', '--max-workloads', '--max-memory', '--max-files', '--max-fuel', '--work-dir', '--key'],
+  node: ['--name', '--max-workloads', '--max-memory', '--max-files', '--max-fuel', '--work-dir', '--key', '--dir'],
   move: ['--to', '--stop-and-copy'],
   attach: [],
   ps: [],
@@ -339,6 +341,7 @@ const FLAGS = ['--stop-and-copy'];
 export function parseClusterArgs(command: ClusterCommand['command'], argv: readonly string[]): ClusterCommand | 'help' {
   const cluster: ClusterOptions = {};
   const values: Record<string, string> = {};
+  const dirs: { host: string; guest: string }[] = [];
   const positional: string[] = [];
   for (let i = 0; i < argv.length;) {
     const arg = argv[i++];
@@ -349,7 +352,6 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     }
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (name === '--dir' && command === 'node') throw new UsageError('--dir does not go with node: a workload brings its directories (run --on … --dir)');
     if (name !== '--nats' && name !== '--creds' && !CLUSTER_OPTIONS[command].includes(name)) throw new UsageError(`unknown option ${name} for ${command}`);
     if (FLAGS.includes(name)) {
       if (eq >= 0) throw new UsageError(`${name} takes no value`);
@@ -363,6 +365,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     nonEmpty(name, v);
     if (name === '--nats') cluster.nats = v;
     else if (name === '--creds') cluster.creds = v;
+    else if (name === '--dir') dirs.push(dirMapping(v));
     else values[name] = v;
   }
   const count = (name: string, fallback: number) => {
@@ -378,7 +381,7 @@ export function parseClusterArgs(command: ClusterCommand['command'], argv: reado
     case 'node':
       ids(0, '');
       if (values['--name'] === undefined) throw new UsageError('node needs --name <name>');
-      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), maxFilesMiB: count('--max-files', 64), maxFuel: values['--max-fuel'] === undefined ? undefined : (count('--max-fuel', 0), BigInt(values['--max-fuel'])), workDir: values['--work-dir'], key: values['--key'] } };
+      return { command, options: { name: values['--name'], cluster, maxWorkloads: count('--max-workloads', 16), maxMemoryMiB: count('--max-memory', 4096), maxFilesMiB: count('--max-files', 64), maxFuel: values['--max-fuel'] === undefined ? undefined : (count('--max-fuel', 0), BigInt(values['--max-fuel'])), workDir: values['--work-dir'], key: values['--key'], dirs } };
     case 'move':
       ids(1, 'one workload id');
       if (values['--to'] === undefined) throw new UsageError('move needs --to <node>');

@@ -19,7 +19,7 @@ Usage:
   handover run [options] <module.wasm> --suspend-after <n> --snapshot <file> [guest args…]
   handover resume <file> [--host <host>] [--dir <host>::<guest>]… [--suspend-after <n> --snapshot <file2>] [--verbose]
   handover inspect <file>
-  handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--work-dir <dir>]
+  handover node --name <name> [--nats <url>] [--creds <file>] [--key <file>] [--dir <host>::<guest>]… [--work-dir <dir>]
                 [--max-workloads <n>] [--max-memory <MiB>] [--max-files <MiB>] [--max-fuel <n>]
   handover run --on <node> [--id <name>] [--detach] [--checkpoint-every <s> [--exactly-once]] [--env N=v]
                [--dir <host>::<guest>]… [--nats <url>] [--creds <file>] <module.wasm> [args…]
@@ -54,7 +54,9 @@ Commands:
             ends a workload with a trap once it has executed <n> instructions in all (checked
             between its 10 ms slices), and refuses one that arrives past them. It keeps the
             workloads' directories under --work-dir (default: handover-node-<name> in the system's
-            temp directory).
+            temp directory). --dir <host>::<guest> preopens a directory of the node's own for every
+            workload it runs; it stays on the node, and a workload that has it preopened moves
+            only to nodes with a --dir of the same guest name.
             --key <file> is the cluster key (16 bytes or more, the same file on every node): the
             pages, snapshots and checkpoints of a move are sealed with it (HMAC-SHA256), and a
             move message or checkpoint without a good seal is refused.

@@ -31,6 +31,8 @@ export interface NodeOptions extends BusOptions {
   maxFilesMiB?: number;
   /** Where the node keeps its workloads' directories (default: a directory under the system's temp). */
   workDir?: string;
+  /** Directories of this node preopened for every workload: guest name → host directory. */
+  dirs?: Record<string, string>;
   /** The cluster key (bus.ts readKey): moves and checkpoints are sealed with it. */
   key?: Uint8Array;
   log?: (line: string) => void;
@@ -290,6 +292,24 @@ export class ClusterNode {
     return this.options.maxFilesMiB ?? DEFAULT_MAX_FILES_MIB;
   }
 
+  /** This node's directories for preopens `guests` (node --dir), by guest name; one it lacks is refused. */
+  private nodeDirs(id: string, guests: readonly string[]): string[] {
+    return guests.map((g) => {
+      const host = this.options.dirs?.[g];
+      if (host === undefined) throw new ClusterError(`node ${this.options.name} has no --dir for ${g}, which workload ${id} has preopened`);
+      return host;
+    });
+  }
+
+  /** Where a restored workload's preopens are here: its own directories unpacked, then this node's. */
+  private placeFor(id: string, carried: Carried, archive: Uint8Array): { home: string; dirs: string[]; preopens: string[] } {
+    const all = Array.isArray(carried?.wasi?.preopens) ? carried.wasi.preopens.map((p) => String(p?.guestPath)) : [];
+    const own = Math.min(all.length, Number.isSafeInteger(carried.ownDirs) ? carried.ownDirs! : all.length);
+    const shared = this.nodeDirs(id, all.slice(own));
+    const place = this.homeFor(id, own, archive);
+    return { ...place, preopens: [...place.dirs, ...shared] };
+  }
+
   /** A fresh home for workload `id`'s directories, and `archive` unpacked into `n` of them. */
   private homeFor(id: string, n: number, archive?: Uint8Array): { home: string; dirs: string[] } {
     const home = path.join(this.options.workDir ?? path.join(tmpdir(), `handover-node-${this.options.name}`), `${id}-${nuid.next()}`);
@@ -306,6 +326,12 @@ export class ClusterNode {
 
   private files(r: Running): Uint8Array {
     return packDirs(r.dirs, this.maxFilesMiB * 1048576, `the directories of ${r.w.id}`);
+  }
+
+  private capture(r: Running): ReturnType<Workload['capture']> {
+    const c = r.w.capture();
+    c.carried.ownDirs = r.dirs.length;
+    return c;
   }
 
   /** Gives up what the node kept for `r` (it ended or went elsewhere). */
@@ -358,11 +384,14 @@ export class ClusterNode {
     if (guests.length > 0 && !archive) throw new ClusterError(`the directories of ${id} were not uploaded`);
     void this.bus.files.delete(`${id}.module`).catch(() => {});
     void this.bus.files.delete(`${id}.in`).catch(() => {});
+    const clash = guests.find((g) => this.options.dirs?.[g] !== undefined);
+    if (clash) throw new ClusterError(`node ${this.options.name} preopens ${clash} itself (node --dir); give the workload's directory another guest name`);
     const { home, dirs } = this.homeFor(id, guests.length, archive ?? undefined);
     const out = new Outlet(this.bus, id, 0, policy.exactlyOnce);
     let w: Workload;
     try {
-      w = Workload.start(id, module, args, env, Object.fromEntries(guests.map((g, i) => [g, dirs[i]])), out.frame, this.limits());
+      const preopens = { ...Object.fromEntries(guests.map((g, i) => [g, dirs[i]])), ...this.options.dirs };
+      w = Workload.start(id, module, args, env, preopens, out.frame, this.limits());
     } catch (e) {
       rmSync(home, { recursive: true, force: true });
       throw e;
@@ -438,7 +467,7 @@ export class ClusterNode {
     if (r.gone || r.w.end || (r.moving && !final)) return Promise.resolve();
     const { w } = r;
     // Synchronous: the guest is between slices, so what is captured is one instant of it.
-    const { snapshot, carried } = w.capture();
+    const { snapshot, carried } = this.capture(r);
     r.chain ??= new Chain(r.lastGen);
     const obj = r.chain.next(w.memory(), snapshot, carried, this.files(r));
     r.lastGen = obj.gen;
@@ -513,14 +542,14 @@ export class ClusterNode {
     const rev = await this.bus.workloads.update(id, json(claimed), revision);
     const out = new Outlet(this.bus, id, epoch, policy.exactlyOnce);
     let w: Workload;
-    let place: { home: string; dirs: string[] };
+    let place: { home: string; dirs: string[]; preopens: string[] };
     try {
       const saved = await this.store.load(id, ref, this.options.maxMemoryMiB * 1048576);
-      place = this.homeFor(id, preopenCount(saved.carried), saved.files);
+      place = this.placeFor(id, saved.carried, saved.files);
       try {
         const staged = Staging.create(saved.module, this.limits());
         staged.fill(saved.image);
-        w = Workload.restore(id, staged, saved.snapshot, saved.carried, place.dirs, out.frame);
+        w = Workload.restore(id, staged, saved.snapshot, saved.carried, place.preopens, out.frame);
       } catch (e) {
         rmSync(place.home, { recursive: true, force: true });
         throw e;
@@ -532,7 +561,7 @@ export class ClusterNode {
       this.log(`${id}: ${end.message}`);
       return;
     }
-    const r: Running = { w, out, ...place, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
+    const r: Running = { w, out, home: place.home, dirs: place.dirs, policy, revision: rev, moving: false, gone: false, checkpoint: ref, lastGen: ref.gen, busy: null };
     out.note('resumed', { resumed: { node: this.options.name, from: owner.node, at: ref.at, written: ref.written, final: ref.final === true } });
     this.launch(r);
     this.log(`${id}: taken over from ${owner.node}, resumed from its checkpoint of ${new Date(ref.at).toISOString()}`);
@@ -565,7 +594,8 @@ export class ClusterNode {
     let rounds = 0;
     try {
       const { w } = r;
-      await dest({ op: 'begin', id, memory: w.memory().length, instructions: w.instructions.toString() });
+      const shared = w.preopens.slice(r.dirs.length);
+      await dest({ op: 'begin', id, memory: w.memory().length, instructions: w.instructions.toString(), shared });
       await sendBlob(dest, 'module', w.module);
       const shadow = new Shadow();
       let previous = Infinity;
@@ -595,7 +625,7 @@ export class ClusterNode {
         bytes += files.length;
         await sendBlob(dest, 'files', files);
         const tSent = wallNow();
-        const { snapshot, carried } = w.capture();
+        const { snapshot, carried } = this.capture(r);
         bytes += snapshot.length;
         await this.bus.nc.flush();
         const keep = { policy: r.policy, epoch: r.out.epoch, checkpoint: r.checkpoint, lastGen: r.lastGen, pending: r.out.carry() };
@@ -644,6 +674,7 @@ export class ClusterNode {
       if (why) throw new ClusterError(why);
       const done = typeof meta.instructions === 'string' && /^\d+$/.test(meta.instructions) ? BigInt(meta.instructions) : 0n;
       if (this.options.maxFuel !== undefined && done >= this.options.maxFuel) throw new ClusterError(`workload ${id} has executed ${done} instructions, node ${this.options.name}'s --max-fuel is ${this.options.maxFuel}`);
+      if (meta.shared !== undefined) this.nodeDirs(id, strings(meta.shared, 'shared directories'));
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
       this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer });
       this.log(`${id}: receiving`);
@@ -678,17 +709,17 @@ export class ClusterNode {
         const policy: Policy = { every: Math.max(0, Number(keep.policy?.every) || 0), exactlyOnce: keep.policy?.exactlyOnce === true };
         const out = new Outlet(this.bus, inc.id, Number(keep.epoch) || 0, policy.exactlyOnce);
         out.pending = Outlet.carried(keep.pending);
-        const place = this.homeFor(inc.id, preopenCount(carried), Buffer.concat(inc.blobs.files));
+        const place = this.placeFor(inc.id, carried, Buffer.concat(inc.blobs.files));
         let w: Workload;
         try {
           if (!inc.staged) throw new ClusterError('the final round came before the module');
-          w = Workload.restore(inc.id, inc.staged, body, carried, place.dirs, out.frame);
+          w = Workload.restore(inc.id, inc.staged, body, carried, place.preopens, out.frame);
         } catch (e) {
           rmSync(place.home, { recursive: true, force: true });
           throw e;
         }
         const r: Running = {
-          w, out, ...place, policy, revision: 0, moving: false, gone: false, busy: null,
+          w, out, home: place.home, dirs: place.dirs, policy, revision: 0, moving: false, gone: false, busy: null,
           checkpoint: keep.checkpoint && typeof keep.checkpoint === 'object' ? keep.checkpoint : undefined,
           lastGen: Math.max(Number(keep.lastGen) || 0, keep.checkpoint?.gen ?? 0),
         };
@@ -755,10 +786,6 @@ async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unkno
   for (let at = 0; at < bytes.length || at === 0; at += MAX_PIECE) {
     await dest({ op: 'blob', what, last: at + MAX_PIECE >= bytes.length }, bytes.subarray(at, at + MAX_PIECE));
   }
-}
-
-function preopenCount(carried: Carried): number {
-  return Array.isArray(carried?.wasi?.preopens) ? carried.wasi.preopens.length : 0;
 }
 
 function str(v: unknown, what: string): string {

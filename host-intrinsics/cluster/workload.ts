@@ -32,6 +32,11 @@ export interface Carried {
   /** Bytes written so far to stdout and stderr. */
   written: [number, number];
   since: number;
+  /**
+   * How many of its preopens (the first ones) are its own directories, which travel with it; the
+   * rest are directories of the node it runs on (node --dir), found by guest name wherever it goes.
+   */
+  ownDirs?: number;
 }
 
 export interface Limits {
@@ -130,6 +135,11 @@ export class Workload {
     const w = new Workload(id, staged.module, carried.since, vm, wasi, restored.id, memory, written, -1);
     w.started = true;
     return w;
+  }
+
+  /** The guest names of its preopens, in order. */
+  get preopens(): string[] {
+    return this.wasi.state.preopens.map((p) => p.guestPath);
   }
 
   /** The guest's memory now (valid until the guest runs again). */

@@ -220,6 +220,35 @@ describe('live handover between nodes', () => {
     expect(tree(there)).toEqual({ 'keep.txt': 'kept\n' });
   });
 
+  it('node --dir: a directory of the node, preopened for its workloads, stays there; a move goes only to a node that has one of that name', async () => {
+    const data = (name: string) => {
+      const d = path.join(cluster.dir, name);
+      mkdirSync(d);
+      return d;
+    };
+    const here = data('data-local');
+    const a = data('data-a');
+    const b = data('data-b');
+    await cluster.node('store-a', '--dir', `${a}::/data`);
+    await cluster.node('store-b', '--dir', `${b}::/data`);
+    const args = ['/data', '30000'];
+    const r = spawnSync(process.execPath, [CLI, 'run', '--dir', `${here}::/data`, fixture('fileio'), ...args], { encoding: 'latin1' });
+    const client = cluster.client(['run', '--on', 'store-a', '--id', 'shared', fixture('fileio'), ...args]);
+    await running('shared');
+    const refused = await cluster.cli(['move', 'shared', '--to', 'cloud']);
+    expect(refused).toMatchObject({ code: 1, stderr: 'error: move of shared to cloud failed, it runs on at store-a: node cloud has no --dir for /data, which workload shared has preopened\n' });
+    // fileio works in /data/fio while it runs: in the node's own directory, which does not travel.
+    expect(readdirSync(a)).toEqual(['fio']);
+    expect(readdirSync(b)).toEqual([]);
+    expect(await client.exited).toBe(r.status);
+    expect(client.stdout()).toBe(r.stdout);
+    const idle = cluster.client(['run', '--on', 'store-a', '--id', 'reader', ticker, '200', '1', '16', '2000000']);
+    await running('reader');
+    await moveOk('reader', 'store-b');
+    idle.child.kill('SIGINT');
+    expect(await idle.exited).toBe(130);
+  });
+
   it('--dir over a node\'s --max-files is refused before anything runs', async () => {
     await cluster.node('narrow', '--max-files', '1');
     const d = path.join(cluster.dir, 'big-dir');
