@@ -20,7 +20,6 @@ export * from './engine.js';
 
 // With a deadline or shouldSuspend and no setSlice, the host still has to see slices go by.
 const CHECK_SLICE = 1 << 20;
-const NO_ADDR = 0xffffffff;
 
 export class ComponentEngine implements Engine {
   /** A fresh store: a new instance of the component. */
@@ -126,7 +125,7 @@ export class ComponentEngine implements Engine {
 
   exportAddr(instance: number, kind: ExternKind, index: number): number {
     const inst = this.instance(instance);
-    return this.enter(() => inst.handle.address(kind, index)) ?? NO_ADDR;
+    return this.enter(() => inst.handle.address(kind, index)) ?? -1;
   }
 
   funcType(funcaddr: number): FuncType {

@@ -101,7 +101,7 @@ export interface Engine {
   instantiate(moduleId: number, importAddrs: readonly number[], options?: InvokeOptions): { ok: true; id: number } | VmError;
   /** The instance's exports by name, with their types and store addresses. */
   exports(instance: number): Map<string, Extern>;
-  /** Store address of the instance's function/table/memory/global `index`; 0xffffffff past the end. */
+  /** Store address of the instance's function/table/memory/global `index`; -1 past the end. */
   exportAddr(instance: number, kind: ExternKind, index: number): number;
   funcType(funcaddr: number): FuncType;
   /**

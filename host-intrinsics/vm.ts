@@ -348,20 +348,25 @@ export class Vm implements Engine {
     return old;
   }
 
-  /** The VM keeps no global types on the host side: the caller says what `addr` holds. */
+  /**
+   * The VM keeps no global types on the host side: the caller says what `addr` holds. A bad
+   * address throws an AbiError with the VM's reason (io cell 0 would hold some earlier value).
+   */
   globalRead(addr: number, type: ValType): Value {
     checkCellTypes([type], `global ${addr}`);
-    return this.guarded(() => {
-      this.ex.global_read(addr);
-      return readCell(this.view(), this.io, type);
-    });
+    // Thrown once the Vm is idle again: a bad address is the caller's mistake, not a torn VM.
+    const value = this.guarded(() => (this.ex.global_read(addr) < 0 ? null : readCell(this.view(), this.io, type)));
+    if (value === null) throw new AbiError(`globalRead: ${this.lastError('global_read').message}`);
+    return value;
   }
 
+  /** Throws an AbiError with the VM's reason for a bad address or a funcref naming no function. */
   globalWrite(addr: number, value: Value): void {
-    this.guarded(() => {
+    const status = this.guarded(() => {
       writeCell(this.view(), this.io, value);
-      this.ex.global_write(addr);
+      return this.ex.global_write(addr);
     });
+    if (status < 0) throw new AbiError(`globalWrite: ${this.lastError('global_write').message}`);
   }
 
   /**
@@ -428,9 +433,13 @@ export class Vm implements Engine {
     });
   }
 
-  /** Store address of the instance's function/table/memory/global `index` (an export's index). */
+  /**
+   * Store address of the instance's function/table/memory/global `index` (an export's index), or
+   * -1 past the last one or for no such instance (the VM's answer: no address is that large).
+   */
   exportAddr(instance: number, kind: ExternKind, index: number): number {
-    return this.guarded(() => this.ex.instance_extern(instance, externKindCode(kind), index) >>> 0);
+    const addr = this.guarded(() => this.ex.instance_extern(instance, externKindCode(kind), index));
+    return addr < 0 ? -1 : addr;
   }
 
   /** The instance's exports by name, with their types and store addresses. */

@@ -8,12 +8,12 @@ import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { Vm } from '../vm.js';
 import { WasiContext, fdSink, fdSource, StateError, type Stdio } from '../wasi/index.js';
-import { Handover, ModuleRefused, UNLIMITED_FUEL, type Stop } from '../hosts/driver.js';
+import { Handover, ModuleRefused, SnapshotRefused, UNLIMITED_FUEL, type Stop } from '../hosts/driver.js';
 import { EnginePool, HostUnavailable } from '../hosts/engines.js';
 import type { HostName } from '../hosts/names.js';
 import { RemoteError } from '../hosts/protocol.js';
 import {
-  SECTION_NAMES, decodeHostState, encodeHostState, functionNames, pendingHostCallFunc, snapshotSections, type CliHostState,
+  HostStateError, SECTION_NAMES, decodeHostState, encodeHostState, functionNames, pendingHostCallFunc, snapshotSections, type CliHostState,
 } from '../hosts/snapshot-file.js';
 import type { ResumeOptions, RunOptions } from './options.js';
 import { moduleErrorText, preopens, printTrap, readModule } from './run.js';
@@ -25,14 +25,19 @@ function note(line: string): void {
   process.stderr.write(`handover: ${line}\n`);
 }
 
-/** Runs the driver's work on the module from `file`, turning the failures a user can cause into CliErrors. */
-async function driving<T>(file: string, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs the driver's work on the module from `file` (and the snapshot file `snapshot`, if any),
+ * turning the failures a user can cause into CliErrors. A RemoteFault, a remote engine failing by
+ * itself, is left to be reported as the internal error it is.
+ */
+async function driving<T>(file: string, body: () => Promise<T>, snapshot?: string): Promise<T> {
   try {
     return await body();
   } catch (e) {
     if (e instanceof HostUnavailable) throw new CliError(e.message);
     if (e instanceof ModuleRefused) throw new CliError(moduleErrorText(file, e.error));
-    if (e instanceof RemoteError) throw new CliError(e.message);
+    if (e instanceof RemoteError) throw new CliError(snapshot === undefined ? e.message : `${snapshot}: ${e.message}`);
+    if (e instanceof SnapshotRefused) throw new CliError(snapshot === undefined ? e.message : `${snapshot}: ${e.message}`);
     throw e;
   }
 }
@@ -112,7 +117,13 @@ function readSnapshotFile(file: string): SnapshotFile {
   const info = Vm.createSync().snapshotInfo(bytes);
   if (!('frames' in info)) throw new CliError(`${file}: ${info.message}`);
   if (!info.module) throw new CliError(`${file}: the snapshot carries no module (not written by handover run)`);
-  const state = decodeHostState(info.hostState);
+  let state: CliHostState | null;
+  try {
+    state = decodeHostState(info.hostState);
+  } catch (e) {
+    if (e instanceof HostStateError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
   if (!state) throw new CliError(`${file}: the snapshot carries no WASI state (not written by handover run)`);
   return { bytes, module: info.module, state };
 }
@@ -142,7 +153,7 @@ export async function resumeCommand(opts: ResumeOptions): Promise<number> {
         note(`${opts.host}: ${h.engineInfo.get(opts.host) ?? 'this Node'}; ${s.hostCalls} host calls served here, ${s.bytesSent + s.bytesReceived} bytes moved`);
       }
       return conclude(h, stop, fuel, snap.state, opts.host, opts.snapshot);
-    });
+    }, opts.file);
   } finally {
     ctx.close();
     await pool.close();

@@ -17,10 +17,9 @@ function funcIndexer(engine: CliEngine, instance: number): (addr: number) => num
   return (addr) => {
     if (!byAddr) {
       byAddr = new Map();
-      // instance_extern answers 0xffffffff past the last function.
       for (let i = 0; i < 1 << 20; i++) {
         const a = engine.exportAddr(instance, 'func', i);
-        if (a === 0xffffffff) break;
+        if (a < 0) break;
         byAddr.set(a, i);
       }
     }

@@ -14,7 +14,7 @@ import { EndActivation, type Outcome } from '../engine.js';
 import { ProcExit } from '../wasi/proc.js';
 import { instantiateWasi, linkPreview1, type ModuleError, type WasiContext } from '../wasi/index.js';
 import { EnginePool, type HostName } from './engines.js';
-import { decodeLoaded, decodeReply, loadMessage, runMessage } from './protocol.js';
+import { RemoteError, RemoteFault, decodeLoaded, decodeReply, loadMessage, runMessage, type Reply } from './protocol.js';
 import { hasPendingHostCall } from './snapshot-file.js';
 
 /** Fuel for "no limit": the VM counts down from here. */
@@ -30,6 +30,11 @@ export class ModuleRefused extends Error {
   constructor(readonly error: ModuleError) {
     super(error.message);
   }
+}
+
+/** The VM refused the snapshot handed to `continue`: that snapshot's fault, not the VM's. */
+export class SnapshotRefused extends Error {
+  override name = 'SnapshotRefused';
 }
 
 export interface HandoverStats {
@@ -82,12 +87,12 @@ export class Handover {
     let current = snapshot;
     if (hasPendingHostCall(current)) {
       // Served first, here: setting the fuel would overwrite the call's arguments (io cells).
-      const served = this.serve(current);
+      const served = this.serve(current, true);
       if (served.kind === 'exit') return served;
       current = served.snapshot;
     }
     if (host === 'node') {
-      const { vm, instance } = this.restoreHere(current);
+      const { vm, instance } = this.restoreHere(current, current === snapshot);
       vm.fuel = fuel;
       return this.finish(vm, instance, () => vm.resume());
     }
@@ -100,17 +105,32 @@ export class Handover {
       this.stats.remoteMs += performance.now() - t0;
       return reply;
     };
+    const loaded = await ask(loadMessage(this.module, this.imports));
     // The module goes with every continuation: an engine is shared by runs of other modules.
-    this.engineInfo.set(host, decodeLoaded(await ask(loadMessage(this.module, this.imports))));
+    try {
+      this.engineInfo.set(host, decodeLoaded(loaded));
+    } catch (e) {
+      throw e instanceof RemoteFault ? new RemoteFault(`${host}: ${e.message}`) : e;
+    }
     let currentFuel = fuel;
     for (;;) {
-      const reply = decodeReply(await ask(runMessage(current, currentFuel)));
+      // Only the snapshot handed in is the caller's: one this Vm made after a host call that the
+      // remote refuses is a disagreement between two VMs, a bug.
+      const fromCaller = current === snapshot;
+      const answer = await ask(runMessage(current, currentFuel));
+      let reply: Reply;
+      try {
+        reply = decodeReply(answer);
+      } catch (e) {
+        if (e instanceof RemoteError) throw fromCaller ? new RemoteError(`${host}: ${e.message}`) : new RemoteFault(`${host} refused a snapshot taken here: ${e.message}`);
+        throw e instanceof RemoteFault ? new RemoteFault(`${host}: ${e.message}`) : e;
+      }
       switch (reply.kind) {
         case 'completed': return { kind: 'exit', code: 0, fuelLeft: reply.fuel };
         case 'trap': return { kind: 'trap', message: reply.message, fuelLeft: reply.fuel };
         case 'fuel': return { kind: 'suspended', snapshot: reply.snapshot, fuelLeft: this.fuelOf(reply.snapshot) };
         case 'host-call': {
-          const served = this.serve(reply.snapshot);
+          const served = this.serve(reply.snapshot, false);
           if (served.kind === 'exit') return served;
           current = served.snapshot;
           currentFuel = served.fuel;
@@ -124,7 +144,7 @@ export class Handover {
    * local Vm: how a run leaves a snapshot file behind.
    */
   resnapshot(snapshot: Uint8Array, hostState: Uint8Array, embedModule: boolean): Uint8Array {
-    const { vm, instance } = this.restoreHere(snapshot);
+    const { vm, instance } = this.restoreHere(snapshot, false);
     const out = vm.snapshot(instance, hostState, { embedModule });
     if (!(out instanceof Uint8Array)) throw new Error(`snapshot: ${out.message}`);
     return out;
@@ -138,27 +158,32 @@ export class Handover {
 
   /**
    * A fresh local Vm holding the snapshot, its imports linked to the WASI context and the context
-   * bound to its memory.
+   * bound to its memory. A refusal is the snapshot's fault when it came from the caller (a file
+   * passes the checksum and still fails the restore's checks if it was rewritten); one a VM took
+   * during this run that does not restore is a bug.
    */
-  private restoreHere(snapshot: Uint8Array): { vm: Vm; instance: number } {
+  private restoreHere(snapshot: Uint8Array, fromCaller: boolean): { vm: Vm; instance: number } {
     const vm = Vm.createSync();
     const loaded = vm.loadModule(this.module);
     if (!loaded.ok) throw new ModuleRefused({ kind: loaded.kind, message: loaded.message, offset: loaded.offset });
     const linked = linkPreview1(vm, this.wasi, loaded.imports);
     if (!linked.ok) throw new ModuleRefused({ kind: 'unlinkable', message: linked.message, offset: 0 });
     const restored = vm.restore(snapshot, loaded.id, linked.addrs);
-    if (!restored.ok) throw new Error(`the snapshot does not restore: ${restored.message}`);
+    if (!restored.ok) {
+      if (fromCaller) throw new SnapshotRefused(`the snapshot does not restore: ${restored.message}`);
+      throw new Error(`a snapshot taken during this run does not restore: ${restored.message}`);
+    }
     const memory = vm.exports(restored.id).get('memory');
     if (memory?.kind === 'memory') this.wasi.bindMemory(() => vm.guestMemory(memory.addr));
     return { vm, instance: restored.id };
   }
 
   /** Serves the host call a snapshot waits for; the guest's snapshot right after it, or its exit. */
-  private serve(snapshot: Uint8Array): { kind: 'served'; snapshot: Uint8Array; fuel: bigint } | Extract<Stop, { kind: 'exit' }> {
+  private serve(snapshot: Uint8Array, fromCaller: boolean): { kind: 'served'; snapshot: Uint8Array; fuel: bigint } | Extract<Stop, { kind: 'exit' }> {
     const t0 = performance.now();
     try {
       this.stats.hostCalls++;
-      const { vm, instance } = this.restoreHere(snapshot);
+      const { vm, instance } = this.restoreHere(snapshot, fromCaller);
       // Fuel is read only after the call is served: fuel_get answers in io cell 0, where the
       // pending call's first argument waits until the call is served.
       try {

@@ -11,7 +11,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClasses, defaultVmWasmPath, intrinsicsWasmPath, packageRoot } from '../vm.js';
 import { innerVm, InnerVmError, type InnerVm } from './vm-on-vm.js';
-import { RemoteError } from './protocol.js';
+import { RemoteFault } from './protocol.js';
 
 import type { HostName } from './names.js';
 
@@ -68,8 +68,8 @@ class ChildEngine implements RemoteEngine {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     this.child.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
-    this.child.on('error', (e) => this.fail(new RemoteError(`${name}: ${e.message}`)));
-    this.child.on('exit', (code, signal) => this.fail(new RemoteError(`${name}: the engine process ended (${signal ?? `exit ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
+    this.child.on('error', (e) => this.fail(new RemoteFault(`${name}: ${e.message}`)));
+    this.child.on('exit', (code, signal) => this.fail(new RemoteFault(`${name}: the engine process ended (${signal ?? `exit ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
     this.child.stdin!.on('error', () => {}); // reported through 'exit'
   }
 
@@ -225,7 +225,7 @@ class VmOnVmEngine implements RemoteEngine {
     try {
       return innerVm(defaultClasses('vm'));
     } catch (e) {
-      if (e instanceof InnerVmError) throw new RemoteError(`vm: ${e.message}`);
+      if (e instanceof InnerVmError) throw new RemoteFault(`vm: ${e.message}`);
       throw e;
     }
   }

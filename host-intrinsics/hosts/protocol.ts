@@ -13,9 +13,17 @@ export type Reply =
   | { kind: 'completed'; fuel: bigint }
   | { kind: 'trap'; fuel: bigint; message: string };
 
-/** A remote could not do what it was asked (a refused snapshot, a broken engine). */
+/** A remote refused what it was sent (the VM's verdict on a snapshot): the input's fault. */
 export class RemoteError extends Error {
   override name = 'RemoteError';
+}
+
+/**
+ * A remote failed by itself: a trap out of the VM, an answer the protocol or the ABI does not
+ * allow, a crashed engine. A VM bug or a broken engine, never the user's mistake.
+ */
+export class RemoteFault extends Error {
+  override name = 'RemoteFault';
 }
 
 const tag = (c: string) => c.charCodeAt(0);
@@ -50,8 +58,9 @@ function text(bytes: Uint8Array): string {
 
 /** The engine description a remote answers 'L' with. */
 export function decodeLoaded(reply: Uint8Array): string {
-  if (reply[0] === tag('E')) throw new RemoteError(text(reply.subarray(1)));
-  if (reply[0] !== tag('K')) throw new RemoteError(`unexpected reply ${String.fromCharCode(reply[0])} to load`);
+  // Loading only stores the module, so even a refusal here means the remote is broken.
+  if (reply[0] === tag('E') || reply[0] === tag('X')) throw new RemoteFault(text(reply.subarray(1)));
+  if (reply[0] !== tag('K')) throw new RemoteFault(`unexpected reply ${JSON.stringify(String.fromCharCode(reply[0]))} to load`);
   return text(reply.subarray(1));
 }
 
@@ -64,6 +73,7 @@ export function decodeReply(reply: Uint8Array): Reply {
     case 'C': return { kind: 'completed', fuel: fuel() };
     case 'T': return { kind: 'trap', fuel: fuel(), message: text(body.subarray(8)) };
     case 'E': throw new RemoteError(text(body));
-    default: throw new RemoteError(`unexpected reply ${JSON.stringify(String.fromCharCode(reply[0]))}`);
+    case 'X': throw new RemoteFault(text(body));
+    default: throw new RemoteFault(`unexpected reply ${JSON.stringify(String.fromCharCode(reply[0]))}`);
   }
 }

@@ -3,7 +3,7 @@
 // payload the handover CLI stores (the WASI state and the instruction count so far, as JSON),
 // and function names from the embedded module's name section, for `handover inspect`.
 
-import type { WasiState } from '../wasi/index.js';
+import { StateError, checkState, type WasiState } from '../wasi/state.js';
 
 export const SECTION_NAMES: Record<number, string> = {
   1: 'state', 2: 'globals', 3: 'memory', 4: 'tables', 5: 'segments', 6: 'frames', 7: 'host', 8: 'module', 9: 'counters', 10: 'host call', 11: 'probes',
@@ -54,13 +54,42 @@ export function encodeHostState(state: CliHostState): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(state));
 }
 
+/** A snapshot's host state claims to be the CLI's but does not hold what the CLI needs. */
+export class HostStateError extends Error {
+  override name = 'HostStateError';
+}
+
+/**
+ * The CLI's host state, or null when the bytes are not one (another embedder's, or none). Host
+ * state comes from a file like the rest of the snapshot, so one that says it is the CLI's is
+ * checked field by field: a HostStateError names the first field that is missing or ill-typed.
+ */
 export function decodeHostState(bytes: Uint8Array): CliHostState | null {
+  let data: unknown;
   try {
-    const data = JSON.parse(new TextDecoder().decode(bytes)) as CliHostState;
-    return data?.format === 'handover-cli' && data.version === 1 ? data : null;
+    data = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return null;
   }
+  if (typeof data !== 'object' || data === null || (data as { format?: unknown }).format !== 'handover-cli') return null;
+  const s = data as Record<string, unknown>;
+  const bad = (field: string, want: string): never => {
+    const got = s[field] === undefined ? 'it is missing' : `got ${JSON.stringify(s[field])?.slice(0, 40) ?? typeof s[field]}`;
+    throw new HostStateError(`the host state's "${field}" must be ${want}, ${got}`);
+  };
+  if (s.version !== 1) bad('version', '1 (this handover reads version 1)');
+  if (typeof s.instructions !== 'string' || !/^\d{1,20}$/.test(s.instructions) || BigInt(s.instructions) >= 1n << 64n) {
+    bad('instructions', 'a decimal instruction count');
+  }
+  if (!Array.isArray(s.hosts) || !s.hosts.every((h) => typeof h === 'string')) bad('hosts', 'a list of host names');
+  if (s.wasi === undefined) bad('wasi', 'a WASI state');
+  try {
+    checkState(s.wasi);
+  } catch (e) {
+    if (e instanceof StateError) throw new HostStateError(`the host state's "wasi" is ${e.message}`);
+    throw e;
+  }
+  return data as CliHostState;
 }
 
 /** Function names (index space including imports) from a module's `name` section; empty if none. */

@@ -4,11 +4,12 @@
 // tests/hosts/handover.test.ts's business; here each command's contract.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, requireBuild } from '../wasi/harness.js';
+import { layout, resealed, withField } from '../fuzz/snapshot-format.js';
 
 requireBuild('host-intrinsics/cli/main.js', ['host-intrinsics/cli', 'host-intrinsics/hosts', 'host-intrinsics/wasi']);
 const MAIN = path.join(ROOT, 'build/js/host-intrinsics/cli/main.js');
@@ -142,6 +143,65 @@ describe('mistakes', () => {
     rmSync(path.join(box, 'fio'), { recursive: true, force: true });
     const rest = handover(['resume', file('g.snap'), '--dir', `${box}::/sandbox`]);
     expect(rest.stderr).toContain(`handover: warning: ${path.join(box, open![3])} (the guest's fd ${open![1]}, ${open![2]}) no longer exists; the guest's next use of it fails with ENOENT\n`);
+  });
+
+  it('a snapshot whose host state lacks a field or has one of the wrong type: one line, exit 1', () => {
+    expect(handover(['run', '--suspend-after', '100000', '--snapshot', file('hs.snap'), fixture('float'), '1000']).status).toBe(0);
+    const snap = new Uint8Array(readFileSync(file('hs.snap')));
+    const host = layout(snap).sections.find((s) => s.tag === 7)!;
+    // The host section is u32 n, then n bytes (guest-vm/snapshot/FORMAT.md).
+    const state = JSON.parse(new TextDecoder().decode(snap.subarray(host.payload + 4, host.end))) as Record<string, unknown>;
+    expect(state).toMatchObject({ format: 'handover-cli', version: 1, hosts: ['node'] });
+    // The host section rewritten, its length and the trailer checksum fixed, so only the host state is wrong.
+    const forge = (name: string, json: string): string => {
+      const text = new TextEncoder().encode(json);
+      const payload = new Uint8Array(4 + text.length);
+      new DataView(payload.buffer).setUint32(0, text.length, true);
+      payload.set(text, 4);
+      const out = new Uint8Array(snap.length - (host.end - host.payload) + payload.length);
+      out.set(snap.subarray(0, host.payload));
+      new DataView(out.buffer).setUint32(host.start + 4, payload.length, true);
+      out.set(payload, host.payload);
+      out.set(snap.subarray(host.end), host.payload + payload.length);
+      writeFileSync(file(name), resealed(out));
+      return file(name);
+    };
+    const without = (key: string) => JSON.stringify({ ...state, [key]: undefined });
+    const wasi = state.wasi as Record<string, unknown>;
+    const cases: [string, string, string][] = [
+      ['no-instructions', without('instructions'), 'the host state\'s "instructions" must be a decimal instruction count, it is missing'],
+      ['number-instructions', JSON.stringify({ ...state, instructions: 12.5 }), 'the host state\'s "instructions" must be a decimal instruction count, got 12.5'],
+      ['word-instructions', JSON.stringify({ ...state, instructions: 'many' }), 'the host state\'s "instructions" must be a decimal instruction count, got "many"'],
+      ['no-hosts', without('hosts'), 'the host state\'s "hosts" must be a list of host names, it is missing'],
+      ['string-hosts', JSON.stringify({ ...state, hosts: 'node' }), 'the host state\'s "hosts" must be a list of host names, got "node"'],
+      ['no-wasi', without('wasi'), 'the host state\'s "wasi" must be a WASI state, it is missing'],
+      ['null-fds', JSON.stringify({ ...state, wasi: { ...wasi, fds: null } }), 'the host state\'s "wasi" is not a WASI state: no fd table'],
+      ['number-args', JSON.stringify({ ...state, wasi: { ...wasi, args: [1] } }), 'the host state\'s "wasi" is not a WASI state: args and env must be lists of strings'],
+      ['version-2', JSON.stringify({ ...state, version: 2 }), 'the host state\'s "version" must be 1 (this handover reads version 1), got 2'],
+      ['not-json', '{"format": "handover-cli", ', 'the snapshot carries no WASI state (not written by handover run)'],
+      ['json-null', 'null', 'the snapshot carries no WASI state (not written by handover run)'],
+    ];
+    for (const [name, json, why] of cases) {
+      const forged = forge(`${name}.snap`, json);
+      const commands = [['resume', forged], ['inspect', forged]];
+      // --verbose prints the hosts and the count before the run: refused before that too.
+      if (name.startsWith('no-')) commands.push(['resume', forged, '--host', 'vm', '--verbose']);
+      for (const command of commands) {
+        expect({ command, ...handover(command) }).toEqual({ command, stdout: '', stderr: `error: ${forged}: ${why}\n`, status: 1 });
+      }
+    }
+    // The forging itself keeps a good snapshot good.
+    expect(handover(['inspect', forge('same.snap', JSON.stringify(state))]).status).toBe(0);
+  });
+
+  it('a rewritten snapshot that passes the checksum but not the restore: one line, exit 1', () => {
+    expect(handover(['run', '--suspend-after', '100000', '--snapshot', file('fr.snap'), fixture('float'), '1000']).status).toBe(0);
+    const snap = new Uint8Array(readFileSync(file('fr.snap')));
+    const field = layout(snap).fields.find((f) => f.name === 'frame 0 function')!;
+    writeFileSync(file('fr2.snap'), withField(snap, field.at, 4, 0xffffn));
+    expect(handover(['resume', file('fr2.snap')])).toEqual({
+      stdout: '', status: 1, stderr: `error: ${file('fr2.snap')}: the snapshot does not restore: corrupt snapshot: a frame names no function of the module\n`,
+    });
   });
 
   it('a host that is not installed: a clear error with the install command, exit 1', () => {

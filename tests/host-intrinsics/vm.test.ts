@@ -2,7 +2,7 @@
 // slices, traps and limits, on small modules whose results are known by construction.
 
 import { describe, expect, it } from 'vitest';
-import { Vm, type Value } from '../../host-intrinsics/vm.js';
+import { AbiError, Vm, type Value } from '../../host-intrinsics/vm.js';
 import { fn, instantiate, wat } from '../helpers/wat.js';
 
 const i32 = (value: number): Value => ({ type: 'i32', value });
@@ -253,5 +253,42 @@ describe('limits', () => {
     if (!big.ok) throw new Error(big.message);
     expect(vm.instantiate(big.id, [])).toMatchObject({ ok: false, kind: 'limit' });
     expect(() => vm.setLimits({ memoryPages: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('addresses the VM does not know', () => {
+  it('globalRead and globalWrite throw the VM\'s reason, never hand back a stale cell, and leave the Vm usable', () => {
+    const vm = Vm.createSync();
+    const ex = instantiate(vm, `(module
+      (global (export "g") (mut i32) (i32.const 41))
+      (global (export "f") (mut funcref) (ref.null func)))`);
+    const g = ex.get('g')!;
+    const f = ex.get('f')!;
+    // io cell 0 now holds 41: a read of a bad address used to return it.
+    expect(vm.globalRead(g.addr, 'i32')).toEqual(i32(41));
+    expect(() => vm.globalRead(9999, 'i32')).toThrow(AbiError);
+    expect(() => vm.globalRead(9999, 'i32')).toThrow(/globalRead: no global 9999/);
+    expect(() => vm.globalWrite(9999, i32(1))).toThrow(/globalWrite: no global 9999/);
+    expect(() => vm.globalWrite(f.addr, { type: 'funcref', value: 123456 })).toThrow(/globalWrite: bad function reference/);
+    expect(vm.usable).toBe(true);
+    vm.globalWrite(g.addr, i32(42));
+    expect(vm.globalRead(g.addr, 'i32')).toEqual(i32(42));
+    expect(vm.globalRead(f.addr, 'funcref')).toEqual({ type: 'funcref', value: null });
+  });
+
+  it('exportAddr is -1 past the last extern of a kind and for an unknown instance', () => {
+    const vm = Vm.createSync();
+    const loaded = vm.loadModule(wat('(module (func (export "a")) (func (export "b")) (memory (export "m") 1))'));
+    if (!loaded.ok) throw new Error(loaded.message);
+    const inst = vm.instantiate(loaded.id, []);
+    if (!inst.ok) throw new Error(inst.message);
+    const ex = vm.exports(inst.id);
+    expect([vm.exportAddr(inst.id, 'func', 0), vm.exportAddr(inst.id, 'func', 1)]).toEqual([fn(ex, 'a'), fn(ex, 'b')]);
+    expect(vm.exportAddr(inst.id, 'func', 2)).toBe(-1);
+    expect(vm.exportAddr(inst.id, 'memory', 0)).toBe(ex.get('m')!.addr);
+    expect(vm.exportAddr(inst.id, 'memory', 1)).toBe(-1);
+    expect(vm.exportAddr(inst.id, 'table', 0)).toBe(-1);
+    expect(vm.exportAddr(inst.id + 100, 'func', 0)).toBe(-1);
+    expect(vm.usable).toBe(true);
   });
 });

@@ -1,10 +1,11 @@
 // CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--engine vm|component] [script ...]`):
 // finds the suite, runs each script through the VM (a fresh store per script: build/vm.wasm through
 // Vm, or with `--engine component` the component through ComponentEngine), prints one row per
-// script and a final `spec: N passed, M failed, K skipped` line, and exits 1 when anything failed.
+// script, one line per refusal assertion (how many modules were refused at the stage the assertion
+// names), and a final `spec: N passed, M failed, K skipped` line; exits 1 when anything failed.
 
 import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
-import { runScript, type ScriptResult } from './runner.js';
+import { REFUSALS, emptyRefusals, runScript, type Refusal, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, suiteMissing, type ScriptFile } from './suite.js';
 
 // Per call: far more than any call in the suite needs, even interpreted; it only stops a VM that hangs.
@@ -89,6 +90,26 @@ async function engineFactory(kind: Args['engine']): Promise<() => Engine> {
   };
 }
 
+const REFUSED_AS: Record<Refusal, string> = {
+  assert_malformed: 'refused as malformed',
+  assert_invalid: 'refused as invalid',
+  assert_unlinkable: 'refused at link time',
+  assert_uninstantiable: 'trapped at instantiation',
+};
+
+/** e.g. `assert_malformed 1300: 719 refused as malformed, 0 failed, 581 skipped (text modules)`. */
+function refusalLine(r: Refusal, t: ScriptResult['refusals'][Refusal]): string {
+  const all = t.passed + t.failed + t.skipped;
+  const parts = t.failed === 0 && t.skipped === 0
+    ? [`all ${REFUSED_AS[r]}`]
+    : [`${t.passed} ${REFUSED_AS[r]}`, `${t.failed} failed`];
+  if (t.skipped > 0) {
+    // Only text modules are skipped today; say so rather than hide other skips in the same number.
+    parts.push(t.skipped === t.text ? `${t.skipped} skipped (text modules, no .wat parser)` : `${t.skipped} skipped (${t.text} text modules)`);
+  }
+  return `${r.padEnd(21)} ${String(all).padStart(5)}: ${parts.join(', ')}`;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scripts = selectScripts(specDir(), args);
@@ -113,6 +134,7 @@ async function main(): Promise<void> {
   console.log(row('script', 'passed', 'failed', 'skipped'));
 
   const total = { passed: 0, failed: 0, skipped: 0 };
+  const refusals = emptyRefusals();
   for (const file of scripts) {
     let result: ScriptResult;
     try {
@@ -120,7 +142,7 @@ async function main(): Promise<void> {
     } catch (e) {
       // Only an unreadable script gets here; the runner itself turns every command into a verdict.
       const message = e instanceof Error ? e.message : String(e);
-      result = { script: file.name, passed: 0, failed: 1, skipped: 0, failures: [{ line: 0, command: 'script', message }] };
+      result = { script: file.name, passed: 0, failed: 1, skipped: 0, failures: [{ line: 0, command: 'script', message }], refusals: emptyRefusals() };
     }
     if (args.verbose) {
       for (const f of result.failures) console.log(`  FAIL ${file.name}.wast:${f.line} ${f.command}: ${f.message}`);
@@ -129,7 +151,11 @@ async function main(): Promise<void> {
     total.passed += result.passed;
     total.failed += result.failed;
     total.skipped += result.skipped;
+    for (const r of REFUSALS) {
+      for (const k of ['passed', 'failed', 'skipped', 'text'] as const) refusals[r][k] += result.refusals[r][k];
+    }
   }
+  for (const r of REFUSALS) console.log(refusalLine(r, refusals[r]));
   if (total.failed > 0 && !args.verbose) console.log('(run with --verbose to see each failure)');
   console.log(`spec: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   process.exitCode = total.failed > 0 ? 1 : 0;

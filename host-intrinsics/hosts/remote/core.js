@@ -8,7 +8,8 @@
 //                                                                      'F' snapshot (out of fuel)
 //                                                                      'C' u64 fuel (completed)
 //                                                                      'T' u64 fuel, message (trapped)
-//   any failure of the remote itself                                  → 'E' message
+//   the VM refused the snapshot it was sent                           → 'E' message
+//   any other failure (a trap out of the VM, an answer the ABI forbids) → 'X' message
 // Each 'R' restores into a fresh VM instance (a fresh store), made by the caller's `makeVm()`,
 // because a store only grows: restoring every continuation into one store would keep every
 // earlier guest memory alive. Host functions are created first, in import order, so function
@@ -33,6 +34,14 @@ var handoverRemote = function (describe) {
       else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
     }
     return new Uint8Array(out);
+  }
+
+  // What the parent sent was refused, as opposed to the remote failing: the parent shows the
+  // first to the user as their error and the second as an internal one.
+  function refusal(text) {
+    var e = new Error(text);
+    e.refusal = true;
+    return e;
   }
 
   function message(tag, body) {
@@ -117,7 +126,7 @@ var handoverRemote = function (describe) {
     var snapPtr = copyIn(vm, snap);
     var importsPtr = job.types.length > 0 ? copyIn(vm, addrs) : 0;
     var inst = vm.ex.snapshot_restore(snapPtr, snap.length, moduleId, importsPtr);
-    if (inst < 0) throw new Error('snapshot_restore: ' + errorText(vm));
+    if (inst < 0) throw refusal('snapshot_restore: ' + errorText(vm));
     // The parent completes every host call before it sends a snapshot; one still waiting here
     // would take whatever is in the io cells as its results.
     if (vm.ex.host_call_func() >= 0) throw new Error('the snapshot waits for a host call: the parent must serve it first');
@@ -148,7 +157,10 @@ var handoverRemote = function (describe) {
         if (tag === 'R') return run(body, makeVm);
         throw new Error('unknown message ' + JSON.stringify(tag));
       } catch (e) {
-        return message('E', utf8(String(e && e.message || e)));
+        if (e && e.refusal) return message('E', utf8(e.message));
+        // A fault is a bug report: its kind (a RuntimeError is a trap out of the VM) says where to look.
+        var kind = e && e.name && e.name !== 'Error' ? e.name + ': ' : '';
+        return message('X', utf8(kind + String(e && e.message || e)));
       }
     },
   };
