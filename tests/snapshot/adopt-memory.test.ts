@@ -198,12 +198,18 @@ const GROWER_TYPE: MemoryType = { min: 1, max: 40 };
 const N: Value = { type: 'i32', value: 2000 };
 
 /** The grower suspended after `point` instructions: its snapshot (with or without memory) and memory. */
-function suspendedGrower(point: bigint, withoutMemory = true) {
+/** The grower instantiated in a metered Vm of its own. */
+function growerInstance() {
   const vm = meteredVm();
   const loaded = vm.loadModule(grower);
   if (!loaded.ok) throw new Error(loaded.message);
   const inst = vm.instantiate(loaded.id, []);
   if (!inst.ok) throw new Error(inst.message);
+  return { vm, inst };
+}
+
+function suspendedGrower(point: bigint, withoutMemory = true) {
+  const { vm, inst } = growerInstance();
   vm.fuel = point;
   expect(vm.invoke(fn(vm.exports(inst.id), 'run'), [N])).toEqual({ kind: 'suspended', reason: 'fuel' });
   const snapshot = vm.snapshot(inst.id, new Uint8Array(0), { withoutMemory });
@@ -212,11 +218,7 @@ function suspendedGrower(point: bigint, withoutMemory = true) {
 }
 
 function growerReference() {
-  const vm = meteredVm();
-  const loaded = vm.loadModule(grower);
-  if (!loaded.ok) throw new Error(loaded.message);
-  const inst = vm.instantiate(loaded.id, []);
-  if (!inst.ok) throw new Error(inst.message);
+  const { vm, inst } = growerInstance();
   vm.fuel = BIG;
   const outcome = vm.invoke(fn(vm.exports(inst.id), 'run'), [N]);
   return { outcome, instructions: BIG - vm.fuel };
