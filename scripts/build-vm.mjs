@@ -1,7 +1,11 @@
 // Builds the VM core module: guest-vm/index.ts → build/vm.wasm (+ build/vm.wat for reading), then
 // checks the result against the ABI: imports only the `handover:vm/intrinsics` functions the
 // helper provides, memory exported as `memory`, and every export ABI.md names. Also assembles the
-// native intrinsic helper for JS hosts: host-intrinsics/intrinsics/helper.wat → build/intrinsics.wasm.
+// native intrinsic helper for JS hosts: host-intrinsics/intrinsics/helper.wat → build/intrinsics.wasm,
+// and builds the VM as a WASI command: guest-vm/command/main.ts → build/handover.wasm, which
+// imports nothing but wasi_snapshot_preview1, and the same as a wasi:cli command component
+// (jco's preview1 command adapter): build/handover-command.wasm, for `jco run` and any
+// component host.
 //
 //   node scripts/build-vm.mjs            optimized (-O3, assertions off)
 //   node scripts/build-vm.mjs --debug    -O0 with assertions (they trap: abort is disabled too)
@@ -9,6 +13,7 @@
 //                                        and op pairs (export profile_counts; bench/profile.mjs)
 
 import asc from "assemblyscript/asc";
+import { componentNew } from "@bytecodealliance/jco";
 import wabtInit from "wabt";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -81,6 +86,45 @@ if (problems.length > 0) failBuild(problems.map((p) => `${outName} ${p}`).join("
 renameSync(tmpFile, outFile);
 console.log(`build-vm: ${outName} ${bytes.length} bytes${debug ? " (debug)" : ""}${profile ? " (profiling)" : ""}, ` +
   `${exported.size} exports, ${imports.length} intrinsic imports; build/intrinsics.wasm ${helperBytes.length} bytes`);
+
+if (!profile) await buildCommand();
+
+// build/handover.wasm: the same VM without intrinsic imports (HANDOVER_WASI), its start function
+// exported as the command's _start.
+async function buildCommand() {
+  const name = "build/handover.wasm";
+  const tmp = `build/handover.${process.pid}.tmp.wasm`;
+  const { error } = await asc.main([
+    "guest-vm/command/main.ts", "--outFile", tmp, "--runtime", "incremental", "--use", "abort=", "--use", "HANDOVER_WASI=1",
+    // -O3 without --converge: a quarter of the build time, and as fast on wasmtime (measured).
+    "--exportStart", "_start", "--baseDir", root, ...(debug ? ["-O0", "--debug"] : ["-O3", "--noAssert"]),
+  ], { stdout: process.stdout, stderr: process.stderr });
+  const fail = (message) => {
+    console.error(`build-vm: ${name} ${message}`);
+    rmSync(join(root, tmp), { force: true });
+    rmSync(join(root, name), { force: true });
+    process.exit(1);
+  };
+  if (error) fail(`asc failed: ${error.message}`);
+  const bytes = readFileSync(join(root, tmp));
+  const mod = new WebAssembly.Module(bytes);
+  const foreign = WebAssembly.Module.imports(mod).filter((i) => i.module !== "wasi_snapshot_preview1" || i.kind !== "function");
+  if (foreign.length > 0) fail(`imports ${foreign.map((i) => `${i.module}.${i.name}`).join(", ")}`);
+  const exported = WebAssembly.Module.exports(mod).map((e) => e.name);
+  if (!exported.includes("_start") || !exported.includes("memory")) fail("does not export _start and memory");
+  // jco's entry is dist/api.js; the adapter ships in its lib/.
+  const adapter = join(dirname(fileURLToPath(import.meta.resolve("@bytecodealliance/jco"))), "../lib/wasi_snapshot_preview1.command.wasm");
+  let component;
+  try {
+    component = await componentNew(bytes, [["wasi_snapshot_preview1", readFileSync(adapter)]]);
+  } catch (e) {
+    fail(`cannot be made a command component: ${e.message ?? e}`);
+  }
+  writeFileSync(join(root, "build/handover-command.wasm"), component);
+  renameSync(join(root, tmp), join(root, name));
+  console.log(`build-vm: ${name} ${bytes.length} bytes, ${WebAssembly.Module.imports(mod).length} WASI imports; ` +
+    `build/handover-command.wasm ${component.length} bytes`);
+}
 
 // The export names ABI.md lists: every `name(` in the first column of its tables, so the check
 // follows the document rather than a second copy of the list.

@@ -484,10 +484,14 @@ const allIntrinsics = () => ["bulk", "float", "memory"].flatMap((cls) => intrins
 function genIntrinsicImports() {
   let s = HEADER;
   s += "// The `handover:vm/intrinsics` imports (wit/vm.wit). Only the IR forms the compiler picks when\n";
-  s += "// a class is switched on call them (exec/interp.ts, runtime/hosted.ts).\n\n";
+  s += "// a class is switched on call them (exec/interp.ts, runtime/hosted.ts). A build for a plain WASI\n";
+  s += "// runtime (HANDOVER_WASI, build/handover.wasm) never switches one on and imports none of them.\n\n";
   for (const [, kebabName, fn, params, result] of allIntrinsics()) {
     const ps = params.map((t, i) => `${"abc"[i]}: ${AS_TYPE[t]}`).join(", ");
-    s += `@external("handover:vm/intrinsics", "${kebabName}") export declare function ${fn}(${ps}): ${result ? AS_TYPE[result] : "void"};\n`;
+    const as = params.map((_, i) => "abc"[i]).join(", ");
+    const type = result ? AS_TYPE[result] : "void";
+    s += `@external("handover:vm/intrinsics", "${kebabName}") declare function import_${fn}(${ps}): ${type};\n`;
+    s += `// @ts-ignore: decorator\n@inline export function ${fn}(${ps}): ${type} { if (isDefined(HANDOVER_WASI)) unreachable(); ${result ? "return " : ""}import_${fn}(${as}); }\n`;
   }
   return s;
 }
