@@ -20,6 +20,10 @@
 // against stop-and-copy of the same guest, per guest size and write rate (bench/migration.ts),
 // written to bench/results/<date>-migration.md with an SVG chart beside it (`--quick`: 1 and 64
 // MiB, three write rates, about two minutes; the full run about fifteen).
+//
+// `npm run bench -- --runtimes`: the fixtures natively and inside build/handover.wasm on Wasmtime,
+// WAMR, Wasm3 and node:wasi (bench/runtimes.ts), the paper's table, written to
+// bench/results/<date>-runtimes.md.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +34,7 @@ import { MNEMONICS } from '../host-intrinsics/monitors/mnemonics.js';
 import { rewrite } from './wasabi/rewrite.js';
 import { snapshotBench } from './snapshot.js';
 import { migrationBench } from './migration.js';
+import { runtimesBench } from './runtimes.js';
 import { MODES as VM_MODES, type Mode as VmMode, type Plan } from './host.js';
 import { MICRO_KERNELS, assembleMicro } from './micro.js';
 import { KERNEL_CLASS, renderChart, renderReport, summarize, type FixtureResult, type HostResult } from './report.js';
@@ -40,6 +45,7 @@ const quick = process.argv.includes('--quick');
 const monitorsMode = process.argv.includes('--monitors');
 const snapshotsMode = process.argv.includes('--snapshots');
 const migrationMode = process.argv.includes('--migration');
+const runtimesMode = process.argv.includes('--runtimes');
 
 // Default sizes run ~0.15–0.25 s natively (tests/fixtures/README.md).
 const fixtures: [string, string[]][] = quick
@@ -491,6 +497,11 @@ function option(name: string): string | undefined {
 if (monitorsMode) monitors();
 else if (snapshotsMode) await snapshots();
 else if (migrationMode) await migration();
+else if (runtimesMode) {
+  const name = `${date}-runtimes${quick ? '-quick' : ''}`;
+  write(name, [`# build/handover.wasm on WASI runtimes ${date}${quick ? ' (quick)' : ''}`, '', `Load average at start: ${load()}.`, '',
+    ...runtimesBench(quick, Number(option('--rounds') ?? (quick ? 1 : 3)))]);
+}
 else {
   const hosts = option('--hosts')?.split(',') ?? HOSTS.map((h) => h.id);
   const unknown = hosts.filter((h) => !HOSTS.some((q) => q.id === h));

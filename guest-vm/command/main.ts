@@ -8,7 +8,7 @@ import * as vm from "../index";
 import * as H from "./host";
 import * as W from "./preview1";
 import {
-  DIRECTORY_INHERITING, DIRECTORY_RIGHTS, Fd, KIND_FILE, KIND_PREOPEN, KIND_STDIO, Preopen, State, TTY_RIGHTS, fromJson, stateError,
+  DIRECTORY_INHERITING, DIRECTORY_RIGHTS, Fd, KIND_FILE, KIND_PREOPEN, KIND_STDIO, Preopen, State, TTY_RIGHTS, decimal, fromJson, stateError,
 } from "./state";
 
 const VERSION = "0.1.0";
@@ -79,17 +79,6 @@ class Options {
   host: string = "wasi";
 }
 
-function parseCount(s: string): i64 {
-  if (s.length == 0 || s.length > 19) return -1;
-  let n: i64 = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    n = n * 10 + (c - 0x30);
-  }
-  return n;
-}
-
 // Options of `command` from args[i]; the index after them, or -1 (a usage error recorded).
 function options(command: string, args: string[], i: i32, o: Options): i32 {
   while (i < args.length) {
@@ -107,7 +96,7 @@ function options(command: string, args: string[], i: i32, o: Options): i32 {
       if (v.indexOf("=") <= 0) return usage("--env " + v + ": expected NAME=value");
       o.env.push(v);
     } else if (a == "--suspend-after") {
-      const n = parseCount(v);
+      const n = decimal(v);
       if (n <= 0) return usage("--suspend-after " + v + ": expected a positive instruction count");
       o.suspendAfter = <u64>n;
       o.hasSuspendAfter = true;

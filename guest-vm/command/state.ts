@@ -105,7 +105,8 @@ function strings(j: Json | null, out: string[]): bool {
   return true;
 }
 
-function decimal(s: string): i64 {
+// A decimal count below 2^63, or -1.
+export function decimal(s: string): i64 {
   if (s.length == 0 || s.length > 20) return -1;
   let n: u64 = 0;
   for (let i = 0; i < s.length; i++) {
