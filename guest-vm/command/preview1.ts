@@ -65,28 +65,24 @@ const OFLAG_CREAT: u32 = 1;
 const OFLAG_DIRECTORY: u32 = 2;
 const FOLLOW: u32 = 1;
 
-// The preview1 functions: name and core signature ("i" i32, "I" i64; the result is always one
-// i32 errno, except proc_exit's none).
-const NAMES: string[] = [
-  "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-  "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
-  "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
-  "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
-  "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-  "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-  "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
-  "sock_recv", "sock_send", "sock_shutdown",
+// The preview1 functions, each its name and core signature ("i" i32, "I" i64; the result is
+// always one i32 errno, except proc_exit's none). call() switches on the index in this list.
+const FUNCS: string[] = [
+  "args_get(ii)", "args_sizes_get(ii)", "environ_get(ii)", "environ_sizes_get(ii)",
+  "clock_res_get(ii)", "clock_time_get(iIi)", "fd_advise(iIIi)", "fd_allocate(iII)", "fd_close(i)",
+  "fd_datasync(i)", "fd_fdstat_get(ii)", "fd_fdstat_set_flags(ii)", "fd_fdstat_set_rights(iII)",
+  "fd_filestat_get(ii)", "fd_filestat_set_size(iI)", "fd_filestat_set_times(iIIi)",
+  "fd_pread(iiiIi)", "fd_prestat_get(ii)", "fd_prestat_dir_name(iii)", "fd_pwrite(iiiIi)",
+  "fd_read(iiii)", "fd_readdir(iiiIi)", "fd_renumber(ii)", "fd_seek(iIii)", "fd_sync(i)",
+  "fd_tell(ii)", "fd_write(iiii)", "path_create_directory(iii)", "path_filestat_get(iiiii)",
+  "path_filestat_set_times(iiiiIIi)", "path_link(iiiiiii)", "path_open(iiiiiIIii)",
+  "path_readlink(iiiiii)", "path_remove_directory(iii)", "path_rename(iiiiii)",
+  "path_symlink(iiiii)", "path_unlink_file(iii)", "poll_oneoff(iiii)", "proc_exit(i)",
+  "proc_raise(i)", "sched_yield()", "random_get(ii)", "sock_accept(iii)", "sock_recv(iiiiii)",
+  "sock_send(iiiii)", "sock_shutdown(ii)",
 ];
-const PARAMS: string[] = [
-  "ii", "ii", "ii", "ii", "ii", "iIi",
-  "iIIi", "iII", "i", "i", "ii", "ii",
-  "iII", "ii", "iI", "iIIi", "iiiIi",
-  "ii", "iii", "iiiIi", "iiii", "iiiIi", "ii", "iIii",
-  "i", "ii", "iiii", "iii", "iiiii", "iiiiIIi",
-  "iiiiiii", "iiiiiIIii", "iiiiii", "iii", "iiiiii", "iiiii",
-  "iii", "iiii", "i", "i", "", "ii", "iii",
-  "iiiiii", "iiiii", "ii",
-];
+const NAMES: string[] = FUNCS.map<string>((f: string): string => f.substring(0, f.indexOf("(")));
+const PARAMS: string[] = FUNCS.map<string>((f: string): string => f.substring(f.indexOf("(") + 1, f.length - 1));
 const PROC_EXIT = 38;
 
 // The index of preview1 function `name`, or -1.
@@ -104,9 +100,6 @@ export function typeMatches(index: i32, params: u8[], results: u8[]): bool {
   return results.length == 0 || unchecked(results[0]) == 0x7f;
 }
 
-export function signature(index: i32): string {
-  return unchecked(NAMES[index]) + "(" + unchecked(PARAMS[index]) + ")";
-}
 
 // ── the context ──────────────────────────────────────────────────────────────────────────
 let st: State = new State();
