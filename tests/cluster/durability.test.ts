@@ -83,7 +83,9 @@ describe('node failures', () => {
     await checkpointed(cluster, 'fenced');
     expect(cluster.cutLink('cutoff')).toBe(true);
     await waitFor('the cut node to hold its guest', () => /cutoff: no heartbeat stored for [\d.]+ s: its workloads wait/.test(cut.stderr()));
-    await waitFor('heir1 to take it over', () => /handover: fenced resumed on heir1/.test(client.stderr()));
+    // The node's lease, the cluster's verdict and loading the checkpoint, on a 2-core machine shared with other test files.
+    await waitFor('heir1 to take it over', () => /handover: fenced resumed on heir1/.test(client.stderr()), 60_000)
+      .catch((e: Error) => { throw new Error(`${e.message}\nheir1: ${heir.stderr()}\ncutoff: ${cut.stderr()}\nclient: ${client.stderr()}`); });
     expect(cluster.restoreLink('cutoff')).toBe(true);
     expect(await client.exited).toBe(expected.code);
     expect(client.stdout()).toBe(expected.stdout);

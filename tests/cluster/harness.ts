@@ -4,7 +4,7 @@
 // process is on loopback. Everything started here is stopped by `close()`.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,13 +71,51 @@ export interface ClusterOptions {
   auth?: { user: string; pass: string };
 }
 
-let namespaceCount = 0;
+// Test files run in parallel processes, each with its own clusters: every node's subnet and link
+// names come from one index claimed machine-wide (a lock file made exclusively), never from the pid,
+// whose residues collide. An index whose subnet or names are still in use (a killed run's leftovers)
+// is passed over.
+const claimFile = (k: number) => path.join(tmpdir(), `handover-netns-${k}.lock`);
+
+function claim(k: number): boolean {
+  try {
+    writeFileSync(claimFile(k), String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function claimSubnet(): number {
+  const inUse = `${spawnSync('ip', ['-o', 'addr']).stdout}${spawnSync('ip', ['netns', 'list']).stdout}`;
+  for (let k = 1; k < 54 * 256; k++) {
+    const net = `10.${200 + (k >> 8)}.${k & 255}.`;
+    if (inUse.includes(` ${net}`) || new RegExp(`\\bho[nhp]${k}\\b`).test(inUse)) continue;
+    if (claim(k)) return k;
+    // Claimed by a process that is gone: its links are gone too (checked above).
+    if (!alive(Number(readFileSync(claimFile(k), 'utf8')))) {
+      rmSync(claimFile(k), { force: true });
+      if (claim(k)) return k;
+    }
+  }
+  throw new Error('no free subnet for a test node in 10.200-253.*');
+}
 
 export class Cluster {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'handover-cluster-'));
   readonly procs: Proc[] = [];
   readonly netns = netnsWorks();
   private readonly namespaces: string[] = [];
+  private readonly claims: number[] = [];
   private server?: Proc;
   port = 0;
   /** The user file handed to nodes and clients when the server requires one. */
@@ -124,11 +162,12 @@ export class Cluster {
 
   private network(name: string): { url: string; prefix: string[] } {
     if (!this.netns) return { url: this.url, prefix: [] };
-    const k = ++namespaceCount;
-    const ns = `ho${process.pid % 10000}n${k}`;
-    const host = `ho${process.pid % 10000}h${k}`;
-    const peer = `ho${process.pid % 10000}p${k}`;
-    const net = `10.${200 + (process.pid % 50)}.${k}`;
+    const k = claimSubnet();
+    this.claims.push(k);
+    const ns = `hon${k}`;
+    const host = `hoh${k}`;
+    const peer = `hop${k}`;
+    const net = `10.${200 + (k >> 8)}.${k & 255}`;
     const ip = (...a: string[]) => {
       const r = spawnSync('ip', a);
       if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
@@ -136,13 +175,13 @@ export class Cluster {
     ip('netns', 'add', ns);
     this.namespaces.push(ns);
     ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer);
+    this.links.set(name, host);
     ip('link', 'set', peer, 'netns', ns);
     ip('addr', 'add', `${net}.1/30`, 'dev', host);
     ip('link', 'set', host, 'up');
     ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${net}.2/30`, 'dev', peer);
     ip('netns', 'exec', ns, 'ip', 'link', 'set', peer, 'up');
     ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-    this.links.set(name, host);
     return { url: `nats://${net}.1:${this.port}`, prefix: ['ip', 'netns', 'exec', ns] };
   }
 
@@ -173,7 +212,8 @@ export class Cluster {
     const p = track(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.procs.push(p);
     // A loaded 2-core machine (other test files run beside these) can take many seconds to start one.
-    await until(`node ${name} to join`, () => p.stderr().includes('joined') || p.child.exitCode !== null, 60_000);
+    await until(`node ${name} to join`, () => p.stderr().includes('joined') || p.child.exitCode !== null, 60_000)
+      .catch((e: Error) => { throw new Error(`${e.message}: ${p.stderr() || 'nothing on its stderr'}`); });
     if (!p.stderr().includes('joined')) throw new Error(`node ${name} did not start: ${p.stderr()}`);
     return p;
   }
@@ -202,6 +242,7 @@ export class Cluster {
     await Promise.all(this.procs.map((p) => p.exited));
     for (const ns of this.namespaces) spawnSync('ip', ['netns', 'del', ns]);
     for (const link of this.links.values()) spawnSync('ip', ['link', 'del', link]);
+    for (const k of this.claims) rmSync(claimFile(k), { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
