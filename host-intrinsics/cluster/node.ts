@@ -46,6 +46,12 @@ const MAX_SENT = 3;
 const IN_FLIGHT = 8;
 const PIECE_TIMEOUT_MS = 5000;
 const INCOMING_IDLE_MS = 60_000;
+/**
+ * A move's messages are sealed with its id, its destination and a number of their own, so a copy
+ * is worth nothing: one for another node, one seen before in the move, and a move that began more
+ * than this long ago (by the source's clock) or whose id was seen before are refused.
+ */
+const MOVE_WINDOW_MS = 5 * 60_000;
 /** After joining or reconnecting, how long a node waits before it takes the workloads of nodes that look gone. */
 const RESCUE_GRACE_MS = NODE_GONE_MS;
 /**
@@ -172,6 +178,8 @@ interface Incoming {
   /** Memory size the source announced. */
   memory: number;
   timer: NodeJS.Timeout;
+  /** The numbers of the messages of the move so far. */
+  seen: Set<number>;
 }
 
 export const ENGINE = `node ${process.version} (V8 ${process.versions.v8}), VM interpreting`;
@@ -179,6 +187,8 @@ export const ENGINE = `node ${process.version} (V8 ${process.versions.v8}), VM i
 export class ClusterNode {
   private readonly running = new Map<string, Running>();
   private readonly incoming = new Map<string, Incoming>();
+  /** Moves begun here within MOVE_WINDOW_MS, by id: when each began. */
+  private readonly begun = new Map<string, number>();
   private heartbeat?: NodeJS.Timeout;
   private closing = false;
   private rescuing = false;
@@ -588,14 +598,15 @@ export class ClusterNode {
     await r.busy;
     const t0 = performance.now();
     const mid = nuid.next();
-    const dest = (meta: object, body?: Uint8Array) => ask(this.bus.nc, nodeSubject(to, 'mig'), { mid, ...meta }, body, PIECE_TIMEOUT_MS, `node ${to}`, this.options.key);
+    let seq = 0;
+    const dest = (meta: object, body?: Uint8Array) => ask(this.bus.nc, nodeSubject(to, 'mig'), { mid, to, seq: seq++, ...meta }, body, PIECE_TIMEOUT_MS, `node ${to}`, this.options.key);
     let release: (() => void) | null = null;
     let bytes = 0;
     let rounds = 0;
     try {
       const { w } = r;
       const shared = w.preopens.slice(r.dirs.length);
-      await dest({ op: 'begin', id, memory: w.memory().length, instructions: w.instructions.toString(), shared });
+      await dest({ op: 'begin', at: Date.now(), id, memory: w.memory().length, instructions: w.instructions.toString(), shared });
       await sendBlob(dest, 'module', w.module);
       const shadow = new Shadow();
       let previous = Infinity;
@@ -667,7 +678,15 @@ export class ClusterNode {
   private async moveIn(meta: Record<string, unknown>, body: Uint8Array): Promise<object> {
     const mid = str(meta.mid, 'mid');
     const op = str(meta.op, 'op');
+    const seq = meta.seq;
+    if (meta.to !== this.options.name) throw new ClusterError(`node ${this.options.name} refuses a move message for ${typeof meta.to === 'string' ? `node ${meta.to}` : 'no node'}`);
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new ClusterError('a move message without its number');
     if (op === 'begin') {
+      const now = Date.now();
+      for (const [m, at] of this.begun) if (now - at > MOVE_WINDOW_MS) this.begun.delete(m);
+      const at = Number(meta.at);
+      if (this.begun.has(mid) || seq !== 0) throw new ClusterError(`node ${this.options.name} refuses move ${mid}: it began before (a replayed message)`);
+      if (!(Math.abs(now - at) <= MOVE_WINDOW_MS)) throw new ClusterError(`node ${this.options.name} refuses move ${mid}: it began ${Number.isFinite(at) ? `${Math.round((now - at) / 1000)} s from now` : 'at no given time'} (a replayed message, or clocks ${MOVE_WINDOW_MS / 60_000} min apart)`);
       const id = str(meta.id, 'id');
       if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _, not "${id}"`);
       const why = this.refusal(Number(meta.memory) || 0);
@@ -676,12 +695,15 @@ export class ClusterNode {
       if (this.options.maxFuel !== undefined && done >= this.options.maxFuel) throw new ClusterError(`workload ${id} has executed ${done} instructions, node ${this.options.name}'s --max-fuel is ${this.options.maxFuel}`);
       if (meta.shared !== undefined) this.nodeDirs(id, strings(meta.shared, 'shared directories'));
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
-      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer });
+      this.begun.set(mid, now);
+      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer, seen: new Set([0]) });
       this.log(`${id}: receiving`);
       return {};
     }
     const inc = this.incoming.get(mid);
     if (!inc) throw new ClusterError(`node ${this.options.name} has no move ${mid} in progress`);
+    if (inc.seen.has(seq)) throw new ClusterError(`node ${this.options.name} refuses message ${seq} of move ${mid}: it came before (a replayed message)`);
+    inc.seen.add(seq);
     inc.timer.refresh();
     switch (op) {
       case 'pages':

@@ -180,14 +180,31 @@ describe('a closed cluster', () => {
     const expected = local(ticker, args);
     const client = cluster.client(['run', '--on', 'guarded', '--creds', cluster.creds!, '--id', 'sealed', ticker, ...args]);
     await started(client, 2);
-    const moved = await cluster.cli(['move', 'sealed', '--to', 'warden']);
-    expect(moved.code, moved.stderr).toBe(0);
     const nc = await connect({ servers: cluster.url, user: 'handover', pass: 's3cret-pass' });
     try {
-      const refusal = async (data: Uint8Array): Promise<unknown> => {
-        const r = await nc.request('handover.node.warden.mig', data, { timeout: 5000 });
+      const refusal = async (data: Uint8Array, node = 'warden'): Promise<unknown> => {
+        const r = await nc.request(`handover.node.${node}.mig`, data, { timeout: 5000 });
         return decode(r.data)?.meta.error;
       };
+      // Anyone on the server sees the sealed messages of a move: each copy sent again is refused,
+      // the first page piece while the move is still going on.
+      const seen: { op: string; data: Uint8Array }[] = [];
+      let replayed: Promise<unknown> | undefined;
+      const tap = nc.subscribe('handover.node.warden.mig');
+      void (async () => {
+        for await (const m of tap) {
+          const op = String(decode(m.data.subarray(0, m.data.length - 32))?.meta.op);
+          seen.push({ op, data: m.data.slice() });
+          if (op === 'pages' && !replayed) replayed = refusal(m.data);
+        }
+      })();
+      const moved = await cluster.cli(['move', 'sealed', '--to', 'warden']);
+      expect(moved.code, moved.stderr).toBe(0);
+      tap.unsubscribe();
+      expect(await replayed).toMatch(/^node warden refuses message \d+ of move \S+: it came before \(a replayed message\)$/);
+      const begin0 = seen.find((m) => m.op === 'begin')!.data;
+      expect(await refusal(begin0)).toMatch(/^node warden refuses move \S+: it began before \(a replayed message\)$/);
+      expect(await refusal(begin0, 'guarded')).toBe('node guarded refuses a move message for node warden');
       const begin = encode({ mid: 'forged', op: 'begin', id: 'evil', memory: 0 }, new Uint8Array(8));
       expect(await refusal(begin)).toBe('node warden refuses a move message that is not sealed with this cluster\'s key');
       expect(await refusal(seal(begin, randomBytes(32)))).toBe('node warden refuses a move message that is not sealed with this cluster\'s key');
