@@ -65,6 +65,8 @@ describe.each(RUNTIMES.filter((r) => r !== 'jco'))('handover.wasm on %s', (runti
     ['args', ['3', 'hello', 'two words', '']],
     ['float', ['1000']],
     ['recursion', ['1']],
+    // Grows the guest's memory, and so the VM's, past what it started with.
+    ['memory', ['256']],
   ])('runs %s as the TypeScript CLI does', (name, args) => {
     const want = handover(['run', fixture(name as string), ...(args as string[])]);
     const got = onRuntime(runtime, ['run', fixture(name as string), ...(args as string[])]);

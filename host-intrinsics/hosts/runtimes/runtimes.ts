@@ -64,7 +64,9 @@ export function runtimeCommand(runtime: RuntimeName, module: string, args: reado
   const rt = runtimesDir();
   switch (runtime) {
     case 'node':
-      return { file: process.execPath, args: ['--no-warnings', adapter('node-wasi.mjs'), ...dirs.flatMap((d) => ['--dir', d]), module, ...args] };
+      // Node 20's WASI fast calls may collect garbage inside a call and crash (nodejs/node#46777):
+      // a guest that grows the VM's memory hits it.
+      return { file: process.execPath, args: ['--no-warnings', '--no-turbo-fast-api-calls', adapter('node-wasi.mjs'), ...dirs.flatMap((d) => ['--dir', d]), module, ...args] };
     case 'wasmtime':
       return { file: need(path.join(rt, 'wasmtime_cli', 'wasmtime'), 'wasmtime'), args: ['run', ...dirs.flatMap((d) => ['--dir', d]), module, ...args] };
     case 'wamr':
