@@ -16,6 +16,7 @@ const E_BUSY: i32 = 10;
 const E_EXIST: i32 = 20;
 const E_FAULT: i32 = 21;
 const E_INVAL: i32 = 28;
+const E_ILSEQ: i32 = 25;
 const E_ISDIR: i32 = 31;
 const E_LOOP: i32 = 32;
 const E_NOBUFS: i32 = 42;
@@ -163,9 +164,57 @@ function putU64(p: u32, v: u64): i32 {
   return SUCCESS;
 }
 
+// The guest's bytes [p, p + n) as a string (a path or a link's text); null with lastErrno EFAULT,
+// EILSEQ when they are not UTF-8 (as the TypeScript WASI's fatal decoder says) or EINVAL for a NUL.
 function guestString(p: u32, n: u32): string | null {
-  if (!inb(p, n)) return null;
-  return String.UTF8.decodeUnsafe(g(p), n);
+  if (!inb(p, n)) {
+    lastErrno = E_FAULT;
+    return null;
+  }
+  if (!validUtf8(g(p), n)) {
+    lastErrno = E_ILSEQ;
+    return null;
+  }
+  const s = String.UTF8.decodeUnsafe(g(p), n);
+  if (s.includes("\0")) {
+    lastErrno = E_INVAL;
+    return null;
+  }
+  return s;
+}
+
+// WHATWG's UTF-8 decoder without replacement: no overlong forms, surrogates or code points past U+10FFFF.
+function validUtf8(at: usize, n: u32): bool {
+  const end = at + <usize>n;
+  while (at < end) {
+    const b0 = <u32>load<u8>(at);
+    if (b0 < 0x80) {
+      at++;
+      continue;
+    }
+    let need: u32;
+    let lo: u32 = 0x80;
+    let hi: u32 = 0xbf;
+    if (b0 >= 0xc2 && b0 <= 0xdf) need = 1;
+    else if (b0 >= 0xe0 && b0 <= 0xef) {
+      need = 2;
+      if (b0 == 0xe0) lo = 0xa0;
+      else if (b0 == 0xed) hi = 0x9f;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      need = 3;
+      if (b0 == 0xf0) lo = 0x90;
+      else if (b0 == 0xf4) hi = 0x8f;
+    } else return false;
+    if (<usize>need >= end - at) return false;
+    for (let k: u32 = 1; k <= need; k++) {
+      const b = <u32>load<u8>(at + <usize>k);
+      if (b < lo || b > hi) return false;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    at += <usize>need + 1;
+  }
+  return true;
 }
 
 let lastErrno: i32 = 0;
@@ -222,6 +271,10 @@ function outerFd(e: Fd): i32 {
 // lexically (no absolute paths, `..` not above the directory fd), then through every symlink,
 // whose text is resolved the same way and may not leave the preopen. null with lastErrno set.
 function resolve(dir: Fd, path: string, follow: bool): string | null {
+  if (path == "") {
+    lastErrno = E_NOENT;
+    return null;
+  }
   if (path.startsWith("/")) {
     lastErrno = E_NOTCAPABLE;
     return null;
@@ -248,7 +301,7 @@ function resolve(dir: Fd, path: string, follow: bool): string | null {
     const rel = H.utf8(outerPath(p, out.join("/")));
     if (H.path_filestat_get(p.outerDir, 0, changetype<usize>(rel), <u32>rel.byteLength, H.scratch) != 0) continue;
     if (load<u8>(H.scratch, 16) != H.FILETYPE_SYMBOLIC_LINK) continue;
-    if (++hops > 32) {
+    if (++hops > 40) {
       lastErrno = E_LOOP;
       return null;
     }
@@ -279,10 +332,7 @@ function at(fd: u32, rights: u64, ptr: u32, len: u32, follow: bool): string | nu
     return null;
   }
   const path = guestString(ptr, len);
-  if (path === null) {
-    lastErrno = E_FAULT;
-    return null;
-  }
+  if (path === null) return null;
   atDir = d;
   return resolve(d, path, follow);
 }
@@ -303,14 +353,16 @@ function tableSizes(list: string[], countPtr: u32, sizePtr: u32): i32 {
   return e != 0 ? e : putU32(sizePtr, bytes);
 }
 
+// Entry by entry, as the TypeScript WASI writes them: an empty list touches nothing.
 function tableWrite(list: string[], ptrs: u32, buf: u32): i32 {
-  if (!inb(ptrs, <u64>list.length * 4)) return E_FAULT;
   let at = buf;
   for (let i = 0; i < list.length; i++) {
     const b = H.utf8(unchecked(list[i]));
     const n = <u32>b.byteLength;
+    const entry = <u64>ptrs + <u64>i * 4;
+    if (entry > <u64>0xffffffff || !inb(<u32>entry, 4)) return E_FAULT;
+    store<u32>(g(<u32>entry), at);
     if (!inb(at, <u64>n + 1)) return E_FAULT;
-    store<u32>(g(ptrs + <u32>i * 4), at);
     memory.copy(g(at), changetype<usize>(b), n);
     store<u8>(g(at + n), 0);
     at += n + 1;
@@ -328,12 +380,15 @@ function clockNow(id: u32): u64 {
     return 0;
   }
   const e = H.clock_time_get(id, 1, H.scratch);
-  if (e != 0) {
-    clockErrno = e;
-    return 0;
-  }
-  return load<u64>(H.scratch);
+  if (e == 0) return load<u64>(H.scratch);
+  if (id >= 2) return H.monotonicNow() - startedAt; // no CPU-time clock: the time this process has run
+  clockErrno = e;
+  return 0;
 }
+
+// The CPU-time clocks where the runtime has none (Wasmtime): the time since this process began,
+// their bound from above.
+const startedAt: u64 = H.monotonicNow();
 
 // ── calls ────────────────────────────────────────────────────────────────────────────────
 // Serves function `index` with its arguments in the io cells at `io`, guest memory at
@@ -356,7 +411,8 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
     case 4: { // clock_res_get
       if (a0 == 1) return putU64(a1, 1);
       if (a0 > 3) return E_INVAL;
-      const e = H.clock_res_get(a0, H.scratch);
+      let e = H.clock_res_get(a0, H.scratch);
+      if (e != 0 && a0 >= 2) e = H.clock_res_get(1, H.scratch);
       return e != 0 ? <i32>e : putU64(a1, load<u64>(H.scratch));
     }
     case 5: { // clock_time_get
@@ -427,8 +483,8 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
     case 13: { // fd_filestat_get
       const e = entry(a0, FD_FILESTAT_GET);
       if (e === null) return lastErrno;
-      if (!inb(a1, 64)) return E_FAULT;
       if (e.kind == KIND_STDIO) {
+        if (!inb(a1, 64)) return E_FAULT;
         memory.fill(g(a1), 0, 64);
         store<u8>(g(a1), e.filetype, 16);
         store<u64>(g(a1), 1, 24);
@@ -436,7 +492,7 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       }
       const fd = outerFd(e);
       if (fd < 0) return lastErrno;
-      return H.fd_filestat_get(fd, g(a1));
+      return statInto(a1, H.fd_filestat_get(fd, H.scratch));
     }
     case 14: { // fd_filestat_set_size
       const e = entry(a0, FD_FILESTAT_SET_SIZE);
@@ -450,6 +506,7 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       const e = entry(a0, FD_FILESTAT_SET_TIMES);
       if (e === null) return lastErrno;
       if (e.kind == KIND_STDIO) return E_NOTSUP;
+      if (badTimes(load<u32>(io, 24))) return E_INVAL;
       const fd = outerFd(e);
       return fd < 0 ? lastErrno : H.fd_filestat_set_times(fd, load<u64>(io, 8), load<u64>(io, 16), load<u32>(io, 24));
     }
@@ -459,13 +516,15 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       if (e === null) return lastErrno;
       const off = <i64>load<u64>(io, 24);
       if (off < 0) return E_INVAL;
-      if (iovecs(a1, a2) < 0) return E_FAULT;
+      const total = iovecs(a1, a2);
+      if (total < 0) return E_FAULT;
+      if (!write && total == 0) return putU32(load<u32>(io, 32), 0);
       if (e.kind == KIND_STDIO) return E_SPIPE;
       if (e.kind != KIND_FILE) return E_ISDIR;
       const fd = outerFd(e);
       if (fd < 0) return lastErrno;
-      const r = write ? H.fd_pwrite(fd, iovScratch, a2, <u64>off, H.scratch) : H.fd_pread(fd, iovScratch, a2, <u64>off, H.scratch);
-      return r != 0 ? <i32>r : putU32(load<u32>(io, 32), load<u32>(H.scratch));
+      const r = moveAll(write ? MOVE_PWRITE : MOVE_PREAD, fd, a2, <u64>off);
+      return r != 0 ? r : putU32(load<u32>(io, 32), moved);
     }
     case 17: { // fd_prestat_get
       const e = entry(a0, 0);
@@ -542,10 +601,8 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       const follow = (a1 & FOLLOW) != 0;
       const rel = at(a0, PATH_FILESTAT_GET, a2, a3, follow);
       if (rel === null) return lastErrno;
-      if (!inb(a4, 64)) return E_FAULT;
       statFollow = follow ? 1 : 0;
-      statOut = g(a4);
-      return onPath(rel, 0, (d: u32, p: usize, n: u32): u16 => H.path_filestat_get(d, statFollow, p, n, statOut));
+      return statInto(a4, <u16>onPath(rel, 0, (d: u32, p: usize, n: u32): u16 => H.path_filestat_get(d, statFollow, p, n, H.scratch)));
     }
     case 29: { // path_filestat_set_times
       const follow = (a1 & FOLLOW) != 0;
@@ -555,6 +612,7 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       timesA = load<u64>(io, 32);
       timesM = load<u64>(io, 40);
       timesF = load<u32>(io, 48);
+      if (badTimes(timesF)) return E_INVAL;
       return onPath(rel, 0, (d: u32, p: usize, n: u32): u16 => H.path_filestat_set_times(d, statFollow, p, n, timesA, timesM, timesF));
     }
     case 30: return twoPaths(index, io);
@@ -587,7 +645,7 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
     case 34: return twoPaths(index, io);
     case 35: { // path_symlink: the link's text is stored as given; it is checked when used
       const target = guestString(a0, a1);
-      if (target === null) return E_FAULT;
+      if (target === null) return lastErrno;
       const rel = at(a2, PATH_SYMLINK, a3, a4, false);
       if (rel === null) return lastErrno;
       linkText = H.utf8(target);
@@ -606,26 +664,77 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       if (!inb(a0, a1)) return E_FAULT;
       return a1 == 0 ? SUCCESS : <i32>H.random_get(g(a0), a1);
     }
-    default: return E_NOSYS; // proc_raise, sockets
+    case 39: return E_NOSYS; // proc_raise: nobody to signal
+    default: return E_NOTSUP; // sockets: a guest here has none, as under node:wasi
   }
+}
+
+// A filestat the runtime wrote to the aligned scratch (runtimes trap on a struct pointer that is
+// not aligned; a guest's may be anything), copied to the guest once the stat has succeeded.
+function statInto(ptr: u32, r: u16): i32 {
+  if (r != 0) return <i32>r;
+  if (!inb(ptr, 64)) return E_FAULT;
+  memory.copy(g(ptr), H.scratch, 64);
+  return SUCCESS;
+}
+
+// fstflags the runtime would not take (some trap on unknown bits): unknown bits, or a time both given and now.
+function badTimes(f: u32): bool {
+  return (f & ~15) != 0 || (f & 3) == 3 || (f & 12) == 12;
 }
 
 // Arguments the path closures read (closures in AssemblyScript capture no locals).
 let statFollow: u32 = 0;
-let statOut: usize = 0;
 let timesA: u64 = 0;
 let timesM: u64 = 0;
 let timesF: u32 = 0;
 let linkText: ArrayBuffer = new ArrayBuffer(0);
 
+// Runtimes may move fewer bytes than asked (Wasmtime takes the first iovec only). Files and output
+// move whole, as in the TypeScript WASI: the call is repeated on what is left, one iovec at a
+// time, until a read comes back short. The count is in `moved`; an error after some bytes moved
+// ends the call with those.
+const MOVE_WRITE = 0;
+const MOVE_PWRITE = 1;
+const MOVE_PREAD = 2;
+let moved: u32 = 0;
+function moveAll(how: i32, fd: u32, n: u32, off: u64): i32 {
+  moved = 0;
+  const one = H.scratch + 16;
+  for (let i: u32 = 0; i < n; i++) {
+    let ptr = load<u32>(iovScratch + i * 8);
+    let len = load<u32>(iovScratch + i * 8 + 4);
+    while (len > 0) {
+      store<u32>(one, ptr);
+      store<u32>(one, len, 4);
+      const at = off + <u64>moved;
+      const r = how == MOVE_WRITE ? H.fd_write(fd, one, 1, H.scratch) : how == MOVE_PWRITE ? H.fd_pwrite(fd, one, 1, at, H.scratch) : H.fd_pread(fd, one, 1, at, H.scratch);
+      if (r != 0) return moved > 0 ? SUCCESS : <i32>r;
+      const got = load<u32>(H.scratch);
+      moved += got;
+      if (got == 0 || (how == MOVE_PREAD && got < len)) return SUCCESS;
+      ptr += got;
+      len -= got;
+    }
+  }
+  return SUCCESS;
+}
+
 function readWrite(write: bool, fd: u32, iovs: u32, n: u32, donePtr: u32): i32 {
   const e = entry(fd, write ? FD_WRITE : FD_READ);
   if (e === null) return lastErrno;
-  if (iovecs(iovs, n) < 0) return E_FAULT;
+  const total = iovecs(iovs, n);
+  if (total < 0) return E_FAULT;
+  // An empty read reads nothing from any fd, as in the TypeScript WASI.
+  if (!write && total == 0) return putU32(donePtr, 0);
   let r: u16 = 0;
   if (e.kind == KIND_STDIO) {
     if ((e.stream == 0) == write) return E_BADF;
-    r = write ? H.fd_write(e.stream, iovScratch, n, H.scratch) : H.fd_read(0, iovScratch, n, H.scratch);
+    if (write) {
+      const w = moveAll(MOVE_WRITE, e.stream, n, 0);
+      return w != 0 ? w : putU32(donePtr, moved);
+    }
+    r = H.fd_read(0, iovScratch, n, H.scratch);
   } else {
     if (e.kind != KIND_FILE) return E_ISDIR;
     const o = outerFd(e);
@@ -633,9 +742,9 @@ function readWrite(write: bool, fd: u32, iovs: u32, n: u32, donePtr: u32): i32 {
     // O_APPEND is the state's flag: each write lands at the current end.
     const append = write && (e.fdflags & FDFLAG_APPEND) != 0;
     const off = append ? H.fileSize(o) : e.offset;
-    r = write ? H.fd_pwrite(o, iovScratch, n, off, H.scratch) : H.fd_pread(o, iovScratch, n, off, H.scratch);
-    if (r != 0) return <i32>r;
-    const done = load<u32>(H.scratch);
+    const m = moveAll(write ? MOVE_PWRITE : MOVE_PREAD, o, n, off);
+    if (m != 0) return m;
+    const done = moved;
     e.offset = append ? H.fileSize(o) : e.offset + <u64>done;
     return putU32(donePtr, done);
   }
@@ -662,6 +771,7 @@ function pathOpen(io: usize): i32 {
   const p = preopenOf(dir);
   const b = H.utf8(outerPath(p, rel));
   const isDirWanted = (oflags & OFLAG_DIRECTORY) != 0;
+  if (!inb(fdPtr, 4)) return E_FAULT; // before the open: a call that fails leaves no fd behind
   const r = H.path_open(p.outerDir, follow ? 1 : 0, changetype<usize>(b), <u32>b.byteLength, oflags & 15,
     outerRights(wanted, isDirWanted), 0, 0, H.scratch);
   if (r != 0) return <i32>r;
@@ -681,11 +791,7 @@ function pathOpen(io: usize): i32 {
   e.rightsInheriting = (wantedInh & RIGHTS_30) & (isDir ? DIRECTORY_INHERITING : 0);
   e.outer = <i32>outer;
   const n = st.lowestFreeFd();
-  const err = putU32(fdPtr, n);
-  if (err != 0) {
-    H.fd_close(outer);
-    return err;
-  }
+  store<u32>(g(fdPtr), n);
   st.fds.set(n, e);
   return SUCCESS;
 }
@@ -711,7 +817,8 @@ function twoPaths(index: i32, io: usize): i32 {
   if (to == "") return link ? E_EXIST : E_BUSY;
   const a = H.utf8(outerPath(p1, from!));
   const b = H.utf8(outerPath(p2, to!));
-  if (link) return H.path_link(p1.outerDir, follow ? 1 : 0, changetype<usize>(a), <u32>a.byteLength, p2.outerDir, changetype<usize>(b), <u32>b.byteLength);
+  // Resolved here, through its final symlink when asked, so the runtime links what it names.
+  if (link) return H.path_link(p1.outerDir, 0, changetype<usize>(a), <u32>a.byteLength, p2.outerDir, changetype<usize>(b), <u32>b.byteLength);
   return H.path_rename(p1.outerDir, changetype<usize>(a), <u32>a.byteLength, p2.outerDir, changetype<usize>(b), <u32>b.byteLength);
 }
 

@@ -61,14 +61,17 @@ export class GuestMemory {
     this.bytes.set(data, ptr);
   }
 
-  /** A UTF-8 string argument (a path); bytes that are not UTF-8 are EILSEQ. */
+  /** A UTF-8 string argument (a path or a link's text): not UTF-8 is EILSEQ, a NUL in it EINVAL. */
   string(ptr: number, len: number): string {
+    let s: string;
     try {
-      return utf8.decode(this.slice(ptr, len));
+      s = utf8.decode(this.slice(ptr, len));
     } catch (e) {
       if (e instanceof WasiError) throw e;
       throw new WasiError(Errno.ILSEQ, 'path is not UTF-8');
     }
+    if (s.includes('\0')) throw new WasiError(Errno.INVAL, 'NUL in path');
+    return s;
   }
 
   /** The `count` iovecs (or ciovecs) at `ptr`, each checked to lie in memory. */

@@ -42,6 +42,7 @@ export const pathFunctions: Record<string, Preview1Func> = {
       // As uvwasi and wasmtime decide the open mode: from the rights asked for.
       const write = (wanted & WRITE_RIGHTS) !== 0;
       const read = (wanted & READ_RIGHTS) !== 0 || !write;
+      ctx.memory().check(fdPtr, 4); // before the open: a call that fails leaves no fd behind
       const { desc, type } = ctx.files.open(dir.preopen, r, (dirflags & LOOKUP_SYMLINK_FOLLOW) !== 0, {
         create: (oflags & Oflags.CREAT) !== 0, directory: (oflags & Oflags.DIRECTORY) !== 0,
         exclusive: (oflags & Oflags.EXCL) !== 0, truncate: (oflags & Oflags.TRUNC) !== 0,

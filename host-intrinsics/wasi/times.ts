@@ -10,6 +10,7 @@ import { Fstflags } from './layout.js';
 const toSeconds = (ns: bigint) => Number(ns) / 1e9;
 
 export function setTimes(hostPath: string, atim: bigint, mtim: bigint, flags: number, follow: boolean): void {
+  if (flags & ~(Fstflags.ATIM | Fstflags.ATIM_NOW | Fstflags.MTIM | Fstflags.MTIM_NOW)) throw new WasiError(Errno.INVAL, 'unknown fstflags');
   if ((flags & Fstflags.ATIM && flags & Fstflags.ATIM_NOW) || (flags & Fstflags.MTIM && flags & Fstflags.MTIM_NOW)) {
     throw new WasiError(Errno.INVAL, 'a time cannot be both given and now');
   }

@@ -1,10 +1,11 @@
-// The sandbox's path rules on their own: lexical resolution against a directory fd, and the check
-// that follows symlinks on the host.
+// The sandbox's path rules on their own: path strings as read from guest memory, lexical
+// resolution against a directory fd, and the check that follows symlinks on the host.
 
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../host-intrinsics/wasi/errno.js';
+import { GuestMemory } from '../../host-intrinsics/wasi/memory.js';
 import { checkInside, resolveLexically } from '../../host-intrinsics/wasi/sandbox.js';
 import { tempDir } from './harness.js';
 
@@ -26,14 +27,23 @@ describe('resolveLexically', () => {
     expect(resolveLexically('', 'dir/')).toEqual({ rel: 'dir', mustBeDir: true });
   });
 
-  it('refuses what would leave the directory, absolute paths, empty paths and NUL', () => {
+  it('refuses what would leave the directory, absolute paths and empty paths', () => {
     expect(errnoOf(() => resolveLexically('', '..'))).toBe(Errno.NOTCAPABLE);
     // A directory fd is a root of its own: its path inside the preopen does not let `..` climb.
     expect(errnoOf(() => resolveLexically('sub', '../x'))).toBe(Errno.NOTCAPABLE);
     expect(errnoOf(() => resolveLexically('', 'a/../../b'))).toBe(Errno.NOTCAPABLE);
     expect(errnoOf(() => resolveLexically('', '/etc'))).toBe(Errno.NOTCAPABLE);
     expect(errnoOf(() => resolveLexically('', ''))).toBe(Errno.NOENT);
-    expect(errnoOf(() => resolveLexically('', 'a\0b'))).toBe(Errno.INVAL);
+  });
+});
+
+describe('path strings in guest memory', () => {
+  const memory = new GuestMemory(new TextEncoder().encode('ok/a\0b'));
+  it('are UTF-8 without NUL: a NUL is EINVAL, bytes that are not UTF-8 EILSEQ, past the end EFAULT', () => {
+    expect(memory.string(0, 4)).toBe('ok/a');
+    expect(errnoOf(() => memory.string(0, 6))).toBe(Errno.INVAL);
+    expect(errnoOf(() => new GuestMemory(new Uint8Array([0x61, 0xff])).string(0, 2))).toBe(Errno.ILSEQ);
+    expect(errnoOf(() => memory.string(4, 100))).toBe(Errno.FAULT);
   });
 });
 
