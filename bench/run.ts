@@ -24,6 +24,10 @@
 // `npm run bench -- --runtimes`: the fixtures natively and inside build/handover.wasm on Wasmtime,
 // WAMR, Wasm3 and node:wasi (bench/runtimes.ts), the paper's table, written to
 // bench/results/<date>-runtimes.md.
+//
+// `npm run bench -- --corpus`: the benchmark corpus (bench/corpus.ts, bench/corpus/README.md),
+// natively and in the VM on Node and js102, the report set's geomean the headline, written to
+// bench/results/<date>-corpus.md (`--quick`: test sizes, one round; `--hosts node` narrows).
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +43,7 @@ import { MODES as VM_MODES, type Mode as VmMode, type Plan } from './host.js';
 import { MICRO_KERNELS, assembleMicro } from './micro.js';
 import { KERNEL_CLASS, renderChart, renderReport, summarize, type FixtureResult, type HostResult } from './report.js';
 import { probeEventCost } from './probes.js';
+import { corpusMeasure, renderCorpus, type CorpusHost } from './corpus.js';
 
 const root = packageRoot();
 const quick = process.argv.includes('--quick');
@@ -46,6 +51,7 @@ const monitorsMode = process.argv.includes('--monitors');
 const snapshotsMode = process.argv.includes('--snapshots');
 const migrationMode = process.argv.includes('--migration');
 const runtimesMode = process.argv.includes('--runtimes');
+const corpusMode = process.argv.includes('--corpus');
 
 // Default sizes run ~0.15–0.25 s natively (tests/fixtures/README.md).
 const fixtures: [string, string[]][] = quick
@@ -484,6 +490,49 @@ async function migration(): Promise<void> {
   write(name, [`# Live migration ${date}${quick ? ' (quick)' : ''}`, '', ...lines], ' (an SVG chart beside it)');
 }
 
+// --- the benchmark corpus (bench/corpus.ts): the host plans, on Node and js102 -------------------
+
+function corpus(): void {
+  const started = Date.now();
+  const loadBefore = load();
+  const rounds = Number(option('--rounds') ?? (quick ? 1 : 5));
+  if (!Number.isInteger(rounds) || rounds < 1) usage(`--rounds wants a positive whole number, got "${option('--rounds')}"`);
+  const wanted = option('--hosts')?.split(',') ?? ['node', 'spidermonkey'];
+  const js = js102Path();
+  const hosts: CorpusHost[] = HOSTS.filter((h) => wanted.includes(h.id) && (h.id === 'node' || (h.id === 'spidermonkey' && js))).map((h) => ({
+    id: h.id,
+    label: h.label,
+    note: h.kind === 'js102' ? 'Native = the guest run natively by js102 (baseline, then Ion), with the same preview1 shim (bench/kernel.js); the VM is build/vm.wasm on js102.' : undefined,
+  }));
+  if (hosts.length === 0) usage(`--hosts: the corpus runs on node${js ? ' and spidermonkey' : ''}`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'handover-bench-'));
+  let results;
+  try {
+    results = corpusMeasure({
+      root,
+      quick,
+      rounds,
+      hosts,
+      run: (h, plan) => runChild(HOSTS.find((q) => q.id === h.id)!, plan, tmp, `${h.id}: `) as FixtureResult,
+      progress: (s) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${s}\n`),
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const jsVersion = hosts.some((h) => h.id === 'spidermonkey') && js ? spawnSync(js, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  write(`${date}-corpus${quick ? '-quick' : ''}`, renderCorpus(hosts, results, {
+    title: `Benchmark corpus ${date}${quick ? ' (quick)' : ''}`,
+    preamble: [
+      `Node ${process.version} (V8 ${process.versions.v8})${jsVersion ? `, ${jsVersion}` : ', js102 not installed (SpiderMonkey not measured)'}; ${cpus().length} cores shared with other work, load average (1/5/15 min) ${loadBefore} at the start, ${load()} at the end; the run took ${minutes} min (\`npm run bench -- --corpus${quick ? ' --quick' : ''}\`).`,
+      '',
+      `Programs: bench/corpus/README.md, ${quick ? 'at their test sizes (a smoke run: most take a few ms natively, so the ratios are dominated by the VM loading the guest)' : 'at their default sizes (~0.1–0.3 s natively)'}. Sets: superinstructions and pairs of the interpreter may be chosen from the tuning set (and the C fixtures of tests/fixtures) only; the report set is what the VM's speed is reported on.`,
+      '',
+      `Method: that of \`npm run bench\` (bench/kernel.js), the VM without intrinsics: per host and program one process; after warm-up runs (native at the measured size, the VM at the test size for 1.5 s of CPU), ${rounds} round${rounds > 1 ? 's' : ''}, each the guest natively and then in the VM back to back; CPU time of each run (native: instantiating and running the compiled guest; VM: loading, validating, compiling, instantiating and running it in a fresh VM). Ratio = the median of the per-round ratios. Every VM run printed exactly what the native run printed, and exited 0 (checked per run; a difference fails the whole run).`,
+    ],
+  }));
+}
+
 function usage(message: string): never {
   process.stderr.write(`bench: error: ${message}\n`);
   process.exit(1);
@@ -495,6 +544,7 @@ function option(name: string): string | undefined {
 }
 
 if (monitorsMode) monitors();
+else if (corpusMode) corpus();
 else if (snapshotsMode) await snapshots();
 else if (migrationMode) await migration();
 else if (runtimesMode) {
