@@ -7,6 +7,7 @@
 import * as vm from "../index";
 import * as H from "./host";
 import * as W from "./preview1";
+import { engine } from "./engine";
 import {
   DIRECTORY_INHERITING, DIRECTORY_RIGHTS, Fd, KIND_FILE, KIND_PREOPEN, KIND_STDIO, Preopen, State, TTY_RIGHTS, decimal, fromJson, stateError,
 } from "./state";
@@ -24,6 +25,7 @@ Usage (under any WASI runtime, which must preopen the directories named here):
   handover.wasm run [options] <module.wasm> [options] [--] [guest args…]
   handover.wasm resume <file> [--dir <host>::<guest>]… [options]
   handover.wasm inspect <file>
+  handover.wasm engine       (one store's ABI calls as frames on stdin/stdout: RuntimeEngine)
   handover.wasm help | version
 
 Options:
@@ -530,6 +532,7 @@ function main(): i32 {
     H.print(1, "handover " + VERSION + " (handover.wasm)\n");
     return 0;
   }
+  if (command == "engine") return a.length == 1 ? engine() : usage("engine takes no arguments");
   if (command != "run" && command != "resume" && command != "inspect") return usage("unknown command " + command);
   const o = new Options();
   let i = options(command, a, 1, o);

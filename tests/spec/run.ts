@@ -1,12 +1,21 @@
-// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--engine vm|component] [script ...]`):
+// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--engine vm|component|wasmtime|wamr|wasm3] [script ...]`):
 // finds the suite, runs each script through the VM (a fresh store per script: build/vm.wasm through
-// Vm, or with `--engine component` the component through ComponentEngine), prints one row per
+// Vm, with `--engine component` the component through ComponentEngine, or with a runtime's name
+// build/handover.wasm on that runtime through RuntimeEngine, one process per store), prints one row per
 // script, one line per refusal assertion (how many modules were refused at the stage the assertion
 // names), and a final `spec: N passed, M failed, K skipped` line; exits 1 when anything failed.
 
+import { existsSync } from 'node:fs';
 import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
 import { REFUSALS, emptyRefusals, runScript, type Refusal, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, suiteMissing, type ScriptFile } from './suite.js';
+import { RuntimeEngine } from '../../host-intrinsics/hosts/runtimes/engine.js';
+import { RuntimeMissing, runtimeCommand, handoverWasm } from '../../host-intrinsics/hosts/runtimes/runtimes.js';
+
+// The WASI runtimes that run build/handover.wasm as an engine (runtimes.ts names them).
+const RUNTIME_ENGINES = ['wasmtime', 'wamr', 'wasm3'] as const;
+type EngineName = 'vm' | 'component' | (typeof RUNTIME_ENGINES)[number];
+const ENGINES: readonly EngineName[] = ['vm', 'component', ...RUNTIME_ENGINES];
 
 // Per call: far more than any call in the suite needs, even interpreted; it only stops a VM that hangs.
 const TIMEOUT_MS = 30_000;
@@ -19,7 +28,7 @@ interface Args {
   simd: boolean;
   metered: boolean; // run every script with metering on (fuel counting), unlimited fuel
   monitored: boolean; // run every script with monitoring on (segment counters)
-  engine: 'vm' | 'component';
+  engine: EngineName;
   intrinsics: IntrinsicClass[] | null; // intrinsic classes to switch on (--intrinsics bulk,float,memory)
   names: string[];
 }
@@ -30,8 +39,8 @@ function parseArgs(argv: string[]): Args {
     const arg = argv[i];
     if (arg === '--verbose' || arg === '-v') args.verbose = true;
     else if (arg === '--engine') {
-      const engine = argv[++i];
-      if (engine !== 'vm' && engine !== 'component') usage(`--engine takes vm or component, not ${engine}`);
+      const engine = argv[++i] as EngineName;
+      if (!ENGINES.includes(engine)) usage(`--engine takes ${ENGINES.join(', ')}, not ${engine}`);
       args.engine = engine;
     }
     else if (arg === '--simd') args.simd = true;
@@ -47,7 +56,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--monitored] [--intrinsics all|none|bulk,float,memory] [--engine vm|component] [script ...]`);
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--monitored] [--intrinsics all|none|bulk,float,memory] [--engine ${ENGINES.join('|')}] [script ...]`);
   process.exit(2);
 }
 
@@ -71,7 +80,21 @@ async function engineFactory(kind: Args['engine']): Promise<() => Engine> {
   let create: (() => Engine) | null = null;
   let problem = '';
   try {
-    if (kind === 'component') {
+    if (kind !== 'vm' && kind !== 'component') {
+      const runtime = kind;
+      try {
+        runtimeCommand(runtime, handoverWasm(), [], []);
+      } catch (e) {
+        if (!(e instanceof RuntimeMissing)) throw e;
+        console.error(`spec: ${e.message}`);
+        process.exit(2);
+      }
+      if (!existsSync(handoverWasm())) {
+        console.error(`spec: ${handoverWasm()} is missing: run npm run build:vm`);
+        process.exit(2);
+      }
+      create = () => RuntimeEngine.create(runtime);
+    } else if (kind === 'component') {
       // Imported only here: loading the component's bindings needs them built.
       const { ComponentEngine } = await import('../../host-intrinsics/api.js');
       create = () => ComponentEngine.create();
@@ -114,8 +137,11 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scripts = selectScripts(specDir(), args);
   const create = await engineFactory(args.engine);
+  // A runtime engine is a process: those of a script end with it.
+  const open: RuntimeEngine[] = [];
   const newVm = (): Engine => {
     const vm = create();
+    if (vm instanceof RuntimeEngine) open.push(vm);
     if (args.metered) vm.setMetering(true);
     if (args.monitored) {
       if (!(vm instanceof Vm)) usage('--monitored needs --engine vm');
@@ -144,6 +170,7 @@ async function main(): Promise<void> {
       const message = e instanceof Error ? e.message : String(e);
       result = { script: file.name, passed: 0, failed: 1, skipped: 0, failures: [{ line: 0, command: 'script', message }], refusals: emptyRefusals() };
     }
+    for (const engine of open.splice(0)) engine.close();
     if (args.verbose) {
       for (const f of result.failures) console.log(`  FAIL ${file.name}.wast:${f.line} ${f.command}: ${f.message}`);
     }
