@@ -377,12 +377,12 @@ export class ClusterNode {
   /** `run --on`: a new workload from its command line, with its module and directories from the files bucket. */
   private async submit(meta: Record<string, unknown>): Promise<object> {
     const id = str(meta.id, 'id');
-    if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _ (at most 64), not "${id}"`);
+    if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _ (at most 64), not "${shown(id)}"`);
     const args = strings(meta.args, 'args');
     const guests = meta.dirs === undefined ? [] : strings(meta.dirs, 'dirs');
     const env = meta.env && typeof meta.env === 'object' ? Object.fromEntries(Object.entries(meta.env).map(([k, v]) => [k, String(v)])) : {};
     const every = meta.every === undefined ? 0 : Number(meta.every);
-    if (!(every >= 0 && every <= 86400)) throw new ClusterError(`--checkpoint-every wants seconds between 0 and 86400, not ${String(meta.every)}`);
+    if (!(every >= 0 && every <= 86400)) throw new ClusterError(`--checkpoint-every wants seconds between 0 and 86400, not ${shown(meta.every)}`);
     const policy: Policy = { every, exactlyOnce: meta.exactlyOnce === true && every > 0 };
     const why = this.refusal(0);
     if (why) throw new ClusterError(why);
@@ -579,7 +579,7 @@ export class ClusterNode {
 
   private stopWorkload(id: string): object {
     const r = this.running.get(id);
-    if (!r) throw new ClusterError(`node ${this.options.name} runs no workload ${id}`);
+    if (!r) throw new ClusterError(`node ${this.options.name} runs no workload ${shown(id)}`);
     r.w.stop();
     return { id };
   }
@@ -590,10 +590,10 @@ export class ClusterNode {
    */
   async moveOut(id: string, to: string, stopAndCopy = false): Promise<MoveStats> {
     const r = this.running.get(id);
-    if (!r) throw new ClusterError(`node ${this.options.name} runs no workload ${id}`);
+    if (!r) throw new ClusterError(`node ${this.options.name} runs no workload ${shown(id)}`);
     if (r.moving) throw new ClusterError(`workload ${id} is already being moved`);
     if (to === this.options.name) throw new ClusterError(`workload ${id} is already on ${to}`);
-    if (!NAME.test(to)) throw new ClusterError(`no node named ${to}`);
+    if (!NAME.test(to)) throw new ClusterError(`no node named ${shown(to)}`);
     r.moving = true;
     await r.busy;
     const t0 = performance.now();
@@ -679,30 +679,31 @@ export class ClusterNode {
     const mid = str(meta.mid, 'mid');
     const op = str(meta.op, 'op');
     const seq = meta.seq;
-    if (meta.to !== this.options.name) throw new ClusterError(`node ${this.options.name} refuses a move message for ${typeof meta.to === 'string' ? `node ${meta.to}` : 'no node'}`);
+    if (meta.to !== this.options.name) throw new ClusterError(`node ${this.options.name} refuses a move message for ${typeof meta.to === 'string' ? `node ${shown(meta.to)}` : 'no node'}`);
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new ClusterError('a move message without its number');
     if (op === 'begin') {
       const now = Date.now();
       for (const [m, at] of this.begun) if (now - at > MOVE_WINDOW_MS) this.begun.delete(m);
       const at = Number(meta.at);
-      if (this.begun.has(mid) || seq !== 0) throw new ClusterError(`node ${this.options.name} refuses move ${mid}: it began before (a replayed message)`);
-      if (!(Math.abs(now - at) <= MOVE_WINDOW_MS)) throw new ClusterError(`node ${this.options.name} refuses move ${mid}: it began ${Number.isFinite(at) ? `${Math.round((now - at) / 1000)} s from now` : 'at no given time'} (a replayed message, or clocks ${MOVE_WINDOW_MS / 60_000} min apart)`);
+      if (this.begun.has(mid) || seq !== 0) throw new ClusterError(`node ${this.options.name} refuses move ${shown(mid)}: it began before (a replayed message)`);
+      if (!(Math.abs(now - at) <= MOVE_WINDOW_MS)) throw new ClusterError(`node ${this.options.name} refuses move ${shown(mid)}: it began ${Number.isFinite(at) ? `${Math.round((now - at) / 1000)} s from now` : 'at no given time'} (a replayed message, or clocks ${MOVE_WINDOW_MS / 60_000} min apart)`);
       const id = str(meta.id, 'id');
-      if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _, not "${id}"`);
-      const why = this.refusal(Number(meta.memory) || 0);
+      if (!NAME.test(id)) throw new ClusterError(`a workload id is letters, digits, - and _, not "${shown(id)}"`);
+      if (!(typeof meta.memory === 'number' && Number.isSafeInteger(meta.memory) && meta.memory >= 0)) throw new ClusterError(`move ${shown(mid)} gives no memory size`);
+      const why = this.refusal(meta.memory);
       if (why) throw new ClusterError(why);
       const done = typeof meta.instructions === 'string' && /^\d+$/.test(meta.instructions) ? BigInt(meta.instructions) : 0n;
       if (this.options.maxFuel !== undefined && done >= this.options.maxFuel) throw new ClusterError(`workload ${id} has executed ${done} instructions, node ${this.options.name}'s --max-fuel is ${this.options.maxFuel}`);
       if (meta.shared !== undefined) this.nodeDirs(id, strings(meta.shared, 'shared directories'));
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
       this.begun.set(mid, now);
-      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: Number(meta.memory) || 0, timer, seen: new Set([0]) });
+      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: meta.memory, timer, seen: new Set([0]) });
       this.log(`${id}: receiving`);
       return {};
     }
     const inc = this.incoming.get(mid);
-    if (!inc) throw new ClusterError(`node ${this.options.name} has no move ${mid} in progress`);
-    if (inc.seen.has(seq)) throw new ClusterError(`node ${this.options.name} refuses message ${seq} of move ${mid}: it came before (a replayed message)`);
+    if (!inc) throw new ClusterError(`node ${this.options.name} has no move ${shown(mid)} in progress`);
+    if (inc.seen.has(seq)) throw new ClusterError(`node ${this.options.name} refuses message ${seq} of move ${shown(mid)}: it came before (a replayed message)`);
     inc.seen.add(seq);
     inc.timer.refresh();
     switch (op) {
@@ -761,7 +762,7 @@ export class ClusterNode {
         return { tFirst };
       }
       default:
-        throw new ClusterError(`unknown move step ${op}`);
+        throw new ClusterError(`unknown move step ${shown(op)}`);
     }
   }
 
@@ -808,6 +809,12 @@ async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unkno
   for (let at = 0; at < bytes.length || at === 0; at += MAX_PIECE) {
     await dest({ op: 'blob', what, last: at + MAX_PIECE >= bytes.length }, bytes.subarray(at, at + MAX_PIECE));
   }
+}
+
+/** A value from a message as a refusal quotes it: one line of at most 64 characters. */
+function shown(v: unknown): string {
+  const s = (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)).replace(/[\u0000-\u001f\u007f]/g, '?');
+  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
 
 function str(v: unknown, what: string): string {
