@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The long fuzzing campaign: `npm run fuzz -- --seconds N [--seed S] [--malformed-share F] [--out DIR]`.
+// The long fuzzing campaign: `npm run fuzz -- --seconds N [--seed S] [--malformed-share F]
+// [--forwarding-share F] [--out DIR]`.
 //
 // Runs the differential campaign of tests/fuzz/campaign.ts (wasm-opt -ttf modules in V8 and in the
-// VM) and, for a share of the time (default 0.25), the malformed-input campaign of
-// tests/fuzz/malformed.ts, from seed S on (default: from the clock; printed, so a run can be
+// VM), for a share of the time (default 0.25) the malformed-input campaign of
+// tests/fuzz/malformed.ts and for another (default 0.1) hostile guests against the WASI
+// forwarding of build/handover.wasm on Wasmtime (tests/fuzz/forwarding.ts), from seed S on (default: from the clock; printed, so a run can be
 // repeated). Each disagreement is minimised and written to DIR (default tests/fuzz-regressions/)
 // as NAME.wasm + NAME.json, which `npm test` then replays (tests/fuzz/regressions.test.ts); at
 // most a few per kind of difference, so that one bug does not flood the folder.
@@ -12,7 +14,8 @@
 // and imports them from build/js. A watchdog kills the run, naming the input, if one step hangs.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
 function parseArgs(argv) {
-  const options = { seconds: 60, seed: Date.now() % 1_000_000_000, malformedShare: 0.25, out: path.join(root, 'tests', 'fuzz-regressions'), perKind: 3 };
+  const options = { seconds: 60, seed: Date.now() % 1_000_000_000, malformedShare: 0.25, forwardingShare: 0.1, out: path.join(root, 'tests', 'fuzz-regressions'), perKind: 3 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -31,14 +34,17 @@ function parseArgs(argv) {
     if (arg === '--seconds') options.seconds = Number(value());
     else if (arg === '--seed') options.seed = Number(value());
     else if (arg === '--malformed-share') options.malformedShare = Number(value());
+    else if (arg === '--forwarding-share') options.forwardingShare = Number(value());
     else if (arg === '--out') options.out = path.resolve(value());
     else if (arg === '--per-kind') options.perKind = Number(value());
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--malformed-share F] [--out DIR] [--per-kind K]');
+      console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--malformed-share F] [--forwarding-share F] [--out DIR] [--per-kind K]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
   if (!(options.seconds > 0) || !Number.isInteger(options.seed)) throw new Error('--seconds must be positive and --seed an integer');
+  const shares = [options.malformedShare, options.forwardingShare];
+  if (!shares.every((f) => f >= 0 && f <= 1) || shares[0] + shares[1] > 1) throw new Error('--malformed-share and --forwarding-share are fractions that add up to at most 1');
   return options;
 }
 
@@ -58,6 +64,7 @@ const { minimize, writeReproducer, writeValidationReproducer, differ } = await i
 const { loadWasmOpt, reloadWasmOpt, wasmOptTired } = await import(built('wasm-opt.js'));
 const { Rng } = await import(built('rng.js'));
 const { Watchdog } = await import(built('watchdog.js'));
+const { forwardingCase, OUTSIDE } = await import(built('forwarding.js'));
 
 const started = Date.now();
 const deadline = started + options.seconds * 1000;
@@ -85,10 +92,11 @@ function writeRun(name, c, origin, what) {
   return writeReproducer(options.out, name, small, origin);
 }
 
-console.log(`fuzz: seed ${options.seed}, ${options.seconds} s (${Math.round(options.malformedShare * 100)}% malformed input), reproducers to ${path.relative(root, options.out) || '.'}`);
+console.log(`fuzz: seed ${options.seed}, ${options.seconds} s (${Math.round(options.malformedShare * 100)}% malformed input, ${Math.round(options.forwardingShare * 100)}% WASI forwarding), reproducers to ${path.relative(root, options.out) || '.'}`);
 
 // 1. Differential campaign.
-const diffSeconds = options.seconds * (1 - options.malformedShare);
+const diffSeconds = options.seconds * (1 - options.malformedShare - options.forwardingShare);
+const malformedDeadline = deadline - options.seconds * 1000 * options.forwardingShare;
 const diff = await runCampaign({
   seed: options.seed,
   seconds: diffSeconds,
@@ -109,7 +117,7 @@ const diff = await runCampaign({
 
 // 2. Malformed input, in rounds of fresh base modules until the time is up.
 let malformed = { mutants: 0, executed: 0, limitDifferences: 0, findings: 0, post20: 0, v8Limits: 0 };
-for (let round = 0; Date.now() < deadline; round++) {
+for (let round = 0; options.malformedShare > 0 && Date.now() < malformedDeadline; round++) {
   if (wasmOptTired()) await reloadWasmOpt();
   const seed = options.seed + 1_000_000 + round;
   const rng = new Rng(seed);
@@ -142,10 +150,37 @@ for (let round = 0; Date.now() < deadline; round++) {
     v8Limits: malformed.v8Limits + s.v8Limits,
   };
 }
+
+// 3. Hostile guests against the WASI forwarding of handover.wasm on Wasmtime, seed after seed.
+// A disagreement is printed with its seed: `npm run fuzz -- --seed S --seconds 1
+// --forwarding-share 1` runs that guest again.
+const forwarding = { guests: 0, findings: 0 };
+if (options.forwardingShare > 0) {
+  const work = mkdtempSync(path.join(tmpdir(), 'handover-fuzz-forwarding-'));
+  try {
+    for (let seed = options.seed; forwarding.guests === 0 || Date.now() < deadline; seed++) {
+      watchdog.beat(`forwarding guest ${seed}`);
+      const { calls, want, got } = await forwardingCase(seed, work);
+      forwarding.guests++;
+      const same = JSON.stringify(want) === JSON.stringify(got);
+      const escaped = JSON.stringify(want.outside) !== JSON.stringify(OUTSIDE) || JSON.stringify(got.outside) !== JSON.stringify(OUTSIDE);
+      if (same && !escaped) continue;
+      forwarding.findings++;
+      console.log(`FORWARDING seed ${seed}: ${escaped ? 'a run reached the directory outside its sandbox' : 'handover.wasm on Wasmtime differs from the TypeScript CLI'}`);
+      for (const k of ['status', 'stdout', 'stderr', 'files', 'outside']) {
+        if (JSON.stringify(want[k]) !== JSON.stringify(got[k])) console.log(`  ${k}: TypeScript ${JSON.stringify(want[k]).slice(0, 200)}, handover.wasm ${JSON.stringify(got[k]).slice(0, 200)}`);
+      }
+      calls.forEach((c, i) => { if (want.errnos[i] !== got.errnos[i]) console.log(`  call ${i}: TypeScript ${want.errnos[i]}, handover.wasm ${got.errnos[i].slice(got.errnos[i].lastIndexOf('→'))}`); });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 watchdog.stop();
 
 console.log(`fuzz: done in ${Math.round((Date.now() - started) / 1000)} s (seed ${options.seed})`);
 console.log(`  differential: ${diff.modules} modules (${diff.meteredModules} metered, ${diff.handovers} handed over mid-call), ${diff.calls} calls, ${diff.traps} traps, ${diff.hostCalls} host calls; ${diff.findings.length} disagreements, ${diff.limits.length} differences the spec allows (stack depth, memory limit); ${diff.skipped.length} seeds skipped`);
 console.log(`  malformed: ${malformed.mutants} mutants, ${malformed.executed} run in both engines (${malformed.limitDifferences} differing only as the spec allows), ${malformed.post20} post-2.0 in V8, ${malformed.v8Limits} V8 limits; ${malformed.findings} findings`);
+console.log(`  WASI forwarding: ${forwarding.guests} hostile guests on Wasmtime against the TypeScript CLI; ${forwarding.findings} findings`);
 console.log(`  reproducers written: ${written.length}${written.map((w) => `\n    ${path.relative(root, w)}`).join('')}`);
-process.exit(diff.findings.length + malformed.findings > 0 ? 1 : 0);
+process.exit(diff.findings.length + malformed.findings + forwarding.findings > 0 ? 1 : 0);
