@@ -4,8 +4,12 @@
 // before, and each the snapshot without memory, what goes with it and the workload's directories
 // (files.ts). The owner record names the
 // latest (gen, base) only once its object is complete, so a node that dies mid-checkpoint leaves
-// the one before in force.
+// the one before in force. It also pins the objects: it holds the SHA-256 of the latest, each
+// object that of the one before it in the chain and that of the module, so a restore reads exactly
+// the objects the record names; another sealed object put in one's place (an older one of the same
+// name, another workload's) is refused.
 
+import { createHash } from 'node:crypto';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { ClusterError, decode, encode, seal, unseal, type Bus } from './bus.js';
 import { Image, Shadow, pack } from './precopy.js';
@@ -24,26 +28,33 @@ export interface CheckpointRef {
   written: [number, number];
   /** Taken as its node left: the guest did not run after it. */
   final?: boolean;
+  /** SHA-256 (hex) of the object `<id>.<gen>`. */
+  digest: string;
 }
+
+const digestOf = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The source side of one workload's chain: what the last checkpoint holds, to send only changes. */
 export class Chain {
   private shadow = new Shadow();
   private sinceBase = 0;
+  private prev = '';
+  private readonly module: string;
   gen: number;
   base: number;
 
   /** `gen`: the last generation written for this workload (by any node), 0 for none. */
-  constructor(gen: number) {
+  constructor(gen: number, module: Uint8Array) {
     this.gen = gen;
     this.base = gen + 1;
+    this.module = digestOf(module);
   }
 
   /**
    * The next checkpoint's object from the suspended guest's memory and snapshot. When the
    * changes sent since the base outweigh the memory itself, the chain starts again from a full one.
    */
-  next(memory: Uint8Array, snapshot: Uint8Array, carried: Carried, files: Uint8Array): { gen: number; base: number; data: Uint8Array } {
+  next(memory: Uint8Array, snapshot: Uint8Array, carried: Carried, files: Uint8Array): { gen: number; base: number; data: Uint8Array; digest: string } {
     if (this.sinceBase > memory.length) {
       this.shadow = new Shadow();
       this.sinceBase = 0;
@@ -65,7 +76,10 @@ export class Chain {
     put(snapshot);
     put(files);
     for (const p of pieces) put(p);
-    return { gen: this.gen, base: this.base, data: encode({ gen: this.gen, base: this.base, carried }, body) };
+    const meta = { gen: this.gen, base: this.base, carried, module: this.module, ...(this.gen > this.base ? { prev: this.prev } : {}) };
+    const data = encode(meta, body);
+    this.prev = digestOf(data);
+    return { gen: this.gen, base: this.base, data, digest: this.prev };
   }
 }
 
@@ -121,13 +135,20 @@ export class Checkpoints {
   async load(id: string, ref: CheckpointRef, maxBytes: number): Promise<Restorable> {
     const module = await this.get(`${id}.module`);
     if (!module) throw new ClusterError(`the checkpoint of ${id} has no module`);
-    if (!Number.isSafeInteger(ref.base) || !Number.isSafeInteger(ref.gen) || ref.base < 1 || ref.base > ref.gen) throw new ClusterError(`the checkpoint record of ${id} is malformed`);
+    if (!Number.isSafeInteger(ref.base) || !Number.isSafeInteger(ref.gen) || ref.base < 1 || ref.base > ref.gen || typeof ref.digest !== 'string') throw new ClusterError(`the checkpoint record of ${id} is malformed`);
+    const moduleDigest = digestOf(module);
     const image = new Image(maxBytes);
     let last: { snapshot: Uint8Array; files: Uint8Array; carried: Carried } | null = null;
+    let prev = '';
     for (let g = ref.base; g <= ref.gen; g++) {
       const data = await this.get(`${id}.${g}`);
-      const m = data && decode<{ gen?: number; carried?: Carried }>(data);
+      const m = data && decode<{ gen?: number; carried?: Carried; module?: string; prev?: string }>(data);
       if (!m || m.meta.gen !== g || !m.meta.carried) throw new ClusterError(`checkpoint ${g} of ${id} is missing or malformed`);
+      const d = digestOf(data);
+      if ((g === ref.gen && d !== ref.digest) || m.meta.module !== moduleDigest || (g > ref.base && m.meta.prev !== prev)) {
+        throw new ClusterError(`the checkpoint object ${id}.${g} is not the one the owner record of ${id} names (another object was put in its place)`);
+      }
+      prev = d;
       const dv = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
       const parts: Uint8Array[] = [];
       for (let at = 0; at < m.body.length;) {

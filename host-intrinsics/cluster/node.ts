@@ -478,7 +478,7 @@ export class ClusterNode {
     const { w } = r;
     // Synchronous: the guest is between slices, so what is captured is one instant of it.
     const { snapshot, carried } = this.capture(r);
-    r.chain ??= new Chain(r.lastGen);
+    r.chain ??= new Chain(r.lastGen, w.module);
     const obj = r.chain.next(w.memory(), snapshot, carried, this.files(r));
     r.lastGen = obj.gen;
     if (final) {
@@ -486,7 +486,7 @@ export class ClusterNode {
       clearInterval(r.timer);
       w.stop();
     }
-    const ref: CheckpointRef = { gen: obj.gen, base: obj.base, at: Date.now(), written: carried.written, ...(final ? { final: true } : {}) };
+    const ref: CheckpointRef = { gen: obj.gen, base: obj.base, at: Date.now(), written: carried.written, digest: obj.digest, ...(final ? { final: true } : {}) };
     const run = async () => {
       try {
         await this.store.putModule(w.id, w.module);

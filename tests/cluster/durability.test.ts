@@ -223,6 +223,40 @@ describe('a closed cluster', () => {
     expect((await cluster.cli(['ps'])).stdout).not.toMatch(/\nevil\s/);
   });
 
+  it('a checkpoint object replaced by another sealed one is refused: the owner record pins each object', async () => {
+    const keeper = await cluster.node('keeper', '--key', key);
+    const args = ['40', '2', '16', '2000000'];
+    const expected = local(ticker, args);
+    const run = (id: string) => cluster.client(['run', '--on', 'keeper', '--creds', cluster.creds!, '--id', id, '--checkpoint-every', '0.5', ticker, ...args]);
+    const kept = run('pinned-a');
+    const swapped = run('pinned-b');
+    await Promise.all([started(kept, 2), started(swapped, 2)]);
+    await Promise.all([checkpointed(cluster, 'pinned-a'), checkpointed(cluster, 'pinned-b')]);
+    keeper.child.kill('SIGKILL');
+    // Each of pinned-b's objects becomes pinned-a's of the same generation: sealed with the key,
+    // of the same module, but not what pinned-b's owner record names.
+    const nc = await connect({ servers: cluster.url, user: 'handover', pass: 's3cret-pass' });
+    let replaced = 0;
+    try {
+      const os = await new Objm(nc).open('handover-checkpoints');
+      for (const info of await os.list()) {
+        if (!/^pinned-b\.\d+$/.test(info.name)) continue;
+        const other = await os.getBlob(info.name.replace('pinned-b', 'pinned-a'));
+        if (!other) continue;
+        await os.putBlob({ name: info.name }, other);
+        replaced++;
+      }
+    } finally {
+      await nc.close();
+    }
+    expect(replaced).toBeGreaterThan(0);
+    expect(await swapped.exited).toBe(1);
+    expect(swapped.stderr()).toMatch(/^error: workload pinned-b was lost: node keeper is gone and its checkpoint is refused \(the checkpoint object pinned-b\.\d+ is not the one the owner record of pinned-b names \(another object was put in its place\)\)\n$/);
+    expect(await kept.exited).toBe(expected.code);
+    expect(kept.stdout().length).toBeGreaterThanOrEqual(expected.stdout.length);
+    expect(kept.stderr()).toMatch(/resumed on \S+ from its checkpoint/);
+  });
+
   it('a tampered checkpoint is refused: the workload is reported lost, not resumed from forged state', async () => {
     const client = cluster.client(['run', '--on', 'guarded', '--creds', cluster.creds!, '--id', 'tampered', '--checkpoint-every', '0.5', ticker, '40', '2', '16', '2000000']);
     await started(client, 2);
