@@ -3,8 +3,11 @@
 // Paths in an archive are data: each is checked to be relative and inside its directory before
 // anything is written, and only directories and regular files are kept (no links, no devices).
 //
-// Archive: u32 count, then per entry u8 kind (0 directory, 1 file), u32 preopen index, u32 path
-// length, the '/'-separated path, u32 size and the bytes (files only); little-endian.
+// Archive: u32 count, then per entry u8 kind (0 directory, 1 file, 2 a file as a base archive
+// holds it), u32 preopen index, u32 path length, the '/'-separated path, u32 size and the bytes
+// (kind 1 only); little-endian. A move sends the directories whole while the guest still runs and,
+// once it is stopped, an archive against that base: a file whose size, inode and times are those
+// it had when the base was packed, and that was last changed well before, goes as kind 2.
 
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,28 +16,49 @@ import { ClusterError } from './bus.js';
 export const DEFAULT_MAX_FILES_MIB = 64;
 
 interface Entry {
-  kind: 0 | 1;
+  kind: 0 | 1 | 2;
   preopen: number;
   path: string;
   bytes?: Uint8Array;
 }
 
-/** Every directory and regular file under `roots` (other kinds are skipped); over `maxBytes` is an error. */
-export function packDirs(roots: readonly string[], maxBytes: number, what = 'the directories'): Uint8Array {
+/** What a base archive saw of each file (`preopen:path`), and when it began to look. */
+export interface Base {
+  stamps: Map<string, string>;
+  atNs: bigint;
+}
+
+// A file changed less than this before the base was packed may have changed again within the
+// file system's time granularity without its times showing it: it is sent again. (The change
+// time, which a guest cannot set, decides.)
+const RACY_NS = 2_000_000_000n;
+
+/**
+ * Every directory and regular file under `roots` (other kinds are skipped); over `maxBytes` is an
+ * error. `record`: fills in what a later archive against this one needs. `against`: files
+ * unchanged since that base go as kind 2.
+ */
+export function packDirs(roots: readonly string[], maxBytes: number, what = 'the directories', opts: { record?: Base; against?: Base } = {}): Uint8Array {
   const entries: Entry[] = [];
   let total = 0;
+  if (opts.record) opts.record.atNs = BigInt(Date.now()) * 1_000_000n;
   const walk = (preopen: number, dir: string, rel: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);
       const sub = rel === '' ? name : `${rel}/${name}`;
-      const st = lstatSync(full);
+      const st = lstatSync(full, { bigint: true });
       if (st.isDirectory()) {
         entries.push({ kind: 0, preopen, path: sub });
         walk(preopen, full, sub);
       } else if (st.isFile()) {
-        total += st.size;
+        total += Number(st.size);
         if (total > maxBytes) throw new ClusterError(`${what} hold more than the limit of ${maxBytes >> 20} MiB`);
-        entries.push({ kind: 1, preopen, path: sub, bytes: readFileSync(full) });
+        const key = `${preopen}:${sub}`;
+        const stamp = `${st.size} ${st.ino} ${st.mtimeNs} ${st.ctimeNs}`;
+        opts.record?.stamps.set(key, stamp);
+        const base = opts.against;
+        if (base && base.stamps.get(key) === stamp && st.ctimeNs < base.atNs - RACY_NS) entries.push({ kind: 2, preopen, path: sub });
+        else entries.push({ kind: 1, preopen, path: sub, bytes: readFileSync(full) });
       }
     }
   };
@@ -62,7 +86,9 @@ export function packDirs(roots: readonly string[], maxBytes: number, what = 'the
   return out;
 }
 
-function parse(bytes: Uint8Array, preopens: number, maxBytes: number): Entry[] {
+/** The entries of `bytes`; kind 2 takes its bytes from `base` (an archive without kind 2). */
+function parse(bytes: Uint8Array, preopens: number, maxBytes: number, base?: Uint8Array): Entry[] {
+  const from = base ? new Map(parse(base, preopens, maxBytes).map((e) => [`${e.preopen}:${e.path}`, e])) : null;
   const bad = (why: string) => new ClusterError(`the workload's files are malformed: ${why}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (at: number, n: number) => {
@@ -88,14 +114,14 @@ function parse(bytes: Uint8Array, preopens: number, maxBytes: number): Entry[] {
       throw bad('a path is not UTF-8');
     }
     at += 9 + n;
-    if (kind > 1) throw bad(`entry kind ${kind}`);
+    if (kind > (from ? 2 : 1)) throw bad(`entry kind ${kind}`);
     if (preopen >= preopens) throw bad(`preopen ${preopen} of ${preopens}`);
     const parts = p.split('/');
     if (p === '' || parts.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\'))) throw bad(`the path "${p}" leaves its directory`);
     // Each path once, each under a directory listed before it.
     if (seen.has(`${preopen}:${p}`)) throw bad(`"${p}" twice`);
     if (parts.length > 1 && seen.get(`${preopen}:${parts.slice(0, -1).join('/')}`) !== 0) throw bad(`"${p}" comes before its directory`);
-    seen.set(`${preopen}:${p}`, kind as 0 | 1);
+    seen.set(`${preopen}:${p}`, kind === 0 ? 0 : 1);
     let body: Uint8Array | undefined;
     if (kind === 1) {
       need(at, 4);
@@ -105,8 +131,13 @@ function parse(bytes: Uint8Array, preopens: number, maxBytes: number): Entry[] {
       if (total > maxBytes) throw new ClusterError(`the workload's files hold more than the limit of ${maxBytes >> 20} MiB`);
       body = bytes.subarray(at + 4, at + 4 + size);
       at += 4 + size;
+    } else if (kind === 2) {
+      body = from!.get(`${preopen}:${p}`)?.bytes;
+      if (!body) throw bad(`"${p}" is not a file of the archive it refers to`);
+      total += body.length;
+      if (total > maxBytes) throw new ClusterError(`the workload's files hold more than the limit of ${maxBytes >> 20} MiB`);
     }
-    entries.push({ kind: kind as 0 | 1, preopen, path: p, bytes: body });
+    entries.push({ kind: kind === 0 ? 0 : 1, preopen, path: p, bytes: body });
   }
   return entries;
 }
@@ -114,11 +145,13 @@ function parse(bytes: Uint8Array, preopens: number, maxBytes: number): Entry[] {
 /**
  * Makes `roots[i]` hold exactly what the archive holds for preopen i: files written, and what
  * the archive does not have removed. Nothing is written unless the whole archive is sound.
+ * `base`: the archive its kind-2 entries refer to.
  */
-export function unpackDirs(bytes: Uint8Array, roots: readonly string[], maxBytes: number): void {
-  const entries = parse(bytes, roots.length, maxBytes);
+export function unpackDirs(bytes: Uint8Array, roots: readonly string[], maxBytes: number, base?: Uint8Array): void {
+  const entries = parse(bytes, roots.length, maxBytes, base);
   roots.forEach((root, i) => {
-    const kinds = new Map(entries.filter((e) => e.preopen === i).map((e) => [e.path, e.kind]));
+    // Parsed entries are directories (0) or files (1): kind 2 came back as the file it names.
+    const kinds = new Map(entries.filter((e) => e.preopen === i).map((e) => [e.path, e.kind as 0 | 1]));
     mkdirSync(root, { recursive: true });
     prune(root, '', kinds);
   });

@@ -17,7 +17,7 @@ import {
   type Advert, type Bus, type BusOptions, type Owner,
 } from './bus.js';
 import { Chain, Checkpoints, type CheckpointRef } from './checkpoint.js';
-import { DEFAULT_MAX_FILES_MIB, packDirs, unpackDirs } from './files.js';
+import { DEFAULT_MAX_FILES_MIB, packDirs, unpackDirs, type Base } from './files.js';
 import { Shadow, pack } from './precopy.js';
 import { Staging, Workload, wallNow, type Carried, type End } from './workload.js';
 
@@ -172,7 +172,8 @@ interface Running {
 interface Incoming {
   id: string;
   /** The module and the directories' archive, as their pieces arrive. */
-  blobs: { module: Uint8Array[]; files: Uint8Array[] };
+  /** files: the directories as the move began; changes: an archive against them, at its end. */
+  blobs: { module: Uint8Array[]; files: Uint8Array[]; changes: Uint8Array[] };
   /** Made once the module is in: the memory the rounds write into. */
   staged: Staging | null;
   /** Memory size the source announced. */
@@ -312,21 +313,21 @@ export class ClusterNode {
   }
 
   /** Where a restored workload's preopens are here: its own directories unpacked, then this node's. */
-  private placeFor(id: string, carried: Carried, archive: Uint8Array): { home: string; dirs: string[]; preopens: string[] } {
+  private placeFor(id: string, carried: Carried, archive: Uint8Array, base?: Uint8Array): { home: string; dirs: string[]; preopens: string[] } {
     const all = Array.isArray(carried?.wasi?.preopens) ? carried.wasi.preopens.map((p) => String(p?.guestPath)) : [];
     const own = Math.min(all.length, Number.isSafeInteger(carried.ownDirs) ? carried.ownDirs! : all.length);
     const shared = this.nodeDirs(id, all.slice(own));
-    const place = this.homeFor(id, own, archive);
+    const place = this.homeFor(id, own, archive, base);
     return { ...place, preopens: [...place.dirs, ...shared] };
   }
 
-  /** A fresh home for workload `id`'s directories, and `archive` unpacked into `n` of them. */
-  private homeFor(id: string, n: number, archive?: Uint8Array): { home: string; dirs: string[] } {
+  /** A fresh home for workload `id`'s directories, and `archive` (against `base`) unpacked into `n` of them. */
+  private homeFor(id: string, n: number, archive?: Uint8Array, base?: Uint8Array): { home: string; dirs: string[] } {
     const home = path.join(this.options.workDir ?? path.join(tmpdir(), `handover-node-${this.options.name}`), `${id}-${nuid.next()}`);
     const dirs = Array.from({ length: n }, (_, i) => path.join(home, String(i)));
     for (const d of dirs) mkdirSync(d, { recursive: true });
     try {
-      if (archive && archive.length > 0) unpackDirs(archive, dirs, this.maxFilesMiB * 1048576);
+      if (archive && archive.length > 0) unpackDirs(archive, dirs, this.maxFilesMiB * 1048576, base);
     } catch (e) {
       rmSync(home, { recursive: true, force: true });
       throw e;
@@ -334,8 +335,8 @@ export class ClusterNode {
     return { home, dirs };
   }
 
-  private files(r: Running): Uint8Array {
-    return packDirs(r.dirs, this.maxFilesMiB * 1048576, `the directories of ${r.w.id}`);
+  private files(r: Running, opts?: { record?: Base; against?: Base }): Uint8Array {
+    return packDirs(r.dirs, this.maxFilesMiB * 1048576, `the directories of ${r.w.id}`, opts);
   }
 
   private capture(r: Running): ReturnType<Workload['capture']> {
@@ -608,6 +609,11 @@ export class ClusterNode {
       const shared = w.preopens.slice(r.dirs.length);
       await dest({ op: 'begin', at: Date.now(), id, memory: w.memory().length, instructions: w.instructions.toString(), shared });
       await sendBlob(dest, 'module', w.module);
+      // The directories go whole while the guest runs; once it is stopped, what changed since.
+      const base: Base = { stamps: new Map(), atNs: 0n };
+      const whole = this.files(r, { record: base });
+      bytes += whole.length;
+      await sendBlob(dest, 'files', whole);
       const shadow = new Shadow();
       let previous = Infinity;
       let stalled = 0;
@@ -632,9 +638,9 @@ export class ClusterNode {
         };
         await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
         if (!last) continue;
-        const files = this.files(r);
-        bytes += files.length;
-        await sendBlob(dest, 'files', files);
+        const changes = this.files(r, { against: base });
+        bytes += changes.length;
+        await sendBlob(dest, 'changes', changes);
         const tSent = wallNow();
         const { snapshot, carried } = this.capture(r);
         bytes += snapshot.length;
@@ -697,7 +703,7 @@ export class ClusterNode {
       if (meta.shared !== undefined) this.nodeDirs(id, strings(meta.shared, 'shared directories'));
       const timer = setTimeout(() => this.incoming.delete(mid), INCOMING_IDLE_MS);
       this.begun.set(mid, now);
-      this.incoming.set(mid, { id, blobs: { module: [], files: [] }, staged: null, memory: meta.memory, timer, seen: new Set([0]) });
+      this.incoming.set(mid, { id, blobs: { module: [], files: [], changes: [] }, staged: null, memory: meta.memory, timer, seen: new Set([0]) });
       this.log(`${id}: receiving`);
       return {};
     }
@@ -712,10 +718,10 @@ export class ClusterNode {
         inc.staged.apply(body);
         return {};
       case 'blob': {
-        const parts = meta.what === 'module' ? inc.blobs.module : meta.what === 'files' ? inc.blobs.files : null;
+        const parts = meta.what === 'module' ? inc.blobs.module : meta.what === 'files' ? inc.blobs.files : meta.what === 'changes' ? inc.blobs.changes : null;
         if (!parts) throw new ClusterError('a move piece of nothing known');
         const sum = parts.reduce((n, p) => n + p.length, 0) + body.length;
-        if (sum > (meta.what === 'files' ? this.maxFilesMiB : this.options.maxMemoryMiB) * 1048576 * 1.01 + 65536) throw new ClusterError(`the ${String(meta.what)} sent pass node ${this.options.name}'s limit`);
+        if (sum > (meta.what !== 'module' ? this.maxFilesMiB : this.options.maxMemoryMiB) * 1048576 * 1.01 + 65536) throw new ClusterError(`the ${String(meta.what)} sent pass node ${this.options.name}'s limit`);
         parts.push(body.slice());
         if (meta.what === 'module' && meta.last === true) inc.staged = Staging.create(Buffer.concat(parts), this.limits());
         return {};
@@ -732,7 +738,8 @@ export class ClusterNode {
         const policy: Policy = { every: Math.max(0, Number(keep.policy?.every) || 0), exactlyOnce: keep.policy?.exactlyOnce === true };
         const out = new Outlet(this.bus, inc.id, Number(keep.epoch) || 0, policy.exactlyOnce);
         out.pending = Outlet.carried(keep.pending);
-        const place = this.placeFor(inc.id, carried, Buffer.concat(inc.blobs.files));
+        const files = Buffer.concat(inc.blobs.files);
+        const place = inc.blobs.changes.length > 0 ? this.placeFor(inc.id, carried, Buffer.concat(inc.blobs.changes), files) : this.placeFor(inc.id, carried, files);
         let w: Workload;
         try {
           if (!inc.staged) throw new ClusterError('the final round came before the module');
@@ -805,7 +812,7 @@ export class ClusterNode {
 }
 
 /** Sends `bytes` to a move's destination in pieces that fit a NATS message. */
-async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unknown>, what: 'module' | 'files', bytes: Uint8Array): Promise<void> {
+async function sendBlob(dest: (meta: object, body?: Uint8Array) => Promise<unknown>, what: 'module' | 'files' | 'changes', bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length || at === 0; at += MAX_PIECE) {
     await dest({ op: 'blob', what, last: at + MAX_PIECE >= bytes.length }, bytes.subarray(at, at + MAX_PIECE));
   }

@@ -1,12 +1,12 @@
 // A workload's directories as an archive (host-intrinsics/cluster/files.ts): what is packed comes
-// back whole, and an archive from the wire is data — paths that leave their directory, entries out
+// back whole, one against a base carries only what changed since it, and an archive from the wire is data — paths that leave their directory, entries out
 // of order or over the limit are refused before anything is written, and links are never followed.
 
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packDirs, unpackDirs } from '../../host-intrinsics/cluster/files.js';
+import { packDirs, unpackDirs, type Base } from '../../host-intrinsics/cluster/files.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'handover-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,6 +87,41 @@ describe('directory archives', () => {
       expect(existsSync(path.join(root, 'escape'))).toBe(false);
     });
   }
+
+  it('against a base: unchanged files go by reference, the rest as they are; unpacked against the base, the tree as it is now', () => {
+    const a = fresh();
+    const big = Buffer.alloc(1 << 20, 7);
+    for (const [name, body] of [['big.bin', big], ['keep.txt', 'kept'], ['change.txt', 'before'], ['gone.txt', 'going']] as const) {
+      writeFileSync(path.join(a, name), body);
+    }
+    // Changed well before the base is packed: not within the time granularity of the file system.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
+    const base: Base = { stamps: new Map(), atNs: 0n };
+    const whole = packDirs([a], 4 << 20, 'the dirs', { record: base });
+    writeFileSync(path.join(a, 'change.txt'), 'after!');
+    unlinkSync(path.join(a, 'gone.txt'));
+    writeFileSync(path.join(a, 'new.txt'), 'new');
+    const changes = packDirs([a], 4 << 20, 'the dirs', { against: base });
+    expect(changes.length).toBeLessThan(256);
+    const target = fresh();
+    writeFileSync(path.join(target, 'stale.txt'), 'gone after');
+    unpackDirs(changes, [target], 4 << 20, whole);
+    expect(listing(target)).toEqual(listing(a));
+    // Without its base, kind 2 is refused, and nothing is written.
+    const other = fresh();
+    expect(() => unpackDirs(changes, [other], 4 << 20)).toThrow('entry kind 2');
+    expect(() => unpackDirs(changes, [other], 4 << 20, packDirs([fresh()], 1 << 20))).toThrow('"big.bin" is not a file of the archive it refers to');
+    expect(listing(other)).toEqual([]);
+  });
+
+  it('against a base: a file changed just before the base was packed goes whole, even with the same size and times', () => {
+    const a = fresh();
+    writeFileSync(path.join(a, 'racy.txt'), 'first');
+    const base: Base = { stamps: new Map(), atNs: 0n };
+    packDirs([a], 1 << 20, 'the dirs', { record: base });
+    const changes = packDirs([a], 1 << 20, 'the dirs', { against: base });
+    expect(Buffer.from(changes).includes('first')).toBe(true);
+  });
 
   it('never writes through a link, and leaves alone a link the archive does not name', () => {
     const outside = fresh();
