@@ -441,6 +441,7 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       if (e === null) return lastErrno;
       if (e.outer >= 0) H.fd_close(e.outer);
       st.fds.delete(a0);
+      listings.delete(a0);
       return SUCCESS;
     }
     case 9: case 24: { // fd_datasync, fd_sync
@@ -546,15 +547,36 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       return SUCCESS;
     }
     case 20: case 26: return readWrite(index == 26, a0, a1, a2, a3);
-    case 21: { // fd_readdir: the runtime's listing, written straight into the guest's buffer
+    case 21: { // fd_readdir
       const e = entry(a0, FD_READDIR);
       if (e === null) return lastErrno;
       if (e.kind == KIND_STDIO || e.kind == KIND_FILE) return E_NOTDIR;
       if (!inb(a1, a2)) return E_FAULT;
-      const fd = outerFd(e);
-      if (fd < 0) return lastErrno;
-      const r = H.fd_readdir(fd, g(a1), a2, load<u64>(io, 24), H.scratch);
-      return r != 0 ? <i32>r : putU32(a4, load<u32>(H.scratch));
+      const cookie = load<u64>(io, 24);
+      let list = cookie != 0 && listings.has(a0) ? listings.get(a0) : null;
+      if (list === null) {
+        const fd = outerFd(e);
+        if (fd < 0) return lastErrno;
+        list = listing(<u32>fd);
+        if (list === null) return lastErrno;
+        listings.set(a0, list);
+      }
+      let used: u32 = 0;
+      for (let i = cookie; i < <u64>list.length && used < a2; i++) {
+        const d = unchecked(list[<i32>i]);
+        const n = <u32>d.name.byteLength;
+        const one = heap.alloc(24 + n);
+        store<u64>(one, i + 1);
+        store<u64>(one, 0, 8);
+        store<u32>(one, n, 16);
+        store<u32>(one, d.type, 20);
+        memory.copy(one + 24, changetype<usize>(d.name), n);
+        const k = min(24 + n, a2 - used);
+        memory.copy(g(a1 + used), one, k);
+        heap.free(one);
+        used += k;
+      }
+      return putU32(a4, used);
     }
     case 22: { // fd_renumber
       const from = entry(a0, 0);
@@ -565,6 +587,9 @@ export function call(index: i32, io: usize, memBase: usize, memSize: usize): i32
       if (to.outer >= 0) H.fd_close(to.outer);
       st.fds.set(a1, from);
       st.fds.delete(a0);
+      if (listings.has(a0)) listings.set(a1, listings.get(a0));
+      else listings.delete(a1);
+      listings.delete(a0);
       return SUCCESS;
     }
     case 23: { // fd_seek
@@ -681,6 +706,55 @@ function statInto(ptr: u32, r: u16): i32 {
 // fstflags the runtime would not take (some trap on unknown bits): unknown bits, or a time both given and now.
 function badTimes(f: u32): bool {
   return (f & ~15) != 0 || (f & 3) == 3 || (f & 12) == 12;
+}
+
+// Listings of directory fds, taken whole from the runtime at cookie 0 and served from there as
+// the TypeScript WASI serves them: cookie n continues after the n-th entry, d_ino 0, no "." or
+// "..". Runtimes differ in all three (cookies are theirs to choose), and a listing must read the
+// same on every runtime a guest moves to.
+class Dirent {
+  constructor(public name: ArrayBuffer, public type: u8) {}
+}
+const listings = new Map<u32, Dirent[]>();
+
+function listing(outer: u32): Dirent[] | null {
+  const out: Dirent[] = [];
+  let cap: u32 = 4096;
+  let buf = heap.alloc(cap);
+  let cookie: u64 = 0;
+  for (;;) {
+    const r = H.fd_readdir(outer, buf, cap, cookie, H.scratch);
+    if (r != 0) {
+      heap.free(buf);
+      lastErrno = r;
+      return null;
+    }
+    const used = load<u32>(H.scratch);
+    let at: u32 = 0;
+    let whole = false;
+    while (at + 24 <= used) {
+      const n = load<u32>(buf + at, 16);
+      if (<u64>at + 24 + <u64>n > <u64>used) break; // cut off: read again from its cookie
+      const name = buf + at + 24;
+      const dots = (n == 1 && load<u8>(name) == 0x2e) || (n == 2 && load<u16>(name) == 0x2e2e);
+      if (!dots) {
+        const copy = new ArrayBuffer(n);
+        memory.copy(changetype<usize>(copy), name, n);
+        out.push(new Dirent(copy, load<u8>(buf + at, 20)));
+      }
+      cookie = load<u64>(buf + at);
+      at += 24 + n;
+      whole = true;
+    }
+    if (used < cap) break; // the rest fitted: the end of the directory
+    if (!whole) {
+      cap *= 2;
+      heap.free(buf);
+      buf = heap.alloc(cap);
+    }
+  }
+  heap.free(buf);
+  return out;
 }
 
 // Arguments the path closures read (closures in AssemblyScript capture no locals).

@@ -6,7 +6,7 @@
 // installed fails its tests with the install line.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +14,7 @@ import { Vm } from '../../host-intrinsics/vm.js';
 import { decodeHostState } from '../../host-intrinsics/hosts/snapshot-file.js';
 import { RUNTIMES, handoverWasm, runtimeCommand, type RuntimeName } from '../../host-intrinsics/hosts/runtimes/runtimes.js';
 import { FIXTURES, ROOT, requireBuild } from '../wasi/harness.js';
+import { wat } from '../helpers/wat.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 requireBuild('host-intrinsics/cli/main.js', ['host-intrinsics/cli', 'host-intrinsics/hosts', 'host-intrinsics/wasi']);
@@ -80,6 +81,44 @@ describe.each(RUNTIMES.filter((r) => r !== 'jco'))('handover.wasm on %s', (runti
     const got = onRuntime(runtime, ['run', '--dir', `${b}::/sandbox`, fixture('fileio'), '/sandbox', '50']);
     expect(got).toEqual(want);
     expect(want.stdout).toContain('fileio in /sandbox/fio, 50 records');
+  });
+});
+
+// Lists its preopen (fd 3) four times: whole from cookie 0, from cookie 1 into 30 bytes (cut off
+// mid-entry), from cookie 2, past the end; printing each errno, bufused and the bytes.
+const LISTER = wat(`(module
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $print (param $at i32) (param $n i32)
+    (i32.store (i32.const 0) (local.get $at))
+    (i32.store (i32.const 4) (local.get $n))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func $list (param $cookie i64) (param $size i32)
+    (i32.store (i32.const 0x100) (call $readdir (i32.const 3) (i32.const 0x1000) (local.get $size) (local.get $cookie) (i32.const 0x104)))
+    (call $print (i32.const 0x100) (i32.const 8))
+    (call $print (i32.const 0x1000) (i32.load (i32.const 0x104))))
+  (func (export "_start")
+    (call $list (i64.const 0) (i32.const 4096))
+    (call $list (i64.const 1) (i32.const 30))
+    (call $list (i64.const 2) (i32.const 4096))
+    (call $list (i64.const 99) (i32.const 4096))))`);
+
+describe.each(RUNTIMES.filter((r) => r !== 'jco'))('directory listings on %s', (runtime) => {
+  it('read as under the TypeScript CLI: cookies that count entries, no d_ino, no . or ..', () => {
+    const lister = path.join(work, 'lister.wasm');
+    writeFileSync(lister, LISTER);
+    const tree = () => {
+      const d = freshDir();
+      for (const f of ['alpha.txt', 'beta', 'gamma.bin']) writeFileSync(path.join(d, f), f);
+      mkdirSync(path.join(d, 'sub'));
+      return d;
+    };
+    const want = handover(['run', '--dir', `${tree()}::/sandbox`, lister]);
+    const got = onRuntime(runtime, ['run', '--dir', `${tree()}::/sandbox`, lister]);
+    expect(Buffer.from(got.stdout, 'latin1').toString('hex')).toBe(Buffer.from(want.stdout, 'latin1').toString('hex'));
+    expect(got.status).toBe(want.status);
+    for (const name of ['alpha.txt', 'beta', 'gamma.bin', 'sub']) expect(want.stdout).toContain(name);
   });
 });
 
