@@ -18,7 +18,10 @@
 /* exported handoverBench */
 var handoverBench = (function () {
   'use strict';
-  var STATUS_COMPLETED = 0, STATUS_TRAPPED = 1, STATUS_HOST_CALL = 2, STATUS_SUSPENDED = 3;
+  // BEGIN GENERATED vocabulary (scripts/gen-vocabulary.mjs)
+  var STATUS_COMPLETED = 0, STATUS_TRAP = 1, STATUS_HOST_CALL = 2, STATUS_SUSPENDED = 3, STATUS_PROBE = 4;
+  var SUSPEND_SLICE = 1, SUSPEND_FUEL = 2;
+  // END GENERATED vocabulary
   var KIND_FUNC = 0, KIND_MEMORY = 2;
 
   // --- a module's types, function imports and exports --------------------------------------
@@ -216,7 +219,7 @@ var handoverBench = (function () {
   /** Runs to completion, serving host calls; returns the status (0 or 1) or throws Exit. */
   function drive(vm, status, it) {
     for (;;) {
-      if (status === STATUS_COMPLETED || status === STATUS_TRAPPED) return status;
+      if (status === STATUS_COMPLETED || status === STATUS_TRAP) return status;
       if (status === STATUS_SUSPENDED) { status = vm.ex.resume(); continue; }
       if (status !== STATUS_HOST_CALL) throw new Error('bench: unknown status ' + status);
       var host = it.hosts[vm.ex.host_call_func() >>> 0];
@@ -257,7 +260,7 @@ var handoverBench = (function () {
     w.memory = function () { return guestMemory(vm, memAddr); };
     try {
       var status = drive(vm, vm.ex.invoke(exportAddr(vm, it, '_start', KIND_FUNC)), it);
-      if (status === STATUS_TRAPPED) throw new Error('the guest trapped: ' + errorText(vm));
+      if (status === STATUS_TRAP) throw new Error('the guest trapped: ' + errorText(vm));
       return 0;
     } catch (e) {
       if (e instanceof Exit) return e.code;
@@ -270,7 +273,7 @@ var handoverBench = (function () {
     var cells = io(vm);
     for (var i = 0; i < args.length; i++) cells.setInt32(8 * i, args[i], true);
     var status = drive(vm, vm.ex.invoke(exportAddr(vm, it, name, KIND_FUNC)), it);
-    if (status === STATUS_TRAPPED) throw new Error(name + ' trapped: ' + errorText(vm));
+    if (status === STATUS_TRAP) throw new Error(name + ' trapped: ' + errorText(vm));
     return io(vm).getInt32(0, true);
   }
 

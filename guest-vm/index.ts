@@ -503,7 +503,7 @@ export function fuel_get(): void {
   store<u64>(ioBuffer, runState.fuelLeft);
 }
 
-// After status 3: 1 the slice ran out, 2 out of fuel (add fuel, then resume).
+// After STATUS_SUSPENDED: SUSPEND_SLICE (resume at will) or SUSPEND_FUEL (add fuel, then resume).
 export function suspend_reason(): u32 {
   return runState.suspendReason;
 }
@@ -665,9 +665,8 @@ export function complete_host_call(): i32 {
 
 // ── probes (probe/probes.ts) ─────────────────────────────────────────────────────────────
 // Probes are a compile mode: chosen before any function runs, like metering. `kinds` are the
-// callback probes (bits: 1 every instruction, 2 sites, 4 entry, 8 exit, 16 memory, 32 branches,
-// 64 calls), `records` the in-VM recordings (1 memory trace, 2 indirect call targets, 4 inclusive
-// instructions), `traceRecords` the trace buffer's capacity in records (0: the default, 65536).
+// callback probes (PROBE_* bits), `records` the in-VM recordings (RECORD_* bits), `traceRecords`
+// the trace buffer's capacity in records (0: the default, 65536).
 export function set_probes(kinds: u32, records: u32, traceRecords: u32): i32 {
   clearError();
   if ((kinds & ~probes.PROBE_ALL) != 0 || (records & ~probes.RECORD_ALL) != 0) {
@@ -702,8 +701,7 @@ export function probe_site(func: u32, offset: u32): i32 {
   return 0;
 }
 
-// After status 4: the event, in io cells 0..4 — kind (1 instruction, 2 site, 3 entry, 4 exit,
-// 5 memory, 6 branch, 7 call, 8 trace full), function index, bytecode offset, then two operands:
+// After STATUS_PROBE: the event, in io cells 0..4 — kind (EVENT_*), function index, bytecode offset, then two operands:
 // memory (base | static offset << 32, size | store << 8), branch (taken or br_table index, the
 // wasm opcode), call (target function index or 0xffffffff, 1 if indirect).
 export function probe_event(): void {

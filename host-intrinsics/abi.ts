@@ -2,6 +2,10 @@
 // cells, type descriptors, describe blobs, status/trap/error codes. No I/O and no Node APIs, so every
 // host adapter and the unit tests share one codec.
 
+import { ERROR_KINDS, PROBE_BITS as PROBE_KIND_BITS, PROBE_EVENTS, RECORD_BITS, Trap } from './vocabulary.js';
+
+export { Status, TRAP_MESSAGES } from './vocabulary.js';
+
 export type NumType = 'i32' | 'i64' | 'f32' | 'f64';
 export type RefType = 'funcref' | 'externref';
 export type ValType = NumType | 'v128' | RefType;
@@ -54,8 +58,6 @@ export const IO_CELLS = 1024;
 /** `max` of a table or memory without an upper limit. */
 export const NO_MAX = 0xffffffff;
 
-export const Status = { Completed: 0, Trapped: 1, HostCall: 2, Suspended: 3, Probe: 4 } as const;
-
 export const EXTERN_KINDS: readonly ExternKind[] = ['func', 'table', 'memory', 'global'];
 
 export const VALTYPE_CODES: Readonly<Record<ValType, number>> = {
@@ -68,23 +70,9 @@ export const VALTYPE_CODES: Readonly<Record<ValType, number>> = {
   externref: 0x6f,
 };
 
-/** The spec's trap messages by the VM's trap code. */
-export const TRAP_MESSAGES: Readonly<Record<number, string>> = {
-  1: 'unreachable',
-  2: 'integer divide by zero',
-  3: 'integer overflow',
-  4: 'invalid conversion to integer',
-  5: 'out of bounds memory access',
-  6: 'out of bounds table access',
-  7: 'undefined element',
-  8: 'uninitialized element',
-  9: 'indirect call type mismatch',
-  10: 'call stack exhausted',
-};
-export const TRAP_STACK_EXHAUSTED = 10;
+export const TRAP_STACK_EXHAUSTED = Trap.Stack;
 
-export type ErrorKind = 'malformed' | 'invalid' | 'unlinkable' | 'uninstantiable' | 'limit' | 'snapshot' | 'unknown';
-const ERROR_KINDS: readonly ErrorKind[] = ['unknown', 'malformed', 'invalid', 'unlinkable', 'uninstantiable', 'limit', 'snapshot'];
+export type ErrorKind = Exclude<(typeof ERROR_KINDS)[number], 'none'> | 'unknown';
 
 /** Something crossed the boundary that does not follow the ABI: a VM bug or a host misuse. */
 export class AbiError extends Error {
@@ -92,7 +80,8 @@ export class AbiError extends Error {
 }
 
 export function errorKindFromCode(code: number): ErrorKind {
-  return ERROR_KINDS[code] ?? 'unknown';
+  const kind = ERROR_KINDS[code];
+  return kind === undefined || kind === 'none' ? 'unknown' : kind;
 }
 
 export function valTypeFromCode(code: number): ValType {
@@ -371,11 +360,8 @@ export type ProbeEvent =
   /** target: the callee's function index in the caller's module; null when the table has no function there (the call traps). */
   | (EventAt & { probe: 'call'; target: number | null; indirect: boolean });
 
-const PROBE_BITS: Record<Exclude<keyof ProbeConfig, 'sites'>, number> = {
-  instruction: 1, entry: 4, exit: 8, memory: 16, branches: 32, calls: 64,
-};
-export const PROBE_SITES_BIT = 2;
-export const RECORD_BITS = { memoryTrace: 1, indirectCalls: 2, inclusive: 4 } as const;
+const { sites: PROBE_SITES_BIT, ...PROBE_BITS } = PROBE_KIND_BITS;
+export { PROBE_SITES_BIT, RECORD_BITS };
 export const MAX_TRACE_RECORDS = 1 << 26;
 
 function checkKeys(what: string, value: unknown, known: readonly string[]): void {
@@ -423,13 +409,12 @@ export function recordingBits(config: RecordingConfig): { records: number; capac
   return { records, capacity };
 }
 
-const EVENT_KINDS = ['instruction', 'site', 'entry', 'exit', 'memory', 'branch', 'call', 'trace-full'] as const;
 const NO_TARGET = 0xffffffff;
 
 /** The event of `probe_event`'s cells: kind, function, offset, then two operands (ABI.md). */
 export function decodeProbeEvent(kind: number, func: number, offset: number, a: bigint, b: number): ProbeEvent {
   const at = { func, offset };
-  switch (EVENT_KINDS[kind - 1]) {
+  switch (PROBE_EVENTS[kind - 1]) {
     case 'memory': {
       const base = Number(a & 0xffffffffn);
       const staticOffset = Number(a >> 32n);
@@ -444,7 +429,7 @@ export function decodeProbeEvent(kind: number, func: number, offset: number, a: 
     case undefined:
       throw new AbiError(`the VM reported probe event kind ${kind}`);
     default:
-      return { probe: EVENT_KINDS[kind - 1] as 'instruction', ...at };
+      return { probe: PROBE_EVENTS[kind - 1] as 'instruction', ...at };
   }
 }
 

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type * as Bindings from 'handover/component-bindings';
 import type * as Wit from 'handover/component-bindings/engine';
 import { AbiError, TRAP_MESSAGES, type ExternType, type FuncType, type ModuleDesc, type Value } from './abi.js';
+import { TRAP_KINDS } from './vocabulary.js';
 import { newIntrinsicHelper, packageRoot } from './vm.js';
 import { INTRINSIC_NAMES } from './intrinsics/names.js';
 
@@ -161,15 +162,10 @@ export function fromWitModuleDesc(d: Wit.ModuleDesc): ModuleDesc {
   };
 }
 
-const TRAP_KINDS: readonly Wit.TrapKind[] = [
-  'unreachable', 'integer-divide-by-zero', 'integer-overflow', 'invalid-conversion-to-integer',
-  'out-of-bounds-memory-access', 'out-of-bounds-table-access', 'undefined-element',
-  'uninitialized-element', 'indirect-call-type-mismatch', 'call-stack-exhausted',
-];
-
 /** The trap code (abi.ts's TRAP_MESSAGES) of a trap-kind. */
 export function trapCode(kind: Wit.TrapKind): number {
-  const code = TRAP_KINDS.indexOf(kind) + 1;
+  const kinds: readonly Wit.TrapKind[] = TRAP_KINDS;
+  const code = kinds.indexOf(kind) + 1;
   if (TRAP_MESSAGES[code] === undefined) throw new AbiError(`unknown trap kind ${kind}`);
   return code;
 }

@@ -42,6 +42,7 @@ import {
   type ValType,
   type Value,
 } from './abi.js';
+import { SuspendReason } from './vocabulary.js';
 import { decodeCounters, type FunctionCounters } from './monitors/counters.js';
 import { classMask, classesOf, defaultClasses, type IntrinsicClass } from './intrinsics/classes.js';
 import { INTRINSIC_NAMES } from './intrinsics/names.js';
@@ -131,7 +132,6 @@ export function defaultVmWasmPath(): string {
 }
 
 const compiled = new Map<string, WebAssembly.Module>();
-const SUSPEND_FUEL = 2;
 
 export class Vm implements Engine {
   /** Compiles (once per path) the VM core module, synchronously. */
@@ -721,7 +721,7 @@ export class Vm implements Engine {
       switch (status) {
         case Status.Completed:
           return { kind: 'completed', values: this.readCells(results) };
-        case Status.Trapped:
+        case Status.Trap:
           return { kind: 'trap', code: this.ex.trap_code() >>> 0, message: this.string(this.ex.error_message()) };
         case Status.Probe: {
           const event = this.probeEvent();
@@ -751,7 +751,7 @@ export class Vm implements Engine {
             return options.stopAtHostCalls ? { kind: 'host-call', func, args } : { kind: 'suspended', reason: 'request' };
           }
           if (status === Status.Suspended) {
-            const fuel = this.ex.suspend_reason() === SUSPEND_FUEL;
+            const fuel = this.ex.suspend_reason() === SuspendReason.Fuel;
             if (fuel || options.shouldSuspend?.()) {
               this.pending = { results, what };
               return { kind: 'suspended', reason: fuel ? 'fuel' : 'request' };

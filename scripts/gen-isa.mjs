@@ -1,6 +1,6 @@
 // Generates the files derived from scripts/isa.mjs. `--check` fails if any generated file would
 // change (run by the tests, so the table and its outputs cannot drift apart).
-import { readFileSync, writeFileSync } from "node:fs";
+import { emit, splice } from "./generated.mjs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { FC, wasmStructural, wasmMemory, wasmNumeric, irOps, irPairs } from "./isa.mjs";
@@ -498,11 +498,6 @@ function genIntrinsicImports() {
 
 // The intrinsics interface of wit/vm.wit, between its generated-section markers.
 function genIntrinsicsWit() {
-  const file = readFileSync(path.join(root, "wit/vm.wit"), "utf8");
-  const begin = "// BEGIN GENERATED intrinsics (scripts/gen-isa.mjs)\n";
-  const end = "// END GENERATED intrinsics\n";
-  const a = file.indexOf(begin), b = file.indexOf(end);
-  if (a < 0 || b < a) throw new Error("wit/vm.wit lacks the generated intrinsics markers");
   let s = `/// Hot atomic operations the host runs natively (host-intrinsics/intrinsics/README.md). The VM
 /// calls them only for the classes switched on (engine set-intrinsics: bulk, float, memory).
 /// Floats cross as core wasm values: a host binds these as core wasm functions (jco's hybrid
@@ -516,7 +511,7 @@ interface intrinsics {
     s += `  /// ${cls}\n  ${kebabName}: func(${ps})${result ? ` -> ${WIT_TYPE[result]}` : ""};\n`;
   }
   s += "}\n";
-  return file.slice(0, a + begin.length) + s + file.slice(b);
+  return splice(root, "wit/vm.wit", "// BEGIN GENERATED intrinsics (scripts/gen-isa.mjs)\n", "// END GENERATED intrinsics\n", s);
 }
 
 function genHelperWat() {
@@ -599,14 +594,4 @@ const outputs = {
   "guest-vm/exec/interp.ts": genInterp(),
 };
 
-const check = process.argv.includes("--check");
-let stale = 0;
-for (const [rel, text] of Object.entries(outputs)) {
-  const file = path.join(root, rel);
-  let old = null;
-  try { old = readFileSync(file, "utf8"); } catch {}
-  if (old === text) continue;
-  if (check) { console.error(`stale: ${rel} (run npm run gen)`); stale++; }
-  else { writeFileSync(file, text); console.log(`wrote ${rel}`); }
-}
-if (stale) process.exit(1);
+emit(root, outputs);

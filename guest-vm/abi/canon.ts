@@ -6,6 +6,7 @@
 // alignment, strings and lists as (ptr: u32, len: u32).
 
 import { lastError } from "../binary/error";
+import { WIT_ERROR_LIMIT, WIT_ERROR_MISUSE } from "../vocabulary";
 
 // What cabi_realloc returns for a zero-length request (the host lowers an empty list as
 // realloc(0, 0, align, 0)): any aligned address will do, it is never read, and it must never be
@@ -71,10 +72,7 @@ export function putString(at: usize, s: string): void {
 }
 
 // ── error and result<T, error> ────────────────────────────────────────────────────────────────
-// enum error-kind: the VM's ErrorKind (1..5) less one, then `misuse`.
-export const KIND_UNLINKABLE: u8 = 2;
-export const KIND_LIMIT: u8 = 4;
-export const KIND_MISUSE: u8 = 5;
+// enum error-kind: the VM's ErrorKind less one, then `misuse` (WIT_ERROR_*).
 
 // record error { kind @0: u8, message @4: string, offset @12: u32 }
 export function putError(at: usize, kind: u8, message: string, offset: u32): void {
@@ -91,7 +89,7 @@ export function errResult(kind: u8, message: string, payloadAt: usize = 4): usiz
 }
 
 export function misuse(message: string, payloadAt: usize = 4): usize {
-  return errResult(KIND_MISUSE, message, payloadAt);
+  return errResult(WIT_ERROR_MISUSE, message, payloadAt);
 }
 
 // err(the error a plain-ABI call just recorded). The core records a host mistake as kind Limit;
@@ -99,7 +97,7 @@ export function misuse(message: string, payloadAt: usize = 4): usize {
 export function lastErrorResult(fallback: string): usize {
   const kind = lastError.kind;
   store<u8>(RET, 1);
-  if (kind == 0) putError(RET + 4, KIND_LIMIT, fallback, 0);
+  if (kind == 0) putError(RET + 4, WIT_ERROR_LIMIT, fallback, 0);
   else putError(RET + 4, <u8>(kind - 1), lastError.message, lastError.offset);
   return RET;
 }

@@ -9,9 +9,13 @@ import * as core from "../index";
 import { ExternKind, ValType } from "../binary/module";
 import { GLOBAL_TYPE, NO_MAX, funcLive, funcRecord, funcType } from "../runtime/store";
 import { externRecord } from "../runtime/link";
-import { trapMessage } from "../exec/run";
 import {
-  KIND_UNLINKABLE, RET, cabiRealloc, errResult, freeArg, lastErrorResult, misuse, okU32, okUnit, postReturn,
+  EVENT_BRANCH, EVENT_CALL, EVENT_INSTR, EVENT_MEMORY, PROBE_SITE, STATUS_COMPLETED, STATUS_HOST_CALL, STATUS_PROBE,
+  STATUS_SUSPENDED, STATUS_TRAP, SUSPEND_SLICE, TRAP_KINDS, WIT_ERROR_UNLINKABLE, WIT_PROBE_FLAGS,
+  trapMessage,
+} from "../vocabulary";
+import {
+  RET, cabiRealloc, errResult, freeArg, lastErrorResult, misuse, okU32, okUnit, postReturn,
   putBytes, putString,
 } from "./canon";
 import {
@@ -32,17 +36,10 @@ declare function newInstanceHandle(rep: u32): u32;
 
 const io = core.io_buffer();
 const IO_CELLS: usize = 1024;
-const STATUS_COMPLETED = 0;
-const STATUS_TRAPPED = 1;
-const STATUS_HOST_CALL = 2;
-const STATUS_SUSPENDED = 3;
-const STATUS_PROBE = 4;
 const NO_TARGET: u64 = 0xffffffff;
 // Back-edges and calls per slice when the host sets no bound: the loop still returns here that
 // often (so the engine's optimizing tier takes over the dispatch loop), and is re-entered at once.
 const DEFAULT_SLICE: u32 = 1 << 20;
-const TRAP_KINDS: u32 = 10; // trap codes 1..10 = enum trap-kind
-const SUSPEND_SLICE: u32 = 1; // suspend_reason(); 2 is out of fuel
 
 export function cabi_realloc(old: usize, oldSize: usize, align: usize, newSize: usize): usize {
   return cabiRealloc(old, oldSize, align, newSize);
@@ -87,7 +84,7 @@ export function instantiate(rep: u32, ptr: usize, len: usize): usize {
     const want = <u32>unchecked(kinds[i]);
     // The VM resolves an address among the import's own kind only: a wrong kind is caught here.
     if (kind != want) {
-      r = errResult(KIND_UNLINKABLE, "incompatible import type: import " + i.toString() + " is a " + EXTERN_KINDS[want] +
+      r = errResult(WIT_ERROR_UNLINKABLE, "incompatible import type: import " + i.toString() + " is a " + EXTERN_KINDS[want] +
         ", got a " + (kind < 4 ? EXTERN_KINDS[kind] : "?"));
     }
   }
@@ -244,14 +241,14 @@ function settle(status: i32, bounded: bool): usize {
       break;
     case STATUS_SUSPENDED:
       store<u8>(o, 1);
-      store<u8>(o + 4, core.suspend_reason() == SUSPEND_SLICE ? 0 : 1);
+      store<u8>(o + 4, core.suspend_reason() == SUSPEND_SLICE ? 0 : 1); // enum suspend-reason
       break;
-    case STATUS_TRAPPED: {
+    case STATUS_TRAP: {
       popActivation();
       const code = core.trap_code();
       if (code == 0 || code > TRAP_KINDS) return misuse("the VM stopped with trap code " + code.toString());
       store<u8>(o, 2);
-      store<u8>(o + 4, <u8>(code - 1));
+      store<u8>(o + 4, <u8>(code - 1)); // enum trap-kind
       putString(o + 8, trapMessage(code));
       break;
     }
@@ -324,29 +321,30 @@ function putProbeEvent(e: usize): bool {
   const kind = <u32>load<u64>(io);
   const a = load<u64>(io, 24);
   const b = <u32>load<u64>(io, 32);
-  if (kind < 1 || kind > 7) return false;
-  store<u8>(e, <u8>(kind - 1));
+  // enum probe-kind: the events less the full trace buffer (the component sets no recording).
+  if (kind < EVENT_INSTR || kind > EVENT_CALL) return false;
+  store<u8>(e, <u8>(kind - EVENT_INSTR));
   store<u32>(e + 4, <u32>load<u64>(io, 8));
   store<u32>(e + 8, <u32>load<u64>(io, 16));
   const p = e + 12;
   store<u8>(p, 0);
-  if (kind == 5) {
+  if (kind == EVENT_MEMORY) {
     store<u8>(p, 1);
     store<u32>(p + 4, <u32>a);
     store<u32>(p + 8, <u32>(a >>> 32));
     store<u8>(p + 12, <u8>(b & 0xff));
     store<u8>(p + 13, <u8>((b >>> 8) & 1));
-  } else if (kind == 6 && b == 0x0e) {
+  } else if (kind == EVENT_BRANCH && b == 0x0e) {
     store<u8>(p, 3);
     store<u32>(p + 4, <u32>a);
-  } else if (kind == 6) {
+  } else if (kind == EVENT_BRANCH) {
     store<u8>(p, 2);
     store<u8>(p + 4, b == 0x04 ? 0 : 1);
     store<u8>(p + 5, a != 0 ? 1 : 0);
-  } else if (kind == 7 && b == 0) {
+  } else if (kind == EVENT_CALL && b == 0) {
     store<u8>(p, 4);
     store<u32>(p + 4, <u32>a);
-  } else if (kind == 7) {
+  } else if (kind == EVENT_CALL) {
     store<u8>(p, 5);
     store<u8>(p + 4, a != NO_TARGET ? 1 : 0);
     store<u32>(p + 8, a != NO_TARGET ? <u32>a : 0);
@@ -354,14 +352,12 @@ function putProbeEvent(e: usize): bool {
   return true;
 }
 
-// kinds: flags probe-kinds (bit 0 instruction, entry, exit, memory, branches, calls); sites:
-// list<probe-site> of { func, offset @4 }.
-const PROBE_FLAG_BITS: StaticArray<u32> = [1, 4, 8, 16, 32, 64];
-
+// kinds: flags probe-kinds (WIT_PROBE_FLAGS in bit order); sites: list<probe-site> of
+// { func, offset @4 }.
 export function set_probes(flags: u32, ptr: usize, len: usize): usize {
   let kinds: u32 = 0;
-  for (let i = 0; i < PROBE_FLAG_BITS.length; i++) if ((flags & (1 << i)) != 0) kinds |= unchecked(PROBE_FLAG_BITS[i]);
-  if (len > 0) kinds |= 2;
+  for (let i = 0; i < WIT_PROBE_FLAGS.length; i++) if ((flags & (1 << i)) != 0) kinds |= unchecked(WIT_PROBE_FLAGS[i]);
+  if (len > 0) kinds |= PROBE_SITE;
   let r: usize = 0;
   if (core.set_probes(kinds, 0, 0) < 0) r = lastErrorResult("set_probes failed");
   for (let i: usize = 0; r == 0 && i < len; i++) {

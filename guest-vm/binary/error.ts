@@ -1,15 +1,8 @@
 // Errors are values: the VM never throws out of an export. Whoever detects a problem records it
 // here and returns a failure value; the host reads kind, message and byte offset through the ABI.
 
-export const enum ErrorKind {
-  None = 0,
-  Malformed = 1, // decoding failed (assert_malformed)
-  Invalid = 2, // validation failed (assert_invalid)
-  Unlinkable = 3, // import resolution or import type matching failed (assert_unlinkable)
-  Uninstantiable = 4, // a segment initialisation trapped (assert_uninstantiable)
-  Limit = 5, // an implementation limit of this VM was exceeded
-  Snapshot = 6, // a snapshot cannot be taken, or is refused on restore
-}
+import { ErrorKind } from "../vocabulary";
+export { ErrorKind };
 
 export class VmError {
   kind: u8 = <u8>ErrorKind.None;

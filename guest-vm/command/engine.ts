@@ -32,6 +32,7 @@
 
 import * as vm from "../index";
 import * as H from "./host";
+import { STATUS_COMPLETED, STATUS_HOST_CALL, STATUS_PROBE, STATUS_SUSPENDED, STATUS_TRAP } from "../vocabulary";
 
 const CELL: usize = 8;
 const OK: i32 = 0;
@@ -115,17 +116,17 @@ function send(): bool {
 // ── requests ─────────────────────────────────────────────────────────────────────────────
 function run(status: i32, nresults: u32): void {
   u8out(<u32>status);
-  if (status == 0) cellsOut(nresults);
-  else if (status == 1) {
+  if (status == STATUS_COMPLETED) cellsOut(nresults);
+  else if (status == STATUS_TRAP) {
     u32out(vm.trap_code());
     const p = vm.error_message();
     strOut(p, vm.result_length());
-  } else if (status == 2) {
+  } else if (status == STATUS_HOST_CALL) {
     const f = <u32>vm.host_call_func();
     u32out(f);
     cellsOut(hostParams.has(f) ? hostParams.get(f) : 0);
-  } else if (status == 3) u32out(vm.suspend_reason());
-  else if (status == 4) {
+  } else if (status == STATUS_SUSPENDED) u32out(vm.suspend_reason());
+  else if (status == STATUS_PROBE) {
     vm.probe_event();
     cellsOut(5);
   }

@@ -6,6 +6,7 @@
 
 import * as vm from "../index";
 import * as H from "./host";
+import { ErrorKind, STATUS_COMPLETED, STATUS_HOST_CALL, STATUS_SUSPENDED, STATUS_TRAP, SUSPEND_FUEL } from "../vocabulary";
 import * as W from "./preview1";
 import { engine } from "./engine";
 import {
@@ -192,7 +193,7 @@ function loadModule(file: string, bytes: usize, len: usize): i32 {
   const id = vm.module_new(bytes, <u32>len);
   if (id < 0) {
     const kind = vm.error_kind();
-    return error(file + ": " + vmMessage() + (kind == 1 || kind == 2 ? " (at byte " + vm.error_offset().toString() + ")" : ""));
+    return error(file + ": " + vmMessage() + (kind == ErrorKind.Malformed || kind == ErrorKind.Invalid ? " (at byte " + vm.error_offset().toString() + ")" : ""));
   }
   return id;
 }
@@ -211,20 +212,20 @@ const COMPLETED: i32 = -2;
 function drive(status: i32, o: Options): i32 {
   let lastPoll = H.monotonicNow();
   for (;;) {
-    if (status == 0) return COMPLETED;
-    if (status == 1) {
+    if (status == STATUS_COMPLETED) return COMPLETED;
+    if (status == STATUS_TRAP) {
       H.print(2, "trap: " + vmMessage() + "\n");
       return TRAP_STATUS;
     }
-    if (status == 2) {
+    if (status == STATUS_HOST_CALL) {
       const index = funcs.get(<u32>vm.host_call_func());
       const served = serve(index);
       if (served >= 0) return served;
       status = vm.resume();
       continue;
     }
-    if (status == 3) {
-      if (vm.suspend_reason() == 2) return suspend(o);
+    if (status == STATUS_SUSPENDED) {
+      if (vm.suspend_reason() == SUSPEND_FUEL) return suspend(o);
       if (o.trigger != "") {
         const now = H.monotonicNow();
         if (now - lastPoll >= TRIGGER_POLL_NS) {

@@ -8,23 +8,11 @@
 // frame starts at its arguments inside the caller's frame; its results are left at its frame's base.
 export const FRAME_RECORD: usize = 12;
 
-export const STATUS_COMPLETED: i32 = 0;
-export const STATUS_TRAP: i32 = 1;
-export const STATUS_HOST_CALL: i32 = 2;
-export const STATUS_SUSPENDED: i32 = 3;
-// A probe fired (probe/probes.ts): the event is in probe/probes.ts's event fields.
-export const STATUS_PROBE: i32 = 4;
-
-export const TRAP_UNREACHABLE: u32 = 1;
-export const TRAP_DIV_ZERO: u32 = 2;
-export const TRAP_OVERFLOW: u32 = 3;
-export const TRAP_CONVERSION: u32 = 4;
-export const TRAP_MEMORY: u32 = 5;
-export const TRAP_TABLE: u32 = 6;
-export const TRAP_UNDEFINED: u32 = 7;
-export const TRAP_UNINITIALIZED: u32 = 8;
-export const TRAP_SIGNATURE: u32 = 9;
-export const TRAP_STACK: u32 = 10;
+export {
+  STATUS_COMPLETED, STATUS_TRAP, STATUS_HOST_CALL, STATUS_SUSPENDED, STATUS_PROBE,
+  TRAP_UNREACHABLE, TRAP_DIV_ZERO, TRAP_OVERFLOW, TRAP_CONVERSION, TRAP_MEMORY, TRAP_TABLE, TRAP_UNDEFINED,
+  TRAP_UNINITIALIZED, TRAP_SIGNATURE, TRAP_STACK, SUSPEND_SLICE, SUSPEND_FUEL, trapMessage,
+} from "../vocabulary";
 
 export let statePc: usize = 0;
 export let stateFp: usize = 0;
@@ -37,8 +25,6 @@ export let hostFp: usize = 0; // where its arguments are, and its results go
 
 // Fuel: bytecode instructions the guest may still execute (metered code only).
 export let fuelLeft: u64 = u64.MAX_VALUE;
-export const SUSPEND_SLICE: u32 = 1; // the slice budget ran out: resume at will
-export const SUSPEND_FUEL: u32 = 2; // out of fuel: add fuel, then resume
 export let suspendReason: u32 = 0;
 
 export const VALUE_STACK_BYTES: usize = 16 << 20;
@@ -66,20 +52,4 @@ export function setCallDepthLimit(depth: u32): void {
 
 export function setSliceBudget(n: i32): void {
   sliceBudget = n;
-}
-
-export function trapMessage(code: u32): string {
-  switch (code) {
-    case TRAP_UNREACHABLE: return "unreachable";
-    case TRAP_DIV_ZERO: return "integer divide by zero";
-    case TRAP_OVERFLOW: return "integer overflow";
-    case TRAP_CONVERSION: return "invalid conversion to integer";
-    case TRAP_MEMORY: return "out of bounds memory access";
-    case TRAP_TABLE: return "out of bounds table access";
-    case TRAP_UNDEFINED: return "undefined element";
-    case TRAP_UNINITIALIZED: return "uninitialized element";
-    case TRAP_SIGNATURE: return "indirect call type mismatch";
-    case TRAP_STACK: return "call stack exhausted";
-  }
-  return "trap";
 }

@@ -11,31 +11,14 @@ import { FUNC_ADDR, FUNC_INDEX, FUNC_INSTANCE, TABLE_ELEMS, TABLE_LEN, funcLive,
 import { instances } from "../runtime/instance";
 import * as state from "../exec/state";
 
-// Callback probe kinds (bits of `probeKinds`).
-export const PROBE_INSTR: u32 = 1; // before every instruction
-export const PROBE_SITE: u32 = 2; // before the instructions at listed (function index, offset)
-export const PROBE_ENTRY: u32 = 4;
-export const PROBE_EXIT: u32 = 8;
-export const PROBE_MEMORY: u32 = 16; // loads and stores: effective address, size, load or store
-export const PROBE_BRANCH: u32 = 32; // br_if and if: taken or not; br_table: the index
-export const PROBE_CALL: u32 = 64; // call and call_indirect: the target
-export const PROBE_ALL: u32 = 127;
-
-// Recording (bits of `recordKinds`).
-export const RECORD_MEMORY: u32 = 1; // memory trace
-export const RECORD_INDIRECT: u32 = 2; // (call site, target) histogram of call_indirect
-export const RECORD_INCLUSIVE: u32 = 4; // inclusive instructions per function (metered)
-export const RECORD_ALL: u32 = 7;
-
-// Event kinds (`probe_event` cell 0): 1 + the bit number of the probe kind; 8 for a full trace.
-export const EVENT_INSTR: u32 = 1;
-export const EVENT_SITE: u32 = 2;
-export const EVENT_ENTRY: u32 = 3;
-export const EVENT_EXIT: u32 = 4;
-export const EVENT_MEMORY: u32 = 5;
-export const EVENT_BRANCH: u32 = 6;
-export const EVENT_CALL: u32 = 7;
-export const EVENT_TRACE_FULL: u32 = 8;
+// Callback probe kinds (bits of `probeKinds`), recordings (bits of `recordKinds`) and event kinds
+// (`probe_event` cell 0).
+export {
+  PROBE_INSTR, PROBE_SITE, PROBE_ENTRY, PROBE_EXIT, PROBE_MEMORY, PROBE_BRANCH, PROBE_CALL, PROBE_ALL,
+  RECORD_MEMORY, RECORD_INDIRECT, RECORD_INCLUSIVE, RECORD_ALL,
+  EVENT_INSTR, EVENT_SITE, EVENT_ENTRY, EVENT_EXIT, EVENT_MEMORY, EVENT_BRANCH, EVENT_CALL, EVENT_TRACE_FULL,
+} from "../vocabulary";
+import { EVENT_TRACE_FULL } from "../vocabulary";
 
 // A call target the VM cannot name (the call_indirect will trap on its table lookup).
 export const NO_TARGET: u32 = 0xffffffff;

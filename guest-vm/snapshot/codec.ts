@@ -28,6 +28,10 @@ import { checksum64, sha256 } from "./hash";
 import { hostedInit, hostedRead, hostedZero } from "../runtime/hosted";
 import { countersOf, monitoringEnabled, setMonitoring } from "../probe/counters";
 import * as probes from "../probe/probes";
+import {
+  SEC_STATE, SEC_GLOBALS, SEC_MEMORY, SEC_TABLES, SEC_SEGMENTS, SEC_FRAMES, SEC_HOST, SEC_MODULE, SEC_COUNTERS, SEC_HOST_CALL,
+  SEC_PROBES, sectionRank,
+} from "../vocabulary";
 
 let scratchPage: usize = 0;
 
@@ -35,18 +39,6 @@ export const FORMAT_VERSION: u32 = 2;
 export const VM_VERSION = "handover 0.1.0";
 // "HOVRSNAP" little-endian
 const MAGIC: u64 = 0x50414e5352564f48;
-
-const SEC_STATE: u32 = 1;
-const SEC_GLOBALS: u32 = 2;
-const SEC_MEMORY: u32 = 3;
-const SEC_TABLES: u32 = 4;
-const SEC_SEGMENTS: u32 = 5;
-const SEC_FRAMES: u32 = 6;
-const SEC_HOST: u32 = 7;
-const SEC_MODULE: u32 = 8;
-const SEC_COUNTERS: u32 = 9;
-const SEC_HOST_CALL: u32 = 10;
-const SEC_PROBES: u32 = 11;
 
 export const FLAG_EMBED_MODULE: u32 = 1;
 // Only to takeSnapshot, never in the header: write each memory's size but none of its pages, for a
@@ -506,24 +498,6 @@ class Cursor {
   @inline get done(): bool { return !this.broken && this.p == this.end; }
 }
 
-// The writer's section order; a reader accepts each section at most once, in this order.
-function rank(tag: u32): i32 {
-  switch (tag) {
-    case SEC_STATE: return 1;
-    case SEC_GLOBALS: return 2;
-    case SEC_MEMORY: return 3;
-    case SEC_TABLES: return 4;
-    case SEC_SEGMENTS: return 5;
-    case SEC_FRAMES: return 6;
-    case SEC_HOST: return 7;
-    case SEC_HOST_CALL: return 8;
-    case SEC_COUNTERS: return 9;
-    case SEC_PROBES: return 10;
-    case SEC_MODULE: return 11;
-  }
-  return -1;
-}
-
 // Whether section `tag` at [at, at + size) is laid out exactly as FORMAT.md says: every count
 // and length within the section, nothing left over.
 function wellFormed(tag: u32, at: usize, size: u32): bool {
@@ -598,7 +572,7 @@ export function parseSnapshot(p: usize, len: u32): Parsed | null {
     const size = c.u32();
     const at = c.skip(size);
     if (c.broken) break;
-    const r = rank(tag);
+    const r = sectionRank(tag);
     if (r < 0) return corrupt("unknown section " + tag.toString());
     if (r <= last) return corrupt("section " + tag.toString() + " out of order or repeated");
     last = r;

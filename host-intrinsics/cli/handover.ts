@@ -208,7 +208,7 @@ export function inspectCommand(file: string): number {
   out.push(`executed    ${snap.state.instructions} instructions, on ${snap.state.hosts.join(' → ')}`);
   info.memories.forEach((m, i) => out.push(`memory ${i}    ${m.pages} pages (${kib(m.pages * 65536)}), ${m.storedPages} stored (non-zero)`));
   const sections = snapshotSections(snap.bytes) ?? [];
-  out.push(`sections    ${sections.map((s) => `${SECTION_NAMES[s.tag] ?? `#${s.tag}`} ${s.length}`).join(', ')}`);
+  out.push(`sections    ${sections.map((s) => `${SECTION_NAMES[s.tag] ?? `unknown section ${s.tag}`} ${s.length}`).join(', ')}`);
   out.push(`frames      ${info.frames.length}, bottom (the invoked function) first:`);
   info.frames.forEach((f, i) => {
     const name = names.get(f.func) ?? `func ${f.func}`;

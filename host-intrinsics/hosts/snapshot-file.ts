@@ -4,11 +4,10 @@
 // and function names from the embedded module's name section, for `handover inspect`.
 
 import { StateError, checkState, type WasiState } from '../wasi/state.js';
+import { SECTION_NAMES, Section } from '../vocabulary.js';
 
-export const SECTION_NAMES: Record<number, string> = {
-  1: 'state', 2: 'globals', 3: 'memory', 4: 'tables', 5: 'segments', 6: 'frames', 7: 'host', 8: 'module', 9: 'counters', 10: 'host call', 11: 'probes',
-};
-const HOST_CALL = 10;
+export { SECTION_NAMES };
+const HOST_CALL = Section.HostCall;
 const TRAILER = 8;
 
 /** The sections of a snapshot (tag, payload offset and length); null if the bytes are no snapshot. */

@@ -10,6 +10,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, requireBuild } from '../wasi/harness.js';
 import { layout, resealed, withField } from '../fuzz/snapshot-format.js';
+import { Vm } from '../../host-intrinsics/vm.js';
+import { snapshotSections } from '../../host-intrinsics/hosts/snapshot-file.js';
+import { SECTION_NAMES, Section } from '../../host-intrinsics/vocabulary.js';
 
 requireBuild('host-intrinsics/cli/main.js', ['host-intrinsics/cli', 'host-intrinsics/hosts', 'host-intrinsics/wasi']);
 const MAIN = path.join(ROOT, 'build/js/host-intrinsics/cli/main.js');
@@ -109,6 +112,41 @@ describe('suspend, resume, inspect', () => {
       /memory 0 +17 pages .*, \d+ stored/, /sections +state \d+, globals \d+, memory \d+/, /executed +\d+ instructions, on node/,
       /#0 +_start/, / main +func/, /args \["float","1000"\]/,
     ]) expect(r.stdout).toMatch(re);
+  });
+
+  it('inspect names every section, those of monitored and probed snapshots and a pending host call too', () => {
+    handover(['run', '--suspend-after', '300000', '--snapshot', file('n.snap'), fixture('float'), '1000']);
+    const info = Vm.createSync().snapshotInfo(readFileSync(file('n.snap')));
+    if (!('frames' in info) || !info.module) throw new Error('no snapshot');
+    // The same guest stopped at its first host call in a store that monitors and records, with
+    // the CLI's host state: a snapshot holding every section.
+    const vm = Vm.createSync();
+    vm.setMonitoring(true);
+    vm.setRecording({ inclusive: true });
+    const loaded = vm.loadModule(info.module);
+    if (!loaded.ok) throw new Error(loaded.message);
+    const imports = loaded.imports.map((i) => {
+      if (i.kind !== 'func') throw new Error('a WASI guest imports functions only');
+      const f = vm.newHostFunc(i.type, () => { throw new Error('never called'); });
+      if (!f.ok) throw new Error(f.message);
+      return f.addr;
+    });
+    const inst = vm.instantiate(loaded.id, imports);
+    if (!inst.ok) throw new Error(inst.message);
+    const start = vm.exports(inst.id).get('_start');
+    if (start?.kind !== 'func') throw new Error('no _start');
+    expect(vm.invoke(start.addr, [], { stopAtHostCalls: true }).kind).toBe('host-call');
+    const snapshot = vm.snapshot(inst.id, info.hostState, { embedModule: true });
+    if (!(snapshot instanceof Uint8Array)) throw new Error(snapshot.message);
+    writeFileSync(file('all.snap'), snapshot);
+    const r = handover(['inspect', file('all.snap')]);
+    expect(r.status).toBe(0);
+    const line = /^sections +(.*)$/m.exec(r.stdout)?.[1] ?? '';
+    const tags = (snapshotSections(snapshot) ?? []).map((x) => x.tag);
+    expect([...tags].sort((a, b) => a - b)).toEqual(Object.values(Section).sort((a, b) => a - b));
+    expect(line.split(', ').map((x) => x.replace(/ \d+$/, ''))).toEqual(tags.map((tag) => SECTION_NAMES[tag]));
+    expect(line).not.toMatch(/#\d|unknown/);
+    expect(r.stdout).toMatch(/host call +pending: wasi_snapshot_preview1\.\w+/);
   });
 });
 

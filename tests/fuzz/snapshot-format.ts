@@ -2,6 +2,8 @@
 // where each section and field is, and the trailer checksum recomputed after a change, so that a
 // tampered snapshot gets past the checksum and exercises the restore's structural checks.
 
+import { Section } from '../../host-intrinsics/vocabulary.js';
+
 export interface SnapshotSection {
   tag: number;
   /** Offset of the tag; the payload starts 8 bytes later. */
@@ -71,17 +73,17 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
     fields.push({ name: `section ${tag} tag`, at, width: 4 }, { name: `section ${tag} length`, at: at + 4, width: 4 });
     const p = s.payload;
     switch (tag) {
-      case 1: {
+      case Section.State: {
         fields.push({ name: 'metered', at: p, width: 1 }, { name: 'fuel', at: p + 1, width: 8 }, { name: 'function count', at: p + 9, width: 4 });
         break;
       }
-      case 2: {
+      case Section.Globals: {
         fields.push({ name: 'global count', at: p, width: 4 });
         const n = u32(p);
         for (let i = 0; i < n; i++) fields.push({ name: `global ${i}`, at: p + 4 + 8 * i, width: 8 });
         break;
       }
-      case 3: {
+      case Section.Memory: {
         fields.push({ name: 'memory count', at: p, width: 4 });
         let q = p + 4;
         for (let i = 0; i < u32(p); i++) {
@@ -95,7 +97,7 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
         }
         break;
       }
-      case 4: {
+      case Section.Tables: {
         fields.push({ name: 'table count', at: p, width: 4 });
         let q = p + 4;
         for (let i = 0; i < u32(p); i++) {
@@ -106,7 +108,7 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
         }
         break;
       }
-      case 5: {
+      case Section.Segments: {
         const ne = u32(p);
         fields.push({ name: 'element segment count', at: p, width: 4 });
         for (let i = 0; i < ne; i++) fields.push({ name: `element segment ${i} length`, at: p + 4 + 4 * i, width: 4 });
@@ -115,7 +117,7 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
         for (let i = 0; i < u32(dAt); i++) fields.push({ name: `data segment ${i} length`, at: dAt + 4 + 4 * i, width: 4 });
         break;
       }
-      case 6: {
+      case Section.Frames: {
         fields.push({ name: 'frame count', at: p, width: 4 });
         let q = p + 4;
         for (let k = 0; k < u32(p); k++) {
@@ -131,10 +133,10 @@ export function layout(snapshot: Uint8Array): SnapshotLayout {
         }
         break;
       }
-      case 7:
+      case Section.Host:
         fields.push({ name: 'host state length', at: p, width: 4 });
         break;
-      case 8:
+      case Section.Module:
         fields.push({ name: 'module length', at: p, width: 4 });
         break;
     }

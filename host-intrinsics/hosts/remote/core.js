@@ -19,8 +19,10 @@
 /* exported handoverRemote */
 var handoverRemote = function (describe) {
   'use strict';
-  var STATUS_COMPLETED = 0, STATUS_TRAPPED = 1, STATUS_HOST_CALL = 2, STATUS_SUSPENDED = 3;
-  var SUSPEND_FUEL = 2;
+  // BEGIN GENERATED vocabulary (scripts/gen-vocabulary.mjs)
+  var STATUS_COMPLETED = 0, STATUS_TRAP = 1, STATUS_HOST_CALL = 2, STATUS_SUSPENDED = 3, STATUS_PROBE = 4;
+  var SUSPEND_SLICE = 1, SUSPEND_FUEL = 2;
+  // END GENERATED vocabulary
   var job = null; // { module: Uint8Array, types: Uint8Array[] }
 
   function utf8(s) {
@@ -136,7 +138,7 @@ var handoverRemote = function (describe) {
     for (;;) {
       switch (status) {
         case STATUS_COMPLETED: return withFuel('C', fuelLeft(vm), new Uint8Array(0));
-        case STATUS_TRAPPED: return withFuel('T', fuelLeft(vm), utf8(errorText(vm)));
+        case STATUS_TRAP: return withFuel('T', fuelLeft(vm), utf8(errorText(vm)));
         case STATUS_HOST_CALL: return message('H', snapshot(vm, inst));
         case STATUS_SUSPENDED:
           if (vm.ex.suspend_reason() === SUSPEND_FUEL) return message('F', snapshot(vm, inst));

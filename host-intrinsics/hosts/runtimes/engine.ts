@@ -17,6 +17,7 @@ import {
   decodeUtf8, encodeFuncType, errorKindFromCode, externKindCode, probeBits, readCell, writeCell,
   type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type ProbeConfig, type TableType, type ValType, type Value,
 } from '../../abi.js';
+import { SuspendReason } from '../../vocabulary.js';
 import {
   type Created, type Engine, type Extern, type HostFuncImpl, type InvokeOptions, type LoadedModule, type Outcome, type VmError,
 } from '../../engine.js';
@@ -24,7 +25,6 @@ import { classMask, type IntrinsicClass } from '../../intrinsics/classes.js';
 import { RemoteFault } from '../protocol.js';
 import { handoverWasm, runtimeCommand, type RuntimeName } from './runtimes.js';
 
-const SUSPEND_FUEL = 2;
 // What a crash report quotes of the process's stderr.
 const STDERR_TAIL = 1 << 16;
 
@@ -479,7 +479,7 @@ export class RuntimeEngine implements Engine {
       switch (status) {
         case Status.Completed:
           return { kind: 'completed', values: reply.cells(results) };
-        case Status.Trapped: {
+        case Status.Trap: {
           const code = reply.u32();
           return { kind: 'trap', code, message: reply.str() };
         }
@@ -511,7 +511,7 @@ export class RuntimeEngine implements Engine {
           break;
         }
         case Status.Suspended: {
-          const fuel = reply.u32() === SUSPEND_FUEL;
+          const fuel = reply.u32() === SuspendReason.Fuel;
           if (fuel || options.shouldSuspend?.()) {
             this.pending = { results, what, hostCall: null };
             return { kind: 'suspended', reason: fuel ? 'fuel' : 'request' };
