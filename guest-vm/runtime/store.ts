@@ -4,6 +4,7 @@
 // (a table's or memory's *contents* may move on grow; the record says where they are now).
 
 import { FuncType, ValType } from "../binary/module";
+import { blockBytes, blockFresh, extendBlock, takeBlock } from "./blocks";
 import { hostedGrow, hostedMemory, hostedPages, hostedZero, setHostedMemory, wantHostedMemory } from "./hosted";
 
 // ┌──────────── FuncInst (48 bytes) ─────────────────────────────────────────────┐
@@ -37,16 +38,21 @@ export const FUNC_COMPILED: usize = 44;
 export const FUNC_WASM: u32 = 0;
 export const FUNC_HOST: u32 = 1;
 
-// ┌──────────── MemInst (16 bytes) ──────────┐
-// │ 0 base: usize   first byte of contents   │
-// │ 4 byteLen: u32  pages * 65536            │
-// │ 8 pages: u32    12 maxPages: u32         │
-// └──────────────────────────────────────────┘
-export const MEM_SIZE: usize = 16;
+// ┌──────────── MemInst (24 bytes) ─────────────────────────────────────────────┐
+// │ 0 base: usize   first byte of contents                                       │
+// │ 4 byteLen: u32  pages * 65536: what the guest sees                           │
+// │ 8 pages: u32    12 maxPages: u32                                             │
+// │ 16 capacity: u32  bytes the contents block holds (≥ byteLen)                 │
+// │ 20 dirty: u32   bytes from base that may be non-zero (≥ byteLen); the rest    │
+// │                 of the block is zero                                         │
+// └──────────────────────────────────────────────────────────────────────────────┘
+export const MEM_SIZE: usize = 24;
 export const MEM_BASE: usize = 0;
 export const MEM_BYTES: usize = 4;
 export const MEM_PAGES: usize = 8;
 export const MEM_MAX: usize = 12;
+export const MEM_CAP: usize = 16;
+export const MEM_DIRTY: usize = 20;
 export const PAGE_SIZE: u32 = 65536;
 
 // ┌──────────── TableInst (16 bytes) ────────────────────────────────┐
@@ -76,7 +82,7 @@ export const NO_MAX: u32 = 0xffffffff;
 export const NO_INSTANCE: u32 = 0xffffffff;
 
 // Implementation limits.
-export const MAX_PAGES: u32 = 16383; // just under 1 GiB per memory: the allocator's largest block
+export const MAX_PAGES: u32 = 65535; // byteLen fits a u32; the VM's own memory decides below that
 export const MAX_TABLE: u32 = 10000000;
 
 // Limits in force (set_limits lowers them): a memory or table may not grow past them; a module
@@ -188,34 +194,74 @@ export function newFunc(type: FuncType, kind: u32, instance: u32, index: u32): u
   return unchecked(types[load<u32>(rec, FUNC_TYPE_ID)]);
 }
 
-// Memories: contents are a separate block that moves when it grows.
+// Memories: contents are a separate block that moves when it outgrows its capacity. Capacity
+// grows by half each time, in place when the block ends the VM's memory, so the number of moves
+// is logarithmic in the final size; the exact size when the VM cannot hold that much.
 // A host-owned memory (runtime/hosted.ts) keeps base 0.
 export function newMemory(minPages: u32, maxPages: u32, mayHost: bool = true): usize {
   if (minPages > pageLimit) return 0;
   const rec = allocRecord(MEM_SIZE);
   const bytes = <usize>minPages * PAGE_SIZE;
   let base: usize = 0;
+  let cap: usize = 0;
+  let dirty: usize = 0;
   // The host's memory must be exactly this memory's size (its bounds check is the only one), so
   // it is hosted only while the host's memory is not larger (a rolled-back store may have grown it).
   const have = mayHost && wantHostedMemory() ? hostedPages() : 0xffffffff;
   if (have <= minPages) {
-    if (!hostedGrow(minPages - have)) return 0;
+    if (!hostedGrow(minPages - have)) {
+      heap.free(rec);
+      return 0;
+    }
     hostedZero(0, have * PAGE_SIZE);
     setHostedMemory(rec);
   } else {
-    base = heap.alloc(bytes == 0 ? 8 : bytes);
-    memory.fill(base, 0, bytes);
+    base = takeBlock(bytes == 0 ? 8 : bytes);
+    if (base == 0) {
+      heap.free(rec);
+      return 0;
+    }
+    cap = blockBytes;
+    if (!blockFresh) {
+      memory.fill(base, 0, bytes);
+      dirty = cap;
+    }
   }
   store<usize>(rec, base, MEM_BASE);
   store<u32>(rec, <u32>bytes, MEM_BYTES);
   store<u32>(rec, minPages, MEM_PAGES);
   store<u32>(rec, maxPages, MEM_MAX);
+  store<u32>(rec, <u32>cap, MEM_CAP);
+  store<u32>(rec, <u32>(dirty > bytes ? dirty : bytes), MEM_DIRTY);
   place(memories, freeMemories, rec);
   liveMemories++;
   return rec;
 }
 
-// memory.grow: the old size in pages, or -1 (limits, or the host would run out of memory).
+// A contents block of at least `newBytes` for a VM-owned memory (the first `oldBytes` kept), or
+// false with nothing changed when the VM's memory cannot hold one.
+function enlarge(rec: usize, oldBytes: usize, newBytes: usize, limitBytes: usize): bool {
+  const base = load<usize>(rec, MEM_BASE);
+  const cap = <u64>load<u32>(rec, MEM_CAP);
+  let want = cap + (cap >> 1);
+  if (want < <u64>newBytes) want = <u64>newBytes;
+  if (want > <u64>limitBytes) want = <u64>limitBytes;
+  if (extendBlock(base, <usize>want, newBytes)) {
+    store<u32>(rec, <u32>blockBytes, MEM_CAP);
+    return true;
+  }
+  let moved = takeBlock(<usize>want);
+  if (moved == 0 && want > <u64>newBytes) moved = takeBlock(newBytes);
+  if (moved == 0) return false;
+  memory.copy(moved, base, oldBytes);
+  heap.free(base);
+  store<usize>(rec, moved, MEM_BASE);
+  store<u32>(rec, <u32>blockBytes, MEM_CAP);
+  store<u32>(rec, <u32>(blockFresh ? oldBytes : blockBytes), MEM_DIRTY);
+  return true;
+}
+
+// memory.grow: the old size in pages, or -1 (limits, or the VM or host cannot hold it).
 export function growMemory(rec: usize, delta: u32): i32 {
   const old = load<u32>(rec, MEM_PAGES);
   if (delta == 0) return <i32>old;
@@ -231,9 +277,10 @@ export function growMemory(rec: usize, delta: u32): i32 {
     store<u32>(rec, pages, MEM_PAGES);
     return <i32>old;
   }
-  const base = heap.realloc(load<usize>(rec, MEM_BASE), newBytes);
-  memory.fill(base + oldBytes, 0, newBytes - oldBytes);
-  store<usize>(rec, base, MEM_BASE);
+  if (newBytes > <usize>load<u32>(rec, MEM_CAP) && !enlarge(rec, oldBytes, newBytes, <usize>limit * PAGE_SIZE)) return -1;
+  const dirty = <usize>load<u32>(rec, MEM_DIRTY);
+  if (dirty > oldBytes) memory.fill(load<usize>(rec, MEM_BASE) + oldBytes, 0, (dirty < newBytes ? dirty : newBytes) - oldBytes);
+  if (dirty < newBytes) store<u32>(rec, <u32>newBytes, MEM_DIRTY);
   store<u32>(rec, <u32>newBytes, MEM_BYTES);
   store<u32>(rec, pages, MEM_PAGES);
   return <i32>old;

@@ -114,8 +114,8 @@ Options of run:
                       executed instruction counts one; running out may be noticed at the next
                       basic-block boundary, never after more than <n>): exit status 2.
   --max-memory-pages <n>, --max-table-elements <n>, --max-call-depth <n>
-                      Lower the VM's limits (defaults 16383 pages per memory, 10000000 elements
-                      per table, 50000 calls deep). Growing past a limit fails as the spec allows
+                      Lower the VM's limits (defaults 65535 pages per memory, as far as the VM's
+                      own memory holds them; 10000000 elements per table, 50000 calls deep). Growing past a limit fails as the spec allows
                       (memory.grow and table.grow return -1), a module that needs more at start
                       is refused (exit 1), a deeper call traps "call stack exhausted" (exit 134).
   --intrinsics <classes>

@@ -166,13 +166,17 @@ export interface RunRecord {
   memory: Uint8Array | null;
   globals: Obs[];
   /**
-   * Set when V8's run went where the VM may legitimately not follow: its memory grew past the
-   * VM's limit (MAX_PAGES, 16383 pages; memory.grow may fail, says the spec). The run stops there.
+   * Set when V8's run went where the campaign does not follow: its memory grew past
+   * VM_MAX_PAGES. The run stops there.
    */
   beyondVmLimits?: string;
 }
 
-/** The VM's largest memory (guest-vm/runtime/store.ts MAX_PAGES). */
+/**
+ * The largest memory the campaign follows V8 into (1 GiB). Past it the VM may legitimately fail a
+ * grow that V8 makes (memory.grow may fail, says the spec; the VM's own memory sets its limit),
+ * and comparing would copy gigabytes.
+ */
 export const VM_MAX_PAGES = 16383;
 
 class HostRef {

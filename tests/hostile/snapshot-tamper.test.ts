@@ -166,7 +166,7 @@ describe('tampered snapshots', () => {
       const what = `${c.field} := ${c.value}`;
       if (r.hang) return void problems.push(`${what}: hangs (in ${r.step})`);
       if (r.threw) return void problems.push(`${what}: the VM threw in ${r.threw}`);
-      // A snapshot may legitimately give a memory up to the VM's limit (16383 pages).
+      // A snapshot may legitimately give a memory up to the VM's limit.
       if ((r.vmMemoryMiB ?? 0) > 128 && !/^memory \d+ pages$/.test(c.field)) problems.push(`${what}: the VM's memory grew to ${r.vmMemoryMiB} MiB`);
       if (r.info && 'bytes' in r.info && r.info.bytes > c.bytes.length + 256) problems.push(`${what}: snapshot_info returned ${r.info.bytes} bytes for a ${c.bytes.length}-byte snapshot`);
       if (r.restore === 'ok') {
