@@ -407,6 +407,8 @@ export class Vm implements Engine {
     return this.guarded(() => {
       if (this.ex.instance_drop(id) < 0) return this.lastError('instance_drop');
       this.instances.delete(id);
+      // Its functions' addresses are handed out again, to functions of other types.
+      for (const addr of this.funcTypes.keys()) if (!this.hostFuncs.has(addr)) this.funcTypes.delete(addr);
       if (this.latest === id) this.latest = undefined;
       return { ok: true as const };
     });
@@ -476,9 +478,18 @@ export class Vm implements Engine {
   }
 
   funcType(funcaddr: number): FuncType {
+    const type = this.knownFuncType(funcaddr);
+    if (!type) throw new AbiError(`no function at address ${funcaddr}`);
+    return type;
+  }
+
+  /** The type of the function at `funcaddr`, or null when there is none (func_describe's empty blob). */
+  private knownFuncType(funcaddr: number): FuncType | null {
     let type = this.funcTypes.get(funcaddr);
     if (!type) {
-      type = this.guarded(() => decodeFuncType(this.blob(this.ex.func_describe(funcaddr))));
+      const blob = this.guarded(() => this.blob(this.ex.func_describe(funcaddr)));
+      if (blob.length === 0) return null;
+      type = decodeFuncType(blob);
       this.funcTypes.set(funcaddr, type);
     }
     return type;
@@ -626,7 +637,9 @@ export class Vm implements Engine {
    */
   invoke(funcaddr: number, args: readonly Value[], options: InvokeOptions = {}): Outcome {
     if (this.pending) throw new Error('an activation is suspended: resume or abandon it first');
-    const type = this.funcType(funcaddr);
+    const type = this.knownFuncType(funcaddr);
+    // No function there (a dropped instance's, say): the VM's trap says so.
+    if (!type) return this.guarded(() => this.drive(this.ex.invoke(funcaddr), [], options, `function ${funcaddr}`));
     checkValues(args, type.params, `arguments of function ${funcaddr}`);
     checkCellTypes(type.results, `results of function ${funcaddr}`);
     return this.guarded((): Outcome => {

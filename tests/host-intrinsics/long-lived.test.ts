@@ -169,4 +169,21 @@ describe('a long-lived VM', () => {
     expect(vm.dropModule(module)).toMatchObject({ ok: false, message: `no module ${module}` });
     expect(vm.dropExtern('func', tick)).toEqual({ ok: true });
   });
+
+  it('a function at an address a dropped instance gave back is invoked with its own type', () => {
+    const vm = Vm.createSync();
+    const load = (text: string) => {
+      const m = vm.loadModule(wat(text));
+      if (!m.ok) throw new Error(m.message);
+      const inst = vm.instantiate(m.id, []);
+      if (!inst.ok) throw new Error(inst.message);
+      return { inst: inst.id, f: fn(vm.exports(inst.id), 'f') };
+    };
+    const first = load('(module (func (export "f") (result i32) (i32.const 7)))');
+    expect(vm.invoke(first.f, [])).toEqual({ kind: 'completed', values: [{ type: 'i32', value: 7 }] });
+    expect(vm.dropInstance(first.inst)).toEqual({ ok: true });
+    const second = load('(module (func (export "f") (param i64) (result i64 i64) (local.get 0) (i64.const 2)))');
+    expect(second.f).toBe(first.f);
+    expect(vm.invoke(second.f, [{ type: 'i64', value: 5n }])).toEqual({ kind: 'completed', values: [{ type: 'i64', value: 5n }, { type: 'i64', value: 2n }] });
+  });
 });
