@@ -1,13 +1,14 @@
-// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--engine vm|component|wasmtime|wamr|wasm3] [script ...]`):
+// CLI of the spec runner (`npm run spec -- [--verbose] [--simd] [--probes] [--snapshot-every N] [--engine vm|component|wasmtime|wamr|wasm3] [script ...]`):
 // finds the suite, runs each script through the VM (a fresh store per script: build/vm.wasm through
 // Vm, with `--engine component` the component through ComponentEngine, or with a runtime's name
 // build/handover.wasm on that runtime through RuntimeEngine, one process per store), prints one row per
 // script, one line per refusal assertion (how many modules were refused at the stage the assertion
-// names), and a final `spec: N passed, M failed, K skipped` line; exits 1 when anything failed.
+// names), with --probes the events consumed and with --snapshot-every what ran that way (and what
+// did not, why), and a final `spec: N passed, M failed, K skipped` line; exits 1 when anything failed.
 
 import { existsSync } from 'node:fs';
-import { Vm, parseClasses, type Engine, type IntrinsicClass } from '../../host-intrinsics/vm.js';
-import { REFUSALS, emptyRefusals, runScript, type Refusal, type ScriptResult } from './runner.js';
+import { Vm, parseClasses, type Engine, type IntrinsicClass, type ProbeConfig, type ProbeEvent } from '../../host-intrinsics/vm.js';
+import { REFUSALS, UNMOVED, emptyRefusals, runScript, type Refusal, type RunnerOptions, type ScriptResult } from './runner.js';
 import { listScripts, loadScript, specDir, suiteMissing, type ScriptFile } from './suite.js';
 import { RuntimeEngine } from '../../host-intrinsics/hosts/runtimes/engine.js';
 import { RuntimeMissing, runtimeCommand, handoverWasm } from '../../host-intrinsics/hosts/runtimes/runtimes.js';
@@ -22,19 +23,25 @@ const TIMEOUT_MS = 30_000;
 // Back-edges and calls per slice: the deadline is only checked between slices. TOOLCHAIN measured
 // re-entry every 1e4-1e6 instructions as free.
 const SLICE = 1_000_000;
+// --probes: every callback kind but sites (which name offsets of one module), so every function
+// the suite runs is compiled with probes before each instruction, at entry and exit, at each branch,
+// call and memory access.
+const PROBES: ProbeConfig = { instruction: true, entry: true, exit: true, calls: true, branches: true, memory: true };
 
 interface Args {
   verbose: boolean;
   simd: boolean;
   metered: boolean; // run every script with metering on (fuel counting), unlimited fuel
   monitored: boolean; // run every script with monitoring on (segment counters)
+  probes: boolean; // run every script with callback probes on (PROBES), each event counted
+  snapshotEvery: number | null; // fuel per run of each invoke; each stop moves the instance to a fresh Vm
   engine: EngineName;
   intrinsics: IntrinsicClass[] | null; // intrinsic classes to switch on (--intrinsics bulk,float,memory)
   names: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { verbose: false, simd: false, metered: false, monitored: false, engine: 'vm', intrinsics: null, names: [] };
+  const args: Args = { verbose: false, simd: false, metered: false, monitored: false, probes: false, snapshotEvery: null, engine: 'vm', intrinsics: null, names: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--verbose' || arg === '-v') args.verbose = true;
@@ -46,6 +53,12 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--simd') args.simd = true;
     else if (arg === '--metered') args.metered = true;
     else if (arg === '--monitored') args.monitored = true;
+    else if (arg === '--probes') args.probes = true;
+    else if (arg === '--snapshot-every') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) usage(`--snapshot-every takes a positive whole number of instructions, not ${argv[i]}`);
+      args.snapshotEvery = n;
+    }
     else if (arg === '--intrinsics') {
       try { args.intrinsics = parseClasses(argv[++i] ?? ''); } catch (e) { usage((e as Error).message); }
     }
@@ -56,7 +69,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--monitored] [--intrinsics all|none|bulk,float,memory] [--engine ${ENGINES.join('|')}] [script ...]`);
+  console.error(`spec: ${problem}\nusage: npm run spec -- [--verbose] [--simd] [--metered] [--monitored] [--probes] [--snapshot-every N] [--intrinsics all|none|bulk,float,memory] [--engine ${ENGINES.join('|')}] [script ...]`);
   process.exit(2);
 }
 
@@ -142,7 +155,7 @@ async function main(): Promise<void> {
   const newVm = (): Engine => {
     const vm = create();
     if (vm instanceof RuntimeEngine) open.push(vm);
-    if (args.metered) vm.setMetering(true);
+    if (args.metered || args.snapshotEvery !== null) vm.setMetering(true);
     if (args.monitored) {
       if (!(vm instanceof Vm)) usage('--monitored needs --engine vm');
       vm.setMonitoring(true);
@@ -151,8 +164,16 @@ async function main(): Promise<void> {
       if (!(vm instanceof Vm)) usage('--intrinsics needs --engine vm');
       vm.setIntrinsicClasses(args.intrinsics);
     }
+    if (args.probes) vm.setProbes(PROBES);
+    if (args.snapshotEvery !== null && !(vm instanceof Vm)) usage('--snapshot-every needs --engine vm');
     return vm;
   };
+  const events = new Map<ProbeEvent['probe'], number>();
+  const options: RunnerOptions = { newVm, timeoutMs: TIMEOUT_MS, slice: SLICE };
+  if (args.probes) options.invoke = { onProbe: (e) => void events.set(e.probe, (events.get(e.probe) ?? 0) + 1) };
+  if (args.snapshotEvery !== null) options.snapshotEvery = args.snapshotEvery;
+  const migrated = { commands: 0, suspended: 0, hops: 0, homecomings: 0, raised: 0, scripts: 0 };
+  const unmoved = new Map<keyof typeof UNMOVED, { count: number; where: string[] }>();
 
   const width = Math.max(6, ...scripts.map((s) => s.name.length));
   const row = (script: string, passed: number | string, failed: number | string, skipped: number | string) =>
@@ -164,7 +185,7 @@ async function main(): Promise<void> {
   for (const file of scripts) {
     let result: ScriptResult;
     try {
-      result = runScript(loadScript(file), { newVm, timeoutMs: TIMEOUT_MS, slice: SLICE });
+      result = runScript(loadScript(file), options);
     } catch (e) {
       // Only an unreadable script gets here; the runner itself turns every command into a verdict.
       const message = e instanceof Error ? e.message : String(e);
@@ -181,8 +202,33 @@ async function main(): Promise<void> {
     for (const r of REFUSALS) {
       for (const k of ['passed', 'failed', 'skipped', 'text'] as const) refusals[r][k] += result.refusals[r][k];
     }
+    const m = result.migration;
+    if (m) {
+      if (m.commands > 0) migrated.scripts++;
+      for (const k of ['commands', 'suspended', 'hops', 'homecomings', 'raised'] as const) migrated[k] += m[k];
+      for (const [why, n] of Object.entries(m.unmoved) as [keyof typeof UNMOVED, number][]) {
+        if (n === 0) continue;
+        const u = unmoved.get(why) ?? { count: 0, where: [] };
+        u.count += n;
+        u.where.push(`${file.name} ${n}`);
+        unmoved.set(why, u);
+      }
+    }
   }
   for (const r of REFUSALS) console.log(refusalLine(r, refusals[r]));
+  if (args.probes) {
+    const total = [...events.values()].reduce((a, b) => a + b, 0);
+    const kinds = [...events].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    console.log(`probes: ${total} events consumed (${kinds || 'none'})`);
+  }
+  if (args.snapshotEvery !== null) {
+    console.log(`snapshots: ${migrated.commands} invoke commands in ${migrated.scripts} scripts ran with fuel ${args.snapshotEvery} at a time, ` +
+      `${migrated.suspended} of them ran out of it: ${migrated.hops} snapshots restored into a fresh Vm, ${migrated.homecomings} final states restored back` +
+      (migrated.raised > 0 ? ` (${migrated.raised} runs given more fuel: a segment cost more than ${args.snapshotEvery})` : ''));
+    for (const [why, { count, where }] of unmoved) {
+      console.log(`snapshots: ${count} invoke commands ran metered without snapshots because ${UNMOVED[why]}: ${where.join(', ')}`);
+    }
+  }
   if (total.failed > 0 && !args.verbose) console.log('(run with --verbose to see each failure)');
   console.log(`spec: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   process.exitCode = total.failed > 0 ? 1 : 0;

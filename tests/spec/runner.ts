@@ -1,11 +1,23 @@
 // Runs one wast2json script through the VM: builds the `spectest` host module, keeps the registry of
 // registered and named modules, and decides the verdict of every command type. Each command yields
 // exactly one verdict (pass, fail or skip); no exception escapes, and a Vm that may be poisoned is
-// replaced by a fresh one for the rest of the script.
+// replaced by a fresh one for the rest of the script. With `snapshotEvery`, invokes hop between
+// fresh Vms by snapshot (invokeMigrating).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TRAP_STACK_EXHAUSTED, type Engine, type Extern, type ImportDesc, type Outcome, type ValType, type Value, type VmError } from '../../host-intrinsics/vm.js';
+import {
+  TRAP_STACK_EXHAUSTED,
+  Vm,
+  type Engine,
+  type Extern,
+  type ImportDesc,
+  type InvokeOptions,
+  type Outcome,
+  type ValType,
+  type Value,
+  type VmError,
+} from '../../host-intrinsics/vm.js';
 import {
   SpecFailure,
   f32Bits,
@@ -68,6 +80,25 @@ export interface ScriptResult extends Tally {
   failures: Failure[];
   /** The refusal commands among the ones counted above, by type; text modules apart from binary ones. */
   refusals: Record<Refusal, Tally & { text: number }>;
+  /** With `snapshotEvery`: how many invokes ran that way, and why the others did not. */
+  migration?: Migration;
+}
+
+export interface Migration {
+  /** Commands whose invoke ran under fuel `snapshotEvery`, moving to a fresh Vm at each stop. */
+  commands: number;
+  /** Those of them that ran out of fuel at least once. */
+  suspended: number;
+  /** Snapshots restored into a fresh Vm, and final states brought back to the script's Vm. */
+  hops: number;
+  homecomings: number;
+  /** Runs given more fuel because a segment cost more than `snapshotEvery`. */
+  raised: number;
+  /**
+   * Invoke commands that ran metered with unlimited fuel instead, by reason: a snapshot holds one
+   * instance, and one linked to another instance cannot be rebuilt alone in a fresh Vm.
+   */
+  unmoved: Record<Unmoved, number>;
 }
 
 export function emptyRefusals(): ScriptResult['refusals'] {
@@ -89,6 +120,14 @@ export interface RunnerOptions {
   timeoutMs: number;
   /** `set_slice` for every Vm, so the VM returns to the host often enough for the deadline. */
   slice: number;
+  /** Given to every invoke and start function (probe callbacks). */
+  invoke?: Pick<InvokeOptions, 'onProbe'>;
+  /**
+   * Fuel per run of every invoke (metered Vms): each time it runs out, the instance with its
+   * suspended activation is snapshotted, restored into a fresh Vm and resumed there; the final
+   * state comes back to the script's Vm.
+   */
+  snapshotEvery?: number;
 }
 
 type Verdict = { status: 'pass' } | { status: 'skip' } | { status: 'fail'; message: string };
@@ -96,12 +135,26 @@ const PASS: Verdict = { status: 'pass' };
 const SKIP: Verdict = { status: 'skip' };
 const fail = (message: string): Verdict => ({ status: 'fail', message });
 
-/** An instantiated module, or why there is none (later commands that use it fail with this). */
-type ModuleState = { ok: true; exports: Map<string, Extern> } | { ok: false; reason: string };
+/** What it takes to rebuild an instance in another store: its module and its imports by name. */
+interface Home {
+  id: number;
+  moduleId: number;
+  bytes: Uint8Array;
+  imports: ImportDesc[];
+  addrs: number[];
+  /** Another instance links to this one (its addresses are in that instance). */
+  imported: boolean;
+}
+
+/**
+ * An instantiated module, or why there is none (later commands that use it fail with this).
+ * `exports` is updated in place when the instance is replaced, so every name for it follows.
+ */
+type ModuleState = { ok: true; exports: Map<string, Extern>; home: Home | null } | { ok: false; reason: string };
 
 /** How far a module got on its way to an instance. */
 type Attempt =
-  | { ok: true; exports: Map<string, Extern> }
+  | { ok: true; exports: Map<string, Extern>; home: Home }
   | { ok: false; stage: 'load' | 'instantiate'; error: VmError }
   | { ok: false; stage: 'link'; reason: string };
 
@@ -194,16 +247,21 @@ class ScriptRunner {
   private readonly registry = new Map<string, ModuleState>();
   private readonly named = new Map<string, ModuleState>();
   private current: ModuleState | undefined;
+  private readonly migration: Migration | null;
 
   constructor(
     private readonly script: Script,
     private readonly options: RunnerOptions,
   ) {
+    const every = options.snapshotEvery;
+    if (every !== undefined && !(Number.isInteger(every) && every > 0)) throw new Error(`snapshotEvery must be a positive integer, not ${every}`);
+    this.migration = every === undefined ? null : { commands: 0, suspended: 0, hops: 0, homecomings: 0, raised: 0, unmoved: { imports: 0, imported: 0 } };
     this.freshVm();
   }
 
   run(): ScriptResult {
     const result: ScriptResult = { script: this.script.name, passed: 0, failed: 0, skipped: 0, failures: [], refusals: emptyRefusals() };
+    if (this.migration) result.migration = this.migration;
     for (const cmd of this.script.commands) {
       let verdict: Verdict;
       try {
@@ -247,7 +305,7 @@ class ScriptRunner {
       return;
     }
     try {
-      this.registry.set('spectest', { ok: true, exports: createSpectest(this.vm) });
+      this.registry.set('spectest', { ok: true, exports: createSpectest(this.vm), home: null });
     } catch (e) {
       this.registry.set('spectest', { ok: false, reason: `no spectest module: ${describeException(e)}` });
     }
@@ -301,7 +359,7 @@ class ScriptRunner {
       throw e;
     }
     if (attempt.ok) {
-      this.setCurrent(cmd, { ok: true, exports: attempt.exports });
+      this.setCurrent(cmd, { ok: true, exports: attempt.exports, home: attempt.home });
       return PASS;
     }
     const reason = describeAttempt(attempt);
@@ -374,7 +432,8 @@ class ScriptRunner {
 
   private attempt(cmd: Command): Attempt {
     const vm = this.needVm();
-    const loaded = vm.loadModule(this.readModule(cmd));
+    const bytes = this.readModule(cmd);
+    const loaded = vm.loadModule(bytes);
     if (!loaded.ok) return { ok: false, stage: 'load', error: loaded };
     const addrs: number[] = [];
     for (const imp of loaded.imports) {
@@ -382,9 +441,12 @@ class ScriptRunner {
       if (typeof resolved === 'string') return { ok: false, stage: 'link', reason: resolved };
       addrs.push(resolved);
     }
-    const instance = vm.instantiate(loaded.id, addrs, { timeoutMs: this.options.timeoutMs });
+    // Start functions run to the end: the fuel limit is for invokes only.
+    if (this.migration) vm.fuel = UNLIMITED_FUEL;
+    const instance = vm.instantiate(loaded.id, addrs, { ...this.options.invoke, timeoutMs: this.options.timeoutMs });
     if (!instance.ok) return { ok: false, stage: 'instantiate', error: instance };
-    return { ok: true, exports: vm.exports(instance.id) };
+    const home: Home = { id: instance.id, moduleId: loaded.id, bytes, imports: loaded.imports, addrs, imported: false };
+    return { ok: true, exports: vm.exports(instance.id), home };
   }
 
   /**
@@ -400,6 +462,7 @@ class ScriptRunner {
     const ext = namespace.exports.get(imp.name);
     if (!ext) return `unknown import ${what}`;
     if (ext.kind !== imp.kind) return `incompatible import type: ${what} is a ${ext.kind}, imported as a ${imp.kind}`;
+    if (namespace.home) namespace.home.imported = true;
     return ext.addr;
   }
 
@@ -414,7 +477,13 @@ class ScriptRunner {
       case 'invoke': {
         if (ext?.kind !== 'func') throw new SpecFailure(`no exported function "${action.field}"`);
         const args = (action.args ?? []).map(parseValue);
-        return vm.invoke(ext.addr, args, { timeoutMs: this.options.timeoutMs });
+        if (this.migration && module.home) {
+          const why = unmovable(module.home);
+          if (why === null) return this.invokeMigrating(module, module.home, ext.addr, args);
+          this.migration.unmoved[why]++;
+          vm.fuel = UNLIMITED_FUEL;
+        }
+        return vm.invoke(ext.addr, args, { ...this.options.invoke, timeoutMs: this.options.timeoutMs });
       }
       case 'get':
         if (ext?.kind !== 'global') throw new SpecFailure(`no exported global "${action.field}"`);
@@ -424,10 +493,123 @@ class ScriptRunner {
     }
   }
 
+  /**
+   * Runs the invoke with fuel `snapshotEvery` at a time; at each stop for fuel the instance and its
+   * activation move by snapshot to a fresh Vm, where the run resumes. The state it ends in is
+   * brought back into the script's Vm, replacing the instance there.
+   */
+  private invokeMigrating(module: ModuleState & { ok: true }, start: Home, funcaddr: number, args: Value[]): Outcome {
+    const tally = this.migration!;
+    const fuel = BigInt(this.options.snapshotEvery!);
+    const home = this.needVm();
+    if (!(home instanceof Vm)) throw new SpecFailure('snapshots need the Vm engine');
+    const results = home.funcType(funcaddr).results;
+    // The deadline is for the guest's run: the time spent moving it between Vms does not count.
+    let budget = this.options.timeoutMs;
+    const timed = (run: (o: InvokeOptions) => Outcome): Outcome => {
+      const t = Date.now();
+      const out = run({ ...this.options.invoke, timeoutMs: Math.max(1, budget) });
+      budget -= Date.now() - t;
+      return out;
+    };
+    tally.commands++;
+    home.fuel = fuel;
+    let outcome = timed((o) => home.invoke(funcaddr, args, o));
+    if (outcome.kind === 'suspended' && outcome.reason === 'fuel') tally.suspended++;
+    let where = { vm: home, id: start.id };
+    let back = true;
+    try {
+      let given = fuel;
+      let hops = 0;
+      while (outcome.kind === 'suspended' && outcome.reason === 'fuel') {
+        back = false;
+        if (budget <= 0) {
+          where.vm.abandon();
+          outcome = { kind: 'timeout', message: `still running after ${this.options.timeoutMs} ms of its own (${hops} snapshots into fresh Vms)` };
+          break;
+        }
+        // The VM charges a straight-line segment before running it: one that costs more than the
+        // fuel never starts, so the next run gets twice as much until it does.
+        given = where.vm.fuel === given ? given * 2n : fuel;
+        if (given !== fuel) tally.raised++;
+        const snapshot = where.vm.snapshot(where.id);
+        if (!(snapshot instanceof Uint8Array)) throw new SpecFailure(`snapshot refused: ${describeVmError(snapshot)}`);
+        where.vm.abandon();
+        where = this.restoreFresh(start, snapshot, results);
+        tally.hops++;
+        hops++;
+        where.vm.fuel = given;
+        const vm = where.vm;
+        outcome = timed((o) => vm.resume(o));
+      }
+      if (!back && outcome.kind !== 'timeout') {
+        this.bringHome(home, module, start, where);
+        tally.homecomings++;
+        back = true;
+      }
+    } catch (e) {
+      if (where.vm.usable) where.vm.abandon();
+      throw e;
+    } finally {
+      // The instance in the script's Vm stopped mid-call: without its final state it is gone.
+      if (!back) this.lose(module, `its state was lost in a fresh Vm during the invoke of function ${funcaddr}`);
+    }
+    return outcome;
+  }
+
+  private lose(module: ModuleState, reason: string): void {
+    const lost: ModuleState = { ok: false, reason };
+    for (const map of [this.registry, this.named]) {
+      for (const [key, state] of map) if (state === module) map.set(key, lost);
+    }
+    if (this.current === module) this.current = lost;
+  }
+
+  /** A fresh Vm with the spectest module, the module and `snapshot` restored, its activation pending. */
+  private restoreFresh(home: Home, snapshot: Uint8Array, results: readonly ValType[]): { vm: Vm; id: number } {
+    const vm = this.options.newVm();
+    if (!(vm instanceof Vm)) throw new SpecFailure('snapshots need the Vm engine');
+    vm.setSlice(this.options.slice);
+    const spectest = createSpectest(vm);
+    const loaded = vm.loadModule(home.bytes);
+    if (!loaded.ok) throw new SpecFailure(`the module did not load again in a fresh Vm: ${describeVmError(loaded)}`);
+    const addrs = home.imports.map((imp) => {
+      const ext = imp.module === 'spectest' ? spectest.get(imp.name) : undefined;
+      if (!ext) throw new SpecFailure(`import ${imp.module}.${imp.name} cannot be made in a fresh Vm`);
+      return ext.addr;
+    });
+    const restored = vm.restore(snapshot, loaded.id, addrs, results);
+    if (!restored.ok) throw new SpecFailure(`restore into a fresh Vm refused: ${describeVmError(restored)}`);
+    return { vm, id: restored.id };
+  }
+
+  /** Replaces the module's instance in the script's Vm by the state it ended in elsewhere. */
+  private bringHome(vm: Vm, module: ModuleState & { ok: true }, old: Home, from: { vm: Vm; id: number }): void {
+    const snapshot = from.vm.snapshot(from.id);
+    if (!(snapshot instanceof Uint8Array)) throw new SpecFailure(`final snapshot refused: ${describeVmError(snapshot)}`);
+    const restored = vm.restore(snapshot, old.moduleId, old.addrs);
+    if (!restored.ok) throw new SpecFailure(`restore of the final state refused: ${describeVmError(restored)}`);
+    // The replaced instance stays in the store: dropping it would hand its function addresses out
+    // again, and Vm keeps the function type it cached for each address.
+    module.home = { ...old, id: restored.id };
+    for (const [name, ext] of vm.exports(restored.id)) module.exports.set(name, ext);
+  }
+
   private readModule(cmd: Command): Uint8Array {
     if (cmd.filename === undefined) throw new SpecFailure('the command names no module file');
     return new Uint8Array(readFileSync(path.join(this.script.dir, cmd.filename)));
   }
+}
+
+const UNLIMITED_FUEL = 0xffff_ffff_ffff_ffffn;
+
+export const UNMOVED = { imports: 'the instance imports from another instance', imported: 'another instance imports from it' } as const;
+export type Unmoved = keyof typeof UNMOVED;
+
+/** Why an instance's invokes cannot move by snapshot, or null. */
+function unmovable(home: Home): Unmoved | null {
+  if (home.imports.some((imp) => imp.module !== 'spectest')) return 'imports';
+  return home.imported ? 'imported' : null;
 }
 
 export function runScript(script: Script, options: RunnerOptions): ScriptResult {
