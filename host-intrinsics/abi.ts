@@ -105,15 +105,18 @@ export function externKindCode(kind: ExternKind): number {
   return EXTERN_KINDS.indexOf(kind);
 }
 
-/** Bounds-checked little-endian reader over a blob the VM returned. */
-class BlobReader {
+/**
+ * Bounds-checked little-endian reader over bytes the VM produced (a blob, a reply frame); reading
+ * past the end throws what `short` makes of the message.
+ */
+export class BlobReader {
   private pos = 0;
   private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(private readonly bytes: Uint8Array, private readonly short: (message: string) => Error = (m) => new AbiError(m)) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   private need(n: number): number {
-    if (this.pos + n > this.bytes.length) throw new AbiError(`blob truncated at byte ${this.pos} (length ${this.bytes.length})`);
+    if (this.pos + n > this.bytes.length) throw this.short(`blob truncated at byte ${this.pos} (length ${this.bytes.length})`);
     const at = this.pos;
     this.pos += n;
     return at;
@@ -124,10 +127,24 @@ class BlobReader {
   u32(): number {
     return this.view.getUint32(this.need(4), true);
   }
+  i32(): number {
+    return this.view.getInt32(this.need(4), true);
+  }
+  u64(): bigint {
+    return this.view.getBigUint64(this.need(8), true);
+  }
   str(): string {
     const len = this.u32();
     const at = this.need(len);
     return utf8.decode(this.bytes.subarray(at, at + len));
+  }
+  /** The bytes not read yet, copied. */
+  rest(): Uint8Array {
+    return this.bytes.slice(this.need(this.bytes.length - this.pos));
+  }
+  cells(types: readonly ValType[]): Value[] {
+    const at = this.need(types.length * CELL_SIZE);
+    return types.map((t, i) => readCell(this.view, at + i * CELL_SIZE, t));
   }
   valTypes(): ValType[] {
     const types: ValType[] = [];

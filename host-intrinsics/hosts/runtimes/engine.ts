@@ -13,8 +13,8 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  AbiError, CELL_SIZE, NO_MAX, Status, VALTYPE_CODES, checkCellTypes, checkValues, decodeFuncType, decodeModuleDesc, decodeProbeEvent,
-  decodeUtf8, encodeFuncType, errorKindFromCode, externKindCode, probeBits, readCell, writeCell,
+  AbiError, BlobReader, CELL_SIZE, NO_MAX, Status, VALTYPE_CODES, checkCellTypes, checkValues, decodeFuncType, decodeModuleDesc, decodeProbeEvent,
+  encodeFuncType, errorKindFromCode, externKindCode, probeBits, writeCell,
   type ExternKind, type FuncType, type GlobalType, type MemoryType, type ModuleDesc, type ProbeConfig, type TableType, type ValType, type Value,
 } from '../../abi.js';
 import { SuspendReason } from '../../vocabulary.js';
@@ -91,50 +91,10 @@ class Frame {
   }
 }
 
-/** A reply being read. */
-class Reply {
-  private at = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  private need(n: number): number {
-    if (this.at + n > this.bytes.length) throw new RemoteFault(`handover.wasm engine: a reply ends early (${this.bytes.length} bytes)`);
-    const at = this.at;
-    this.at += n;
-    return at;
-  }
-
-  u8(): number {
-    return this.view.getUint8(this.need(1));
-  }
-
-  u32(): number {
-    return this.view.getUint32(this.need(4), true);
-  }
-
-  i32(): number {
-    return this.view.getInt32(this.need(4), true);
-  }
-
-  u64(): bigint {
-    return this.view.getBigUint64(this.need(8), true);
-  }
-
-  str(): string {
-    const n = this.u32();
-    return decodeUtf8(this.bytes.subarray(this.need(n), this.at));
-  }
-
-  rest(): Uint8Array {
-    return this.bytes.slice(this.need(this.bytes.length - this.at));
-  }
-
-  cells(types: readonly ValType[]): Value[] {
-    const at = this.need(types.length * CELL_SIZE);
-    return types.map((t, i) => readCell(this.view, at + i * CELL_SIZE, t));
+/** A reply being read: one that ends early is the engine's fault. */
+class Reply extends BlobReader {
+  constructor(bytes: Uint8Array) {
+    super(bytes, (m) => new RemoteFault(`handover.wasm engine: a reply ends early (${m})`));
   }
 
   /** The VM's error after a -1. */
