@@ -167,6 +167,12 @@ interface Running {
   /** A checkpoint being written. */
   busy: Promise<void> | null;
   timer?: NodeJS.Timeout;
+  /**
+   * Set when the node lost its lease: the guest waits until the owner record says the workload
+   * is still this node's, for another node may have taken it over meanwhile.
+   */
+  doubt?: boolean;
+  confirming?: boolean;
 }
 
 interface Incoming {
@@ -219,6 +225,7 @@ export class ClusterNode {
     await node.advertise();
     node.heartbeat = setInterval(() => {
       node.checkLease();
+      if (!node.fenced) node.confirmDoubted();
       void node.advertise().catch(() => {});
       void node.rescue().catch((e) => node.log(`taking over workloads: ${(e as Error).message}`));
     }, 1000);
@@ -232,11 +239,22 @@ export class ClusterNode {
     for (const r of this.running.values()) void this.confirm(r);
   }
 
-  /** Stops `r` if the owner record no longer names this node at r's revision (taken over while away). */
+  /**
+   * Stops `r` if the owner record no longer names this node at r's revision (taken over while
+   * away); lets it run on if it does. A record that cannot be read leaves it waiting (the next
+   * heartbeat asks again).
+   */
   private async confirm(r: Running): Promise<void> {
-    const o = await ownerOf(this.bus, r.w.id).catch(() => undefined);
-    if (o === undefined || r.moving) return;
-    if (!o || o.owner.node !== this.options.name || o.revision !== r.revision) this.lose(r, 'another node took it over');
+    if (r.confirming) return;
+    r.confirming = true;
+    try {
+      const o = await ownerOf(this.bus, r.w.id).catch(() => undefined);
+      if (o === undefined || r.moving) return;
+      if (!o || o.owner.node !== this.options.name || o.revision !== r.revision) this.lose(r, 'another node took it over');
+      else r.doubt = false;
+    } finally {
+      r.confirming = false;
+    }
   }
 
   private lose(r: Running, why: string): void {
@@ -274,8 +292,17 @@ export class ClusterNode {
   private checkLease(): void {
     if (this.leased === !this.fenced) return;
     this.fenced = !this.leased;
-    if (this.fenced) this.log(`no heartbeat stored for ${((Date.now() - this.advertised) / 1000).toFixed(1)} s: its workloads wait until one is`);
-    else this.log('heartbeat stored again: its workloads run on');
+    if (this.fenced) {
+      for (const r of this.running.values()) r.doubt = true;
+      this.log(`no heartbeat stored for ${((Date.now() - this.advertised) / 1000).toFixed(1)} s: its workloads wait until one is`);
+    } else {
+      this.log('heartbeat stored again: each workload runs on once its owner record says it is still this node\'s');
+      this.confirmDoubted();
+    }
+  }
+
+  private confirmDoubted(): void {
+    for (const r of this.running.values()) if (r.doubt) void this.confirm(r);
   }
 
   private usedBytes(): number {
@@ -434,7 +461,7 @@ export class ClusterNode {
   private launch(r: Running): void {
     const { w } = r;
     w.limits = { fuel: this.options.maxFuel, fuelOwner: `node ${this.options.name}` };
-    w.mayRun = () => this.leased;
+    w.mayRun = () => this.leased && !r.doubt;
     this.running.set(w.id, r);
     if (r.policy.every > 0) {
       r.timer = setInterval(() => void this.checkpoint(r).catch((e) => this.log(`${w.id}: checkpoint failed: ${(e as Error).message}`)), r.policy.every * 1000);
@@ -442,7 +469,8 @@ export class ClusterNode {
     void w.run().catch((e: unknown): End => ({ kind: 'trap', message: `internal error of node ${this.options.name}: ${(e as Error).message}` }))
       .then(async (end) => {
         clearInterval(r.timer);
-        await r.busy;
+        // A checkpoint still being written may fail (its node cut off): the end is told all the same.
+        await r.busy?.catch(() => {});
         this.running.delete(w.id);
         if (!r.gone) await this.finished(r, end);
         this.vacate(r);
@@ -452,6 +480,13 @@ export class ClusterNode {
   /** Tells the client (an end frame) and the owner record how a workload ended. */
   private async finished(r: Running, end: End): Promise<void> {
     const { w } = r;
+    // It may have ended here after this node was cut off and another took it over: then the end,
+    // and the directories, are the other node's to tell.
+    const o = await ownerOf(this.bus, w.id).catch(() => undefined);
+    if (o && (o.owner.node !== this.options.name || o.revision !== r.revision)) {
+      this.log(`${w.id}: ended here, but another node took it over meanwhile; its end is that node's`);
+      return;
+    }
     // What the guest left in its directories goes back to the client.
     let files = false;
     if (r.dirs.length > 0) {
@@ -596,7 +631,7 @@ export class ClusterNode {
     if (to === this.options.name) throw new ClusterError(`workload ${id} is already on ${to}`);
     if (!NAME.test(to)) throw new ClusterError(`no node named ${shown(to)}`);
     r.moving = true;
-    await r.busy;
+    await r.busy?.catch(() => {});
     const t0 = performance.now();
     const mid = nuid.next();
     let seq = 0;

@@ -104,6 +104,9 @@ describe('live handover between nodes', () => {
     const detached = await cluster.cli(['run', '--on', 'cloud', '--id', 'bg', '--detach', ticker, ...args]);
     expect(detached).toMatchObject({ code: 0, stdout: '', stderr: 'handover: workload bg on cloud\n' });
     await running('bg');
+    // Counts come from the node's advert, stored every second.
+    const row = /^bg\s+cloud\s+running\s+\d+\s+1\.1 MiB\s+-\s+\d+s ago$/m;
+    await waitFor('ps to show the counts of bg', async () => row.test((await cluster.cli(['ps'])).stdout));
     const ps = (await cluster.cli(['ps'])).stdout.split('\n');
     expect(ps[0]).toMatch(/^ID\s+NODE\s+STATE\s+INSTRUCTIONS\s+MEMORY\s+CHECKPOINT\s+SINCE$/);
     expect(ps.find((l) => l.startsWith('bg '))).toMatch(/^bg\s+cloud\s+running\s+\d+\s+1\.1 MiB\s+-\s+\d+s ago$/);
