@@ -53,13 +53,73 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Bytes as they arrive in pieces, joined once, when a whole frame is there: linear in its size. */
+class Arrivals {
+  private pieces: Uint8Array[] = [];
+  length = 0;
+
+  push(piece: Uint8Array): void {
+    this.pieces.push(piece);
+    this.length += piece.length;
+  }
+
+  /** A copy of the first `n` bytes (n ≤ length), left in place. */
+  peek(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of this.pieces) {
+      if (at === n) break;
+      const k = Math.min(p.length, n - at);
+      out.set(p.subarray(0, k), at);
+      at += k;
+    }
+    return out;
+  }
+
+  /** The first `n` bytes (n ≤ length), taken out. */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const p = this.pieces[0]!;
+      const k = Math.min(p.length, n - at);
+      out.set(p.subarray(0, k), at);
+      at += k;
+      if (k === p.length) this.pieces.shift();
+      else this.pieces[0] = p.subarray(k);
+    }
+    this.length -= n;
+    return out;
+  }
+
+  /** Where the first `byte` is, searching from `from`, or -1. */
+  indexOf(byte: number, from: number): number {
+    let base = 0;
+    for (const p of this.pieces) {
+      if (from < base + p.length) {
+        const i = p.indexOf(byte, Math.max(0, from - base));
+        if (i >= 0) return base + i;
+      }
+      base += p.length;
+    }
+    return -1;
+  }
+}
+
+// A message in text framing: lines of base64 of at most this many bytes each, every line but the
+// last marked with a leading '+', so that no string comes near an engine's length limit.
+const LINE_BYTES = 3 << 18;
+
 /**
  * A child process speaking the protocol over its stdin/stdout, in one of two framings: binary
- * (u32 length + bytes) or text (one base64 line per message). Its stderr is kept for errors.
+ * (u32 length + bytes) or text (base64 lines, LINE_BYTES each). Its stderr is kept for errors.
  */
 class ChildEngine implements RemoteEngine {
   private readonly child: ChildProcess;
-  private buffered: Uint8Array = new Uint8Array(0);
+  private readonly arrived = new Arrivals();
+  /** Text framing: the decoded lines of the message so far, and where to look for the next newline. */
+  private lines: Uint8Array[] = [];
+  private scanned = 0;
   private stderr = '';
   private waiting: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | null = null;
   private exited: Error | null = null;
@@ -80,27 +140,45 @@ class ChildEngine implements RemoteEngine {
   }
 
   private receive(chunk: Uint8Array): void {
-    this.buffered = concat(this.buffered, chunk);
-    let message: Uint8Array | null = null;
-    if (this.framing === 'binary') {
-      if (this.buffered.length >= 4) {
-        const len = new DataView(this.buffered.buffer, this.buffered.byteOffset, 4).getUint32(0, true);
-        if (this.buffered.length >= 4 + len) {
-          message = new Uint8Array(this.buffered.subarray(4, 4 + len));
-          this.buffered = this.buffered.subarray(4 + len);
-        }
-      }
-    } else {
-      const nl = this.buffered.indexOf(10);
-      if (nl >= 0) {
-        message = new Uint8Array(Buffer.from(Buffer.from(this.buffered.subarray(0, nl)).toString('latin1'), 'base64'));
-        this.buffered = this.buffered.subarray(nl + 1);
-      }
-    }
+    // A copy: the stream may reuse its buffer.
+    this.arrived.push(new Uint8Array(chunk));
+    const message = this.framing === 'binary' ? this.frame() : this.line();
     if (message === null) return;
     const w = this.waiting;
     this.waiting = null;
     w?.resolve(message);
+  }
+
+  private frame(): Uint8Array | null {
+    if (this.arrived.length < 4) return null;
+    const len = new DataView(this.arrived.peek(4).buffer).getUint32(0, true);
+    if (this.arrived.length < 4 + len) return null;
+    this.arrived.take(4);
+    return this.arrived.take(len);
+  }
+
+  private line(): Uint8Array | null {
+    for (;;) {
+      const nl = this.arrived.indexOf(10, this.scanned);
+      if (nl < 0) {
+        this.scanned = this.arrived.length;
+        return null;
+      }
+      const text = Buffer.from(this.arrived.take(nl + 1).subarray(0, nl)).toString('latin1');
+      this.scanned = 0;
+      const more = text.startsWith('+');
+      this.lines.push(new Uint8Array(Buffer.from(more ? text.slice(1) : text, 'base64')));
+      if (more) continue;
+      const parts = this.lines;
+      this.lines = [];
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    }
   }
 
   request(msg: Uint8Array): Promise<Uint8Array> {
@@ -112,7 +190,10 @@ class ChildEngine implements RemoteEngine {
         new DataView(head.buffer).setUint32(0, msg.length, true);
         this.child.stdin!.write(concat(head, msg));
       } else {
-        this.child.stdin!.write(`${Buffer.from(msg.buffer, msg.byteOffset, msg.length).toString('base64')}\n`);
+        for (let at = 0; at < msg.length; at += LINE_BYTES) {
+          const last = at + LINE_BYTES >= msg.length;
+          this.child.stdin!.write(`${last ? '' : '+'}${Buffer.from(msg.buffer, msg.byteOffset + at, Math.min(LINE_BYTES, msg.length - at)).toString('base64')}\n`);
+        }
       }
     });
   }

@@ -13,14 +13,24 @@ const flags = process.execArgv.join(' ');
 const session = core.handoverRemote(`V8 ${process.versions.v8} (node ${process.version}${flags ? ` ${flags}` : ''})`);
 const makeVm = () => core.handoverNativeVm(core.handoverInstantiateVm(vmModule, helperModule));
 
-let pending = Buffer.alloc(0);
+// What has arrived, in pieces, joined once a whole frame is there: linear in the frame's size.
+let pending = [];
+let have = 0;
+const joined = () => {
+  if (pending.length > 1) pending = [Buffer.concat(pending, have)];
+  return pending[0];
+};
 process.stdin.on('data', (chunk) => {
-  pending = Buffer.concat([pending, chunk]);
-  while (pending.length >= 4) {
-    const len = pending.readUInt32LE(0);
-    if (pending.length < 4 + len) break;
-    const msg = new Uint8Array(pending.subarray(4, 4 + len));
-    pending = pending.subarray(4 + len);
+  pending.push(chunk);
+  have += chunk.length;
+  while (have >= 4) {
+    const len = (pending[0].length >= 4 ? pending[0] : joined()).readUInt32LE(0);
+    if (have < 4 + len) break;
+    const all = joined();
+    const msg = new Uint8Array(all.subarray(4, 4 + len));
+    const rest = all.subarray(4 + len);
+    pending = rest.length > 0 ? [rest] : [];
+    have = rest.length;
     const reply = session.handle(msg, makeVm);
     const head = Buffer.alloc(4);
     head.writeUInt32LE(reply.length, 0);
