@@ -46,10 +46,13 @@ export function findExecutable(name: string): string | null {
   return null;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -169,15 +172,9 @@ class ChildEngine implements RemoteEngine {
       const more = text.startsWith('+');
       this.lines.push(new Uint8Array(Buffer.from(more ? text.slice(1) : text, 'base64')));
       if (more) continue;
-      const parts = this.lines;
+      const message = concat(this.lines);
       this.lines = [];
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
+      return message;
     }
   }
 
@@ -188,7 +185,7 @@ class ChildEngine implements RemoteEngine {
       if (this.framing === 'binary') {
         const head = new Uint8Array(4);
         new DataView(head.buffer).setUint32(0, msg.length, true);
-        this.child.stdin!.write(concat(head, msg));
+        this.child.stdin!.write(concat([head, msg]));
       } else {
         for (let at = 0; at < msg.length; at += LINE_BYTES) {
           const last = at + LINE_BYTES >= msg.length;
