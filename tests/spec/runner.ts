@@ -589,8 +589,9 @@ class ScriptRunner {
     if (!(snapshot instanceof Uint8Array)) throw new SpecFailure(`final snapshot refused: ${describeVmError(snapshot)}`);
     const restored = vm.restore(snapshot, old.moduleId, old.addrs);
     if (!restored.ok) throw new SpecFailure(`restore of the final state refused: ${describeVmError(restored)}`);
-    // The replaced instance stays in the store: dropping it would hand its function addresses out
-    // again, and Vm keeps the function type it cached for each address.
+    // The replaced instance goes, its memory and addresses handed out again; refused (something
+    // still refers to it), it stays.
+    vm.dropInstance(old.id);
     module.home = { ...old, id: restored.id };
     for (const [name, ext] of vm.exports(restored.id)) module.exports.set(name, ext);
   }
